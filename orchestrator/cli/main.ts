@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { BAD_INPUT_EXIT_CODE, InputError } from '../../worker/errors.ts';
+import { registerCommands } from './commands/index.ts';
+
+const program = new Command('esweep')
+  .description('Neural-network pruning experiments at cluster scale, judged by effective sparsity')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+registerCommands(program);
+
+function describeZodError(error: ZodError): string {
+  const issue = error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return `${where}${issue?.message ?? 'invalid input'}`;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // commander already printed the message (or the help text).
+    process.exitCode = error.exitCode === 0 ? 0 : BAD_INPUT_EXIT_CODE;
+  } else if (error instanceof InputError) {
+    process.stderr.write(`esweep: ${error.message}\n`);
+    process.exitCode = BAD_INPUT_EXIT_CODE;
+  } else if (error instanceof ZodError) {
+    process.stderr.write(`esweep: ${describeZodError(error)}\n`);
+    process.exitCode = BAD_INPUT_EXIT_CODE;
+  } else {
+    throw error;
+  }
+}

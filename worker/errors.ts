@@ -1,0 +1,10 @@
+/**
+ * A mistake in what the user gave us (a flag, a file, a sweep). The CLI prints its message as one
+ * line and exits with code 2; anything else is a bug and keeps its stack trace.
+ */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** The exit code for bad input (DESIGN §3); Kubernetes Jobs fail fast on it instead of retrying. */
+export const BAD_INPUT_EXIT_CODE = 2;
