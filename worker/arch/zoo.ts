@@ -1,0 +1,160 @@
+import { InputError } from '../errors.ts';
+import { type DatasetName, datasetShape } from './datasets.ts';
+import { type Architecture, GraphBuilder } from './graph.ts';
+
+/** Conv (or dense) followed by batch norm and ReLU, as the reference trains every hidden layer. */
+function convBlock(
+  g: GraphBuilder,
+  x: number,
+  name: string,
+  channels: number,
+  kernel: number,
+  stride = 1,
+): number {
+  return g.relu(g.batchnorm(g.conv(x, name, channels, kernel, { stride })));
+}
+
+function denseBlock(g: GraphBuilder, x: number, name: string, features: number): number {
+  return g.relu(g.batchnorm(g.dense(x, name, features)));
+}
+
+function lenet300100(g: GraphBuilder, classes: number): void {
+  let x = g.flatten(g.inputId);
+  x = denseBlock(g, x, 'fc1', 300);
+  x = denseBlock(g, x, 'fc2', 100);
+  g.dense(x, 'fc3', classes);
+}
+
+function lenet5(g: GraphBuilder, classes: number): void {
+  let x = g.relu(g.batchnorm(g.conv(g.inputId, 'conv1', 6, 5, { padding: 'valid' })));
+  x = g.pool(x, 'avg');
+  x = g.relu(g.batchnorm(g.conv(x, 'conv2', 16, 5, { padding: 'valid' })));
+  x = g.flatten(g.pool(x, 'avg'));
+  x = denseBlock(g, x, 'fc1', 120);
+  x = denseBlock(g, x, 'fc2', 84);
+  g.dense(x, 'fc3', classes);
+}
+
+type VggPlan = readonly (number | 'M')[];
+const VGG16: VggPlan = [
+  64,
+  64,
+  'M',
+  128,
+  128,
+  'M',
+  256,
+  256,
+  256,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+];
+const VGG19: VggPlan = [
+  64,
+  64,
+  'M',
+  128,
+  128,
+  'M',
+  256,
+  256,
+  256,
+  256,
+  'M',
+  512,
+  512,
+  512,
+  512,
+  'M',
+  512,
+  512,
+  512,
+  512,
+  'M',
+];
+
+function vgg(plan: VggPlan) {
+  return (g: GraphBuilder, classes: number): void => {
+    let x = g.inputId;
+    let convs = 0;
+    for (const step of plan) {
+      x = step === 'M' ? g.pool(x, 'max') : convBlock(g, x, `conv${++convs}`, step, 3);
+    }
+    // Identity on 32×32 inputs (1×1 after five pools); keeps fc 512→classes on larger inputs.
+    g.dense(g.globalAvgPool(x), 'fc', classes);
+  };
+}
+
+function basicBlock(g: GraphBuilder, x: number, prefix: string, channels: number, stride: number): number {
+  const y = convBlock(g, x, `${prefix}.conv1`, channels, 3, stride);
+  const main = g.batchnorm(g.conv(y, `${prefix}.conv2`, channels, 3));
+  const shortcut =
+    stride === 1 && g.shapeOf(x)[0] === channels
+      ? x
+      : g.batchnorm(g.conv(x, `${prefix}.shortcut`, channels, 1, { stride }));
+  return g.relu(g.add(main, shortcut));
+}
+
+function resnet18(g: GraphBuilder, classes: number): void {
+  let x = convBlock(g, g.inputId, 'conv1', 64, 3);
+  [64, 128, 256, 512].forEach((channels, stage) => {
+    for (let block = 0; block < 2; block++) {
+      const stride = stage > 0 && block === 0 ? 2 : 1;
+      x = basicBlock(g, x, `layer${stage + 1}.${block}`, channels, stride);
+    }
+  });
+  g.dense(g.globalAvgPool(x), 'fc', classes);
+}
+
+interface ZooEntry {
+  readonly defaultDataset: DatasetName;
+  /** Conv nets get uniform_plus quotas (first layer dense); MLPs do not. */
+  readonly convolutional: boolean;
+  readonly build: (g: GraphBuilder, classes: number) => void;
+}
+
+const ZOO = {
+  lenet300100: { defaultDataset: 'mnist', convolutional: false, build: lenet300100 },
+  lenet5: { defaultDataset: 'cifar10', convolutional: true, build: lenet5 },
+  vgg16: { defaultDataset: 'cifar10', convolutional: true, build: vgg(VGG16) },
+  vgg19: { defaultDataset: 'cifar100', convolutional: true, build: vgg(VGG19) },
+  resnet18: { defaultDataset: 'tinyimagenet', convolutional: true, build: resnet18 },
+} as const satisfies Record<string, ZooEntry>;
+
+export type ArchitectureName = keyof typeof ZOO;
+export const ARCHITECTURE_NAMES = Object.keys(ZOO) as ArchitectureName[];
+
+function zooEntry(name: string): ZooEntry {
+  if (!Object.hasOwn(ZOO, name)) {
+    throw new InputError(`unknown architecture '${name}' (expected one of ${ARCHITECTURE_NAMES.join(', ')})`);
+  }
+  return ZOO[name as ArchitectureName];
+}
+
+export function isConvolutional(name: string): boolean {
+  return zooEntry(name).convolutional;
+}
+
+const cache = new Map<string, Architecture>();
+
+/** The architecture `name` shaped for `dataset` (its default dataset when omitted). Built once. */
+export function architecture(name: string, dataset?: string): Architecture {
+  const entry = zooEntry(name);
+  const datasetName = dataset ?? entry.defaultDataset;
+  const key = `${name}/${datasetName}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { input, classes } = datasetShape(datasetName);
+  const g = new GraphBuilder(input);
+  entry.build(g, classes);
+  const arch = g.build({ name, dataset: datasetName, input, classes });
+  cache.set(key, arch);
+  return arch;
+}

@@ -1,0 +1,85 @@
+import type { Architecture } from '../arch/graph.ts';
+import { channelGraphAlgebra } from './channel-graph.ts';
+import { exactAlgebra } from './exact.ts';
+import { countKept, type MaskSet } from './masks.ts';
+import { type ConnectivityAlgebra, propagate } from './propagate.ts';
+
+export type SparsityMethod = 'exact' | 'graph';
+export const SPARSITY_METHODS: readonly SparsityMethod[] = ['exact', 'graph'];
+
+const ALGEBRAS: Record<SparsityMethod, () => ConnectivityAlgebra<unknown>> = {
+  exact: exactAlgebra as () => ConnectivityAlgebra<unknown>,
+  graph: channelGraphAlgebra as () => ConnectivityAlgebra<unknown>,
+};
+
+export interface LayerSparsity {
+  name: string;
+  shape: number[];
+  params: number;
+  direct: number;
+  effective: number;
+}
+
+export interface SparsityReport {
+  arch: string;
+  total: number;
+  direct: number;
+  effective: number;
+  directSparsity: number;
+  effectiveSparsity: number;
+  /** `Infinity` when nothing is left (JSON prints it as null). */
+  directCompression: number;
+  effectiveCompression: number;
+  layers: LayerSparsity[];
+}
+
+export const sparsityOf = (count: number, params: number) => 1 - count / params;
+export const compressionOf = (count: number, params: number) => (count === 0 ? Infinity : params / count);
+
+/** Effective weight counts per layer (and optionally the effective masks), without the report. */
+export function effectiveConnectivity(
+  arch: Architecture,
+  masks: MaskSet,
+  method: SparsityMethod,
+  wantMasks = false,
+) {
+  return propagate(ALGEBRAS[method](), arch, masks, wantMasks);
+}
+
+/** The effective masks: the kept weights that lie on some input-to-output path. */
+export function effectiveMasks(
+  arch: Architecture,
+  masks: MaskSet,
+  method: SparsityMethod = 'exact',
+): Uint8Array[] {
+  return effectiveConnectivity(arch, masks, method, true).map((layer) => layer.mask!);
+}
+
+export function analyze(
+  arch: Architecture,
+  masks: MaskSet,
+  method: SparsityMethod = 'exact',
+): SparsityReport {
+  const connectivity = effectiveConnectivity(arch, masks, method);
+  const layers = arch.layers.map((layer, k) => ({
+    name: layer.name,
+    shape: [...layer.shape],
+    params: layer.params,
+    direct: countKept(masks[k]),
+    effective: connectivity[k].effective,
+  }));
+  const total = arch.totalParams;
+  const direct = layers.reduce((sum, layer) => sum + layer.direct, 0);
+  const effective = layers.reduce((sum, layer) => sum + layer.effective, 0);
+  return {
+    arch: arch.name,
+    total,
+    direct,
+    effective,
+    directSparsity: sparsityOf(direct, total),
+    effectiveSparsity: sparsityOf(effective, total),
+    directCompression: compressionOf(direct, total),
+    effectiveCompression: compressionOf(effective, total),
+    layers,
+  };
+}
