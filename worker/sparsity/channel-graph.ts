@@ -1,4 +1,5 @@
 import type { PrunableNode, Shape3 } from '../arch/graph.ts';
+import { ByteWords, countBoth, nextSet } from './bytes.ts';
 import { layerGeometry } from './geometry.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -12,19 +13,23 @@ function channelMap(shape: Shape3, fill: 0 | 1): ChannelMap {
   return { shape, live: new Uint8Array(shape[0]).fill(fill) };
 }
 
-/** How many weights each kernel (o, i) keeps; a kernel is present when the count is non-zero. */
-function kernelCounts(node: PrunableNode, mask: Uint8Array): Uint16Array | Uint8Array {
-  const g = layerGeometry(node);
-  const area = g.kernel * g.kernel;
-  if (area === 1) return mask;
-  const kernels = g.outShape[0] * g.inShape[0];
-  const counts = new Uint16Array(kernels);
-  for (let kernel = 0, k = 0; kernel < kernels; kernel++) {
-    let kept = 0;
-    for (const end = k + area; k < end; k++) kept += mask[k];
-    counts[kernel] = kept;
+/**
+ * Calls `visit(i)` for each input channel whose kernel (o, i) keeps a weight, in order, until it
+ * returns true. Zero stretches of the mask row are skipped a word at a time.
+ */
+function forEachPresentKernel(
+  mask: ByteWords,
+  row: number,
+  fanIn: number,
+  area: number,
+  visit: (i: number) => boolean,
+): void {
+  const end = row + fanIn;
+  for (let p = nextSet(mask, row, end); p < end; ) {
+    const i = Math.floor((p - row) / area);
+    if (visit(i)) return;
+    p = nextSet(mask, row + (i + 1) * area, end);
   }
-  return counts;
 }
 
 /**
@@ -33,14 +38,14 @@ function kernelCounts(node: PrunableNode, mask: Uint8Array): Uint16Array | Uint8
  * over-count (e.g. a corner weight that only ever reads padding), so it serves inside search loops.
  */
 export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
-  const countsByNode = new Map<number, Uint16Array | Uint8Array>();
-  const countsOf = (node: PrunableNode, mask: Uint8Array) => {
-    let counts = countsByNode.get(node.id);
-    if (!counts) {
-      counts = kernelCounts(node, mask);
-      countsByNode.set(node.id, counts);
+  const maskWords = new Map<number, ByteWords>();
+  const wordsOf = (node: PrunableNode, mask: Uint8Array) => {
+    let view = maskWords.get(node.id);
+    if (!view) {
+      view = new ByteWords(mask);
+      maskWords.set(node.id, view);
     }
-    return counts;
+    return view;
   };
 
   return {
@@ -48,31 +53,34 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
     union: (a, b) => ({ shape: a.shape, live: a.live.map((v, k) => v | b.live[k]) }),
 
     layer(node, mask, alive) {
-      const counts = countsOf(node, mask);
-      const [outChannels] = node.shape;
-      const inChannels = alive.live.length;
-      const out = channelMap(node.shape, 0);
-      for (let o = 0; o < outChannels; o++) {
-        const row = o * inChannels;
-        for (let i = 0; i < inChannels; i++) {
-          if (counts[row + i] && alive.live[i]) {
-            out.live[o] = 1;
-            break;
-          }
-        }
+      const g = layerGeometry(node);
+      const view = wordsOf(node, mask);
+      const out = channelMap(g.outShape, 0);
+      const area = g.kernel * g.kernel;
+      for (let o = 0; o < g.outShape[0]; o++) {
+        forEachPresentKernel(view, o * g.fanIn, g.fanIn, area, (i) => {
+          if (alive.live[i]) out.live[o] = 1;
+          return out.live[o] === 1;
+        });
       }
       return out;
     },
 
     layerBack(node, mask, reach) {
-      const counts = countsOf(node, mask);
       const g = layerGeometry(node);
-      const inChannels = g.inShape[0];
+      const view = wordsOf(node, mask);
       const source = channelMap(g.inShape, 0);
-      for (let o = 0; o < g.outShape[0]; o++) {
+      const area = g.kernel * g.kernel;
+      let missing = g.inShape[0];
+      for (let o = 0; o < g.outShape[0] && missing > 0; o++) {
         if (!reach.live[o]) continue;
-        const row = o * inChannels;
-        for (let i = 0; i < inChannels; i++) if (counts[row + i]) source.live[i] = 1;
+        forEachPresentKernel(view, o * g.fanIn, g.fanIn, area, (i) => {
+          if (!source.live[i]) {
+            source.live[i] = 1;
+            missing--;
+          }
+          return missing === 0;
+        });
       }
       return source;
     },
@@ -97,22 +105,19 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
     },
 
     effective(node, mask, aliveIn, reachOut, out) {
-      const counts = countsOf(node, mask);
       const g = layerGeometry(node);
-      const inChannels = g.inShape[0];
+      const view = wordsOf(node, mask);
       const area = g.kernel * g.kernel;
+      // Row of the mask's shape with 1 wherever the weight's input channel is live.
+      const liveInputs = new ByteWords(new Uint8Array(g.fanIn));
+      for (let i = 0; i < g.inShape[0]; i++)
+        if (aliveIn.live[i]) liveInputs.bytes.fill(1, i * area, (i + 1) * area);
       let effective = 0;
       for (let o = 0; o < g.outShape[0]; o++) {
         if (!reachOut.live[o]) continue;
-        const row = o * inChannels;
-        for (let i = 0; i < inChannels; i++) {
-          if (!aliveIn.live[i] || !counts[row + i]) continue;
-          effective += counts[row + i];
-          if (out) {
-            const start = (row + i) * area;
-            out.set(mask.subarray(start, start + area), start);
-          }
-        }
+        const row = o * g.fanIn;
+        effective += countBoth(view, row, liveInputs, 0, g.fanIn);
+        if (out) for (let j = 0; j < g.fanIn; j++) out[row + j] = mask[row + j] & liveInputs.bytes[j];
       }
       return effective;
     },

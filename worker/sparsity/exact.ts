@@ -1,76 +1,92 @@
 import type { FlattenNode, GlobalAvgPoolNode, PoolNode, PrunableNode, Shape3 } from '../arch/graph.ts';
 import { Bitmap, fullPlane } from './bitmap.ts';
+import { ByteWords, countBoth, orInto } from './bytes.ts';
 import { type LayerGeometry, layerGeometry } from './geometry.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
+/** 32 bits of a packed row starting at bit `start` (may be negative); bits outside the row are 0. */
+function bitsAt(words: Uint32Array, rowStart: number, wordsPerRow: number, start: number): number {
+  const q = start >> 5;
+  const r = start & 31;
+  const lo = q >= 0 && q < wordsPerRow ? words[rowStart + q] >>> r : 0;
+  const hi = r !== 0 && q + 1 >= 0 && q + 1 < wordsPerRow ? words[rowStart + q + 1] << (32 - r) : 0;
+  return (lo | hi) >>> 0;
+}
+
 /**
- * For weight j = (i, dy, dx) of a layer, plane j of the result holds, at output position (y, x),
- * whether the input unit that weight reads there, (i, y·s + dy − pad, x·s + dx − pad), is alive.
- * Padding reads as dead, which is what makes the method padding-aware.
+ * Moves bits between two packed maps along every link (i, y, x) ↔ (j, y', x') of weight j = (i, dy, dx):
+ * input unit (i, y'·s + dy − pad, x'·s + dx − pad) ↔ plane j at output position (y', x').
+ * `gather` reads input units into per-weight planes; otherwise the planes are scattered back onto
+ * the input map. Stride 1 shifts whole row words; other strides go bit by bit.
  */
-function gatherInputs(g: LayerGeometry, alive: Bitmap): Uint32Array {
+function transferLinks(g: LayerGeometry, map: Bitmap, planes: Uint32Array, gather: boolean): void {
   const [inChannels, inH, inW] = g.inShape;
   const [, outH, outW] = g.outShape;
   const { kernel: k, stride: s } = g;
   const outWords = Math.ceil(outW / 32);
   const plane = outH * outWords;
-  const gathered = new Uint32Array(inChannels * k * k * plane);
+  const outValid = fullPlane(1, outW);
+  const inValid = fullPlane(1, inW);
   for (let i = 0; i < inChannels; i++) {
-    if (alive.channelIsEmpty(i)) continue;
+    if (gather && map.channelIsEmpty(i)) continue;
     for (let dy = 0; dy < k; dy++) {
       for (let dx = 0; dx < k; dx++) {
         const base = ((i * k + dy) * k + dx) * plane;
+        const shift = dx - g.padLeft;
         for (let y = 0; y < outH; y++) {
           const sy = y * s + dy - g.padTop;
           if (sy < 0 || sy >= inH) continue;
           const row = base + y * outWords;
-          for (let x = 0; x < outW; x++) {
-            const sx = x * s + dx - g.padLeft;
-            if (sx >= 0 && sx < inW && alive.get(i, sy, sx)) gathered[row + (x >>> 5)] |= 1 << (x & 31);
+          const mapRow = (i * inH + sy) * map.wordsPerRow;
+          if (s === 1 && gather) {
+            for (let w = 0; w < outWords; w++) {
+              planes[row + w] = bitsAt(map.words, mapRow, map.wordsPerRow, w * 32 + shift) & outValid[w];
+            }
+          } else if (s === 1) {
+            for (let w = 0; w < map.wordsPerRow; w++) {
+              map.words[mapRow + w] |= bitsAt(planes, row, outWords, w * 32 - shift) & inValid[w];
+            }
+          } else {
+            for (let x = 0; x < outW; x++) {
+              const sx = x * s + shift;
+              if (sx < 0 || sx >= inW) continue;
+              if (gather) {
+                if (map.get(i, sy, sx)) planes[row + (x >>> 5)] |= 1 << (x & 31);
+              } else if ((planes[row + (x >>> 5)] >>> (x & 31)) & 1) {
+                map.set(i, sy, sx);
+              }
+            }
           }
         }
       }
     }
   }
-  return gathered;
 }
 
-/** The adjoint of `gatherInputs`: per-weight planes in output coordinates back onto the input map. */
-function scatterToInputs(g: LayerGeometry, planes: Uint32Array): Bitmap {
-  const [inChannels, inH, inW] = g.inShape;
-  const [, outH, outW] = g.outShape;
-  const { kernel: k, stride: s } = g;
-  const outWords = Math.ceil(outW / 32);
-  const plane = outH * outWords;
-  const result = Bitmap.empty(g.inShape);
-  for (let i = 0; i < inChannels; i++) {
-    for (let dy = 0; dy < k; dy++) {
-      for (let dx = 0; dx < k; dx++) {
-        const base = ((i * k + dy) * k + dx) * plane;
-        for (let y = 0; y < outH; y++) {
-          const sy = y * s + dy - g.padTop;
-          if (sy < 0 || sy >= inH) continue;
-          const row = base + y * outWords;
-          for (let x = 0; x < outW; x++) {
-            const sx = x * s + dx - g.padLeft;
-            if (sx >= 0 && sx < inW && (planes[row + (x >>> 5)] >>> (x & 31)) & 1) result.set(i, sy, sx);
-          }
-        }
-      }
-    }
-  }
-  return result;
-}
-
-function planesEqual(words: Uint32Array, offset: number, plane: Uint32Array): boolean {
+function planeEquals(words: Uint32Array, offset: number, plane: Uint32Array): boolean {
   for (let p = 0; p < plane.length; p++) if (words[offset + p] !== plane[p]) return false;
   return true;
 }
 
-function channelLiveness(map: Bitmap): Uint8Array {
-  const live = new Uint8Array(map.c);
-  for (let ch = 0; ch < map.c; ch++) live[ch] = map.channelIsEmpty(ch) ? 0 : 1;
-  return live;
+function planeIsEmpty(words: Uint32Array, offset: number, length: number): boolean {
+  for (let p = offset; p < offset + length; p++) if (words[p] !== 0) return false;
+  return true;
+}
+
+/** Per-plane flags of a packed stack of planes: 1 where the plane is entirely set (or non-empty). */
+function planeFlags(
+  words: Uint32Array,
+  count: number,
+  plane: Uint32Array,
+  test: 'full' | 'nonEmpty',
+): ByteWords {
+  const flags = new Uint8Array(count);
+  const size = plane.length;
+  for (let j = 0; j < count; j++) {
+    const hit = test === 'full' ? planeEquals(words, j * size, plane) : !planeIsEmpty(words, j * size, size);
+    flags[j] = hit ? 1 : 0;
+  }
+  return new ByteWords(flags);
 }
 
 /** Calls `link` for every (output unit, input unit) pair a pooling window connects. */
@@ -106,13 +122,30 @@ function forEachFlattenLink(
   }
 }
 
+/** Per layer, what the forward pass learnt that the count reuses. */
+interface ForwardState {
+  /** Plane j: where weight j reads a live input unit, in output coordinates. */
+  gathered: Uint32Array;
+  /** 1 where plane j is non-empty: weight j reads some live unit somewhere. */
+  readsLive: ByteWords;
+}
+
 /**
  * Exact, padding-aware connectivity on packed 0/1 maps: every operation is an OR/AND of bits, so
  * nothing can overflow, unlike the float gradient of an all-ones input through a deep network.
+ * Saturated maps (the common case below extreme sparsity) take word-wide shortcuts over the masks.
  */
 export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
-  /** Gathered input planes per layer, kept from the forward pass for the effectiveness test. */
-  const gatheredByNode = new Map<number, Uint32Array>();
+  const forwardByNode = new Map<number, ForwardState>();
+  const maskWords = new Map<number, ByteWords>();
+  const wordsOf = (node: PrunableNode, mask: Uint8Array) => {
+    let view = maskWords.get(node.id);
+    if (!view) {
+      view = new ByteWords(mask);
+      maskWords.set(node.id, view);
+    }
+    return view;
+  };
 
   return {
     full: (shape: Shape3) => Bitmap.full(shape),
@@ -120,25 +153,25 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
 
     layer(node: PrunableNode, mask: Uint8Array, alive: Bitmap): Bitmap {
       const g = layerGeometry(node);
-      const gathered = gatherInputs(g, alive);
-      gatheredByNode.set(node.id, gathered);
       const out = Bitmap.empty(g.outShape);
       const plane = out.plane;
+      const gathered = new Uint32Array(g.fanIn * plane);
+      transferLinks(g, alive, gathered, true);
       const full = fullPlane(g.outShape[1], g.outShape[2]);
+      forwardByNode.set(node.id, { gathered, readsLive: planeFlags(gathered, g.fanIn, full, 'nonEmpty') });
       const perChannel = g.kernel * g.kernel;
-      const live = channelLiveness(alive);
       const words = out.words;
       for (let o = 0; o < g.outShape[0]; o++) {
         const outBase = o * plane;
         const maskRow = o * g.fanIn;
         for (let i = 0; i < g.inShape[0]; i++) {
-          if (!live[i]) continue;
+          if (alive.channelIsEmpty(i)) continue;
           for (let j = i * perChannel; j < (i + 1) * perChannel; j++) {
             if (!mask[maskRow + j]) continue;
             const src = j * plane;
             for (let p = 0; p < plane; p++) words[outBase + p] |= gathered[src + p];
           }
-          if (planesEqual(words, outBase, full)) break;
+          if (planeEquals(words, outBase, full)) break;
         }
       }
       return out;
@@ -147,19 +180,30 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
     layerBack(node: PrunableNode, mask: Uint8Array, reach: Bitmap): Bitmap {
       const g = layerGeometry(node);
       const plane = reach.plane;
+      const full = fullPlane(g.outShape[1], g.outShape[2]);
+      const reachFull = planeFlags(reach.words, g.outShape[0], full, 'full');
+      const view = wordsOf(node, mask);
+      // Weights fed by a fully reaching output channel carry a full plane back: flag them word-wise.
+      const saturated = new ByteWords(new Uint8Array(g.fanIn));
+      for (let o = 0; o < g.outShape[0]; o++) {
+        if (reachFull.bytes[o]) orInto(saturated, 0, view, o * g.fanIn, g.fanIn);
+      }
       const planes = new Uint32Array(g.fanIn * plane);
       const words = reach.words;
       for (let o = 0; o < g.outShape[0]; o++) {
-        if (reach.channelIsEmpty(o)) continue;
+        if (reachFull.bytes[o] || reach.channelIsEmpty(o)) continue;
         const maskRow = o * g.fanIn;
         const src = o * plane;
         for (let j = 0; j < g.fanIn; j++) {
-          if (!mask[maskRow + j]) continue;
+          if (!mask[maskRow + j] || saturated.bytes[j]) continue;
           const dst = j * plane;
           for (let p = 0; p < plane; p++) planes[dst + p] |= words[src + p];
         }
       }
-      return scatterToInputs(g, planes);
+      for (let j = 0; j < g.fanIn; j++) if (saturated.bytes[j]) planes.set(full, j * plane);
+      const source = Bitmap.empty(g.inShape);
+      transferLinks(g, source, planes, false);
+      return source;
     },
 
     pool(node: PoolNode | GlobalAvgPoolNode, alive: Bitmap): Bitmap {
@@ -197,23 +241,35 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
     effective(
       node: PrunableNode,
       mask: Uint8Array,
-      aliveIn: Bitmap,
+      _aliveIn: Bitmap,
       reachOut: Bitmap,
       out: Uint8Array | null,
     ): number {
       const g = layerGeometry(node);
-      const gathered = gatheredByNode.get(node.id)!;
+      const { gathered, readsLive } = forwardByNode.get(node.id)!;
       const plane = reachOut.plane;
+      const reachFull = planeFlags(
+        reachOut.words,
+        g.outShape[0],
+        fullPlane(g.outShape[1], g.outShape[2]),
+        'full',
+      );
+      const view = wordsOf(node, mask);
       const words = reachOut.words;
-      const perChannel = g.kernel * g.kernel;
-      const live = channelLiveness(aliveIn);
       let effective = 0;
       for (let o = 0; o < g.outShape[0]; o++) {
-        if (reachOut.channelIsEmpty(o)) continue;
         const maskRow = o * g.fanIn;
+        if (reachFull.bytes[o]) {
+          // The output channel reaches everywhere: a weight is effective iff it reads a live unit.
+          effective += countBoth(view, maskRow, readsLive, 0, g.fanIn);
+          if (out)
+            for (let j = 0; j < g.fanIn; j++) out[maskRow + j] = mask[maskRow + j] & readsLive.bytes[j];
+          continue;
+        }
+        if (reachOut.channelIsEmpty(o)) continue;
         const reachBase = o * plane;
         for (let j = 0; j < g.fanIn; j++) {
-          if (!mask[maskRow + j] || !live[Math.floor(j / perChannel)]) continue;
+          if (!mask[maskRow + j] || !readsLive.bytes[j]) continue;
           const src = j * plane;
           for (let p = 0; p < plane; p++) {
             if ((words[reachBase + p] & gathered[src + p]) !== 0) {

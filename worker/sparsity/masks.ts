@@ -1,4 +1,5 @@
 import type { Architecture } from '../arch/graph.ts';
+import { ByteWords, countSet } from './bytes.ts';
 
 /**
  * One 0/1 mask per prunable layer, aligned with `arch.layers`, each in torch layout
@@ -11,7 +12,5 @@ export function denseMasks(arch: Architecture): Uint8Array[] {
 }
 
 export function countKept(mask: Uint8Array): number {
-  let kept = 0;
-  for (let k = 0; k < mask.length; k++) kept += mask[k];
-  return kept;
+  return countSet(new ByteWords(mask), 0, mask.length);
 }
