@@ -1,0 +1,58 @@
+import type { PrunableLayer } from '../arch/graph.ts';
+
+/**
+ * How a framework stores a prunable layer's weights. esweep works in the torch layout; the keras
+ * layout is dense `(in, out)` with flattened inputs ordered (y, x, channel), conv `(kh, kw, in, out)`.
+ */
+export interface WeightLayout {
+  readonly name: LayoutName;
+  shape(layer: PrunableLayer): number[];
+  /** For each torch-layout position, the position of the same weight in this layout. */
+  positions(layer: PrunableLayer): Int32Array | null;
+}
+
+export const LAYOUT_NAMES = ['torch', 'keras'] as const;
+export type LayoutName = (typeof LAYOUT_NAMES)[number];
+
+const torch: WeightLayout = {
+  name: 'torch',
+  shape: (layer) => [...layer.shape],
+  positions: () => null,
+};
+
+const keras: WeightLayout = {
+  name: 'keras',
+  shape(layer) {
+    const [o, i, kh, kw] = layer.shape;
+    return layer.kind === 'dense' ? [i, o] : [kh, kw, i, o];
+  },
+  positions(layer) {
+    const positions = new Int32Array(layer.params);
+    const node = layer.node;
+    if (node.kind === 'dense') {
+      const [c, h, w] = node.flattenedFrom ?? [node.inFeatures, 1, 1];
+      const outs = node.outFeatures;
+      let t = 0;
+      for (let o = 0; o < outs; o++) {
+        for (let ch = 0; ch < c; ch++) {
+          for (let y = 0; y < h; y++) {
+            for (let x = 0; x < w; x++) positions[t++] = ((y * w + x) * c + ch) * outs + o;
+          }
+        }
+      }
+      return positions;
+    }
+    const { outChannels: outs, inChannels: ins, kernel: k } = node;
+    let t = 0;
+    for (let o = 0; o < outs; o++) {
+      for (let i = 0; i < ins; i++) {
+        for (let dy = 0; dy < k; dy++) {
+          for (let dx = 0; dx < k; dx++) positions[t++] = ((dy * k + dx) * ins + i) * outs + o;
+        }
+      }
+    }
+    return positions;
+  },
+};
+
+export const LAYOUTS: Record<LayoutName, WeightLayout> = { torch, keras };
