@@ -5,7 +5,11 @@ import { registerCommands } from './commands/index.ts';
 
 const program = new Command('esweep')
   .description('Neural-network pruning experiments at cluster scale, judged by effective sparsity')
-  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({
+    // Commander's usage errors become the same one line as every other input error.
+    outputError: (message, write) =>
+      write(`esweep: ${message.replace(/^error: /, '').trim()} (see --help)\n`),
+  })
   .exitOverride();
 registerCommands(program);
 

@@ -1,4 +1,9 @@
 import type { Command } from 'commander';
+import * as analyze from './analyze.ts';
+import * as arch from './arch.ts';
+import * as quotas from './quotas.ts';
 
 /** Every sub-command module exports `register(program)`; this is the one list of them. */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  for (const command of [arch, analyze, quotas]) command.register(program);
+}

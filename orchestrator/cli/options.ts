@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
+import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
+import { InputError } from '../../worker/errors.ts';
+import { LAYOUT_NAMES } from '../../worker/masks/layout.ts';
+import { QUOTA_NAMES } from '../../worker/quotas/quotas.ts';
+import { SPARSITY_METHODS } from '../../worker/sparsity/analysis.ts';
+
+/** Schemas for the flags several commands share; commander hands every value over as a string. */
+const oneOf = (flag: string, values: readonly string[]) =>
+  z.string().refine((v) => values.includes(v), {
+    error: (issue) => `unknown ${flag} '${String(issue.input)}' (expected one of ${values.join(', ')})`,
+  });
+
+const numberIn = (what: string, check: (n: number) => boolean) =>
+  z
+    .string()
+    .transform((text) => Number(text))
+    .refine((n) => Number.isFinite(n) && check(n), {
+      error: (issue) => `${what}, got '${String(issue.input)}'`,
+    });
+
+export const flags = {
+  arch: oneOf('architecture', ARCHITECTURE_NAMES),
+  dataset: oneOf('dataset', DATASET_NAMES),
+  layout: oneOf('layout', LAYOUT_NAMES),
+  sparsityMethod: oneOf('method', SPARSITY_METHODS),
+  quota: oneOf('quota method', QUOTA_NAMES),
+  sparsity: numberIn('must be a number in [0, 1]', (n) => n >= 0 && n <= 1),
+  compression: numberIn('must be a number ≥ 1', (n) => n >= 1),
+  json: z.boolean().optional(),
+};
+
+/** Validates parsed options; the first problem becomes a one-line input error naming the flag. */
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const flag =
+    issue.path.length > 0
+      ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: `
+      : '';
+  throw new InputError(`${flag}${issue.message}`);
+}
+
+/** `--sparsity S` or `--compression C` (exactly one), as a sparsity. */
+export function targetSparsity(options: { sparsity?: number; compression?: number }): number {
+  if ((options.sparsity === undefined) === (options.compression === undefined)) {
+    throw new InputError('give exactly one of --sparsity and --compression');
+  }
+  return options.sparsity ?? 1 - 1 / options.compression!;
+}

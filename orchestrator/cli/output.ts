@@ -1,0 +1,38 @@
+/** Printing for the CLI: one JSON document for `--json`, aligned tables for people. */
+
+/** JSON with ∞ (an empty network's compression) written as null, as DESIGN §3 specifies. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${toJson(value)}\n`);
+}
+
+export const formatCompression = (compression: number) =>
+  Number.isFinite(compression) ? compression.toFixed(compression < 100 ? 2 : 1) : 'inf';
+
+export const formatPercent = (fraction: number) => `${(fraction * 100).toFixed(3)}%`;
+
+export const formatCount = (count: number) => count.toLocaleString('en-US');
+
+export interface Column {
+  header: string;
+  align?: 'left' | 'right';
+}
+
+/** Renders rows under headers with a rule; `footer` rows come after a second rule. */
+export function renderTable(columns: Column[], rows: string[][], footer: string[][] = []): string {
+  const widths = columns.map((column, c) =>
+    Math.max(column.header.length, ...[...rows, ...footer].map((row) => row[c]?.length ?? 0)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (columns[c].align === 'left' ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
+  const parts = [line(columns.map((c) => c.header)), rule, ...rows.map(line)];
+  if (footer.length > 0) parts.push(rule, ...footer.map(line));
+  return `${parts.join('\n')}\n`;
+}
