@@ -1,0 +1,109 @@
+import type { Architecture } from '../arch/graph.ts';
+import { InputError } from '../errors.ts';
+import { effectiveConnectivity, type SparsityMethod } from '../sparsity/analysis.ts';
+import type { MaskSet } from '../sparsity/masks.ts';
+import type { PruneContext, Pruner } from './pruner.ts';
+import { searchCount } from './search.ts';
+import type { Selection } from './selection.ts';
+
+export const PRUNING_TYPES = ['direct', 'effective'] as const;
+export type PruningType = (typeof PRUNING_TYPES)[number];
+
+function effectiveCount(arch: Architecture, masks: MaskSet, method: SparsityMethod): number {
+  return effectiveConnectivity(arch, masks, method).reduce((sum, layer) => sum + layer.effective, 0);
+}
+
+export interface EffectiveSearch {
+  kept: number;
+  effective: number;
+  graphEvaluations: number;
+  exactEvaluations: number;
+}
+
+/**
+ * The paper's effective pruning: keep the scores fixed and search the number of kept weights
+ * until the *effective* count reaches the target. The channel-graph bound (cheap, ≥ exact) brackets
+ * the answer first; the exact count only finishes it, so a search costs a few exact analyses.
+ */
+export function searchEffective(
+  arch: Architecture,
+  selection: Selection,
+  targetEffective: number,
+): EffectiveSearch {
+  const total = arch.totalParams;
+  const tolerance = Math.max(0.5, targetEffective * 3e-3);
+  let graphEvaluations = 0;
+  let exactEvaluations = 0;
+  const graph = (kept: number) => {
+    graphEvaluations++;
+    return effectiveCount(arch, selection.masksFor(kept), 'graph');
+  };
+  const exact = (kept: number) => {
+    exactEvaluations++;
+    return effectiveCount(arch, selection.masksFor(kept), 'exact');
+  };
+  if (targetEffective === 0) return { kept: 0, effective: 0, graphEvaluations, exactEvaluations };
+  const graphTotal = graph(total);
+  if (graphTotal < targetEffective) {
+    throw new InputError(
+      `even the unpruned network has only ${graphTotal} effective weights (< ${targetEffective})`,
+    );
+  }
+  // The bound over-counts, so where it reaches the target the exact count is at most the target.
+  const bounded = searchCount(
+    graph,
+    targetEffective,
+    { lo: 0, fLo: 0, hi: total, fHi: graphTotal },
+    tolerance,
+  );
+  let lo = bounded.n;
+  let fLo = exact(lo);
+  if (Math.abs(fLo - targetEffective) <= tolerance)
+    return { kept: lo, effective: fLo, graphEvaluations, exactEvaluations };
+  // Step up in proportion to the shortfall until the exact count brackets the target.
+  let hi = lo;
+  let fHi = fLo;
+  while (fHi < targetEffective && hi < total) {
+    lo = hi;
+    fLo = fHi;
+    hi = Math.min(total, Math.ceil(hi * Math.max(1.001, (targetEffective / Math.max(1, fHi)) * 1.002)));
+    fHi = exact(hi);
+  }
+  if (fHi < targetEffective) return { kept: hi, effective: fHi, graphEvaluations, exactEvaluations };
+  const found = searchCount(exact, targetEffective, { lo, fLo, hi, fHi }, tolerance);
+  return { kept: found.n, effective: found.value, graphEvaluations, exactEvaluations };
+}
+
+export interface PruneTarget {
+  /** Global sparsity in [0, 1]: direct (removed) or effective (inactive), per `type`. */
+  sparsity: number;
+  type: PruningType;
+}
+
+export function checkTarget(arch: Architecture, sparsity: number): number {
+  if (!Number.isFinite(sparsity) || sparsity < 0 || sparsity > 1) {
+    throw new InputError(`sparsity must lie in [0, 1], got ${sparsity}`);
+  }
+  const kept = Math.round((1 - sparsity) * arch.totalParams);
+  if (kept < 1 && sparsity < 1) {
+    const compression = 1 / (1 - sparsity);
+    throw new InputError(
+      `compression ${compression} exceeds ${arch.name}'s ${arch.totalParams} prunable weights`,
+    );
+  }
+  return kept;
+}
+
+/** Masks for the target; for `effective`, the kept count is searched so the effective count matches. */
+export async function prune(ctx: PruneContext, pruner: Pruner, target: PruneTarget): Promise<Uint8Array[]> {
+  for (const need of pruner.requires) {
+    if (!ctx[need])
+      throw new InputError(
+        `pruner ${pruner.name} needs ${need === 'trainedWeights' ? "the dense run's trained weights (--weights)" : 'training data'}`,
+      );
+  }
+  const kept = checkTarget(ctx.arch, target.sparsity);
+  const selection = await pruner.select(ctx, target.sparsity);
+  if (target.type === 'direct') return selection.masksFor(kept);
+  return selection.masksFor(searchEffective(ctx.arch, selection, kept).kept);
+}
