@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
+import { LAYOUT_NAMES } from '../../worker/arch/layout.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
 import { InputError } from '../../worker/errors.ts';
-import { LAYOUT_NAMES } from '../../worker/masks/layout.ts';
 import { QUOTA_NAMES } from '../../worker/quotas/quotas.ts';
 import { SPARSITY_METHODS } from '../../worker/sparsity/analysis.ts';
 

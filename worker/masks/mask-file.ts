@@ -1,9 +1,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Architecture } from '../arch/graph.ts';
+import { fromTorch, LAYOUTS, type LayoutName, toTorch } from '../arch/layout.ts';
 import { InputError } from '../errors.ts';
 import { type NdArray, readNpz, writeNpz } from '../io/npz.ts';
 import type { MaskSet } from '../sparsity/masks.ts';
-import { LAYOUTS, type LayoutName } from './layout.ts';
 
 /** Mask arrays keyed by layer name, as an npz holds them: non-zero = kept. */
 export function masksFromArrays(
@@ -38,8 +38,7 @@ export function masksFromArrays(
       }
       kept[k] = value ? 1 : 0;
     }
-    const positions = layout.positions(layer);
-    return positions ? kept.map((_, t) => kept[positions[t]]) : kept;
+    return toTorch(layout, layer, kept);
   });
 }
 
@@ -50,15 +49,10 @@ export function masksToArrays(
 ): Map<string, NdArray> {
   const layout = LAYOUTS[layoutName];
   return new Map(
-    arch.layers.map((layer, k) => {
-      const positions = layout.positions(layer);
-      let data = masks[k];
-      if (positions) {
-        data = new Uint8Array(layer.params);
-        for (let t = 0; t < positions.length; t++) data[positions[t]] = masks[k][t];
-      }
-      return [layer.name, { dtype: 'bool', shape: layout.shape(layer), data }];
-    }),
+    arch.layers.map((layer, k) => [
+      layer.name,
+      { dtype: 'bool', shape: layout.shape(layer), data: fromTorch(layout, layer, masks[k]) },
+    ]),
   );
 }
 

@@ -1,4 +1,4 @@
-import type { PrunableLayer } from '../arch/graph.ts';
+import type { PrunableLayer } from './graph.ts';
 
 /**
  * How a framework stores a prunable layer's weights. esweep works in the torch layout; the keras
@@ -56,3 +56,29 @@ const keras: WeightLayout = {
 };
 
 export const LAYOUTS: Record<LayoutName, WeightLayout> = { torch, keras };
+
+/** Copies torch-layout values into `layout` order. */
+export function fromTorch<T extends Uint8Array | Float32Array>(
+  layout: WeightLayout,
+  layer: PrunableLayer,
+  torchData: T,
+): T {
+  const positions = layout.positions(layer);
+  if (!positions) return torchData;
+  const out = new (torchData.constructor as new (n: number) => T)(torchData.length);
+  for (let t = 0; t < positions.length; t++) out[positions[t]] = torchData[t];
+  return out;
+}
+
+/** Copies values stored in `layout` order into torch layout. */
+export function toTorch<T extends Uint8Array | Float32Array>(
+  layout: WeightLayout,
+  layer: PrunableLayer,
+  data: T,
+): T {
+  const positions = layout.positions(layer);
+  if (!positions) return data;
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  for (let t = 0; t < positions.length; t++) out[t] = data[positions[t]];
+  return out;
+}
