@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.ts';
+import {
+  type BackendCandidate,
+  DEFAULT_CANDIDATES,
+  describeBackend,
+  loadNativeBackend,
+  parseBackendName,
+  selectBackend,
+} from './backend.ts';
+
+// A backend tfjs knows but cannot start: setBackend answers false for it.
+const BROKEN = 'esweep-test-broken';
+
+const fakeCandidates: BackendCandidate[] = [
+  {
+    name: 'gpu',
+    load: () => loadNativeBackend('@esweep-test/no-such-tfjs-node'),
+  },
+  {
+    name: 'node',
+    load: async () => {
+      tf.registerBackend(BROKEN, () => {
+        throw new Error('no libtensorflow');
+      });
+      return BROKEN;
+    },
+  },
+  { name: 'wasm', load: async () => 'wasm' },
+  { name: 'cpu', load: async () => 'cpu' },
+];
+
+test('falls back past a missing package and a backend that fails to initialize', async (t) => {
+  t.after(() => tf.removeBackend(BROKEN));
+  const choice = await selectBackend(undefined, fakeCandidates);
+  assert.equal(choice.name, 'wasm');
+  assert.equal(choice.tfjsName, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.deepEqual(
+    choice.skipped.map((s) => s.name),
+    ['gpu', 'node'],
+  );
+  assert.equal(
+    choice.skipped[0].reason,
+    '@esweep-test/no-such-tfjs-node is not installed (optional: its install script must download libtensorflow)',
+  );
+  assert.match(choice.skipped[1].reason, /setBackend\('esweep-test-broken'\) failed/);
+  assert.match(
+    describeBackend(choice),
+    /^tfjs backend: wasm \[wasm\] \(skipped gpu: @esweep-test\/no-such-tfjs-node is not installed/,
+  );
+});
+
+test('forcing an unusable backend is an InputError naming it and why, not a silent fall back', async () => {
+  await assert.rejects(
+    selectBackend('gpu', fakeCandidates),
+    (e: unknown) =>
+      e instanceof InputError &&
+      /^backend 'gpu' is not usable here: @esweep-test\/no-such-tfjs-node is not installed/.test(e.message),
+  );
+});
+
+test('forcing cpu and wasm activates them', async () => {
+  for (const name of ['cpu', 'wasm', 'cpu'] as const) {
+    const choice = await selectBackend(name);
+    assert.deepEqual(choice, { name, tfjsName: name, skipped: [] });
+    assert.equal(tf.getBackend(), name);
+    assert.deepEqual(Array.from(tf.add(tf.tensor1d([1, 2]), 1).dataSync()), [2, 3]);
+  }
+});
+
+test('a backend name that does not exist is an InputError listing the choices', () => {
+  assert.throws(
+    () => parseBackendName('tpu'),
+    (e: unknown) =>
+      e instanceof InputError && e.message === "backend must be one of gpu, node, wasm, cpu (got 'tpu')",
+  );
+  assert.equal(parseBackendName('node'), 'node');
+});
+
+test('the real candidates: the first that works is chosen, every one before it says why it was skipped', async () => {
+  const choice = await selectBackend();
+  const order = DEFAULT_CANDIDATES.map((c) => c.name);
+  assert.deepEqual(
+    choice.skipped.map((s) => s.name),
+    order.slice(0, order.indexOf(choice.name)),
+  );
+  assert.equal(tf.getBackend(), choice.tfjsName);
+  for (const s of choice.skipped) assert.ok(s.reason.length > 0);
+});
+
+test('forcing gpu either runs on tfjs-node-gpu or says plainly that it cannot', async () => {
+  try {
+    const choice = await selectBackend('gpu');
+    assert.equal(choice.tfjsName, 'tensorflow');
+    assert.equal(tf.getBackend(), 'tensorflow');
+  } catch (error) {
+    assert.ok(error instanceof InputError, `not an InputError: ${error}`);
+    assert.match(
+      error.message,
+      /^backend 'gpu' is not usable here: @tensorflow\/tfjs-node-gpu (is not installed|failed to load)/,
+    );
+    assert.ok(!error.message.includes('\n'), 'one line');
+  }
+});
