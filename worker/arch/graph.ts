@@ -38,6 +38,8 @@ export interface DenseNode extends NodeBase {
   readonly input: number;
   readonly inFeatures: number;
   readonly outFeatures: number;
+  /** A trainable bias (never pruned); hidden layers rely on the batch norm that follows instead. */
+  readonly bias: boolean;
   /** Set when the input is a flattened `[c, h, w]` map with h·w > 1 (keras orders it (h, w, c)). */
   readonly flattenedFrom?: Shape3;
 }
@@ -199,7 +201,7 @@ export class GraphBuilder {
     });
   }
 
-  dense(input: number, name: string, outFeatures: number): number {
+  dense(input: number, name: string, outFeatures: number, options: { bias?: boolean } = {}): number {
     const source = this.nodes[input];
     const [c, h, w] = source.shape;
     if (h !== 1 || w !== 1) throw new Error(`${name}: dense input must be flat, got ${c}×${h}×${w}`);
@@ -210,6 +212,7 @@ export class GraphBuilder {
       input,
       inFeatures: c,
       outFeatures,
+      bias: options.bias ?? false,
       ...(flattenedFrom && flattenedFrom[1] * flattenedFrom[2] > 1 ? { flattenedFrom } : {}),
       shape: [outFeatures, 1, 1],
     });

@@ -22,7 +22,7 @@ function lenet300100(g: GraphBuilder, classes: number): void {
   let x = g.flatten(g.inputId);
   x = denseBlock(g, x, 'fc1', 300);
   x = denseBlock(g, x, 'fc2', 100);
-  g.dense(x, 'fc3', classes);
+  g.dense(x, 'fc3', classes, { bias: true });
 }
 
 function lenet5(g: GraphBuilder, classes: number): void {
@@ -32,7 +32,7 @@ function lenet5(g: GraphBuilder, classes: number): void {
   x = g.flatten(g.pool(x, 'avg'));
   x = denseBlock(g, x, 'fc1', 120);
   x = denseBlock(g, x, 'fc2', 84);
-  g.dense(x, 'fc3', classes);
+  g.dense(x, 'fc3', classes, { bias: true });
 }
 
 type VggPlan = readonly (number | 'M')[];
@@ -88,7 +88,7 @@ function vgg(plan: VggPlan) {
       x = step === 'M' ? g.pool(x, 'max') : convBlock(g, x, `conv${++convs}`, step, 3);
     }
     // Identity on 32×32 inputs (1×1 after five pools); keeps fc 512→classes on larger inputs.
-    g.dense(g.globalAvgPool(x), 'fc', classes);
+    g.dense(g.globalAvgPool(x), 'fc', classes, { bias: true });
   };
 }
 

@@ -2,7 +2,13 @@ import type { Architecture } from '../arch/graph.ts';
 import { InputError } from '../errors.ts';
 import { effectiveConnectivity, type SparsityMethod } from '../sparsity/analysis.ts';
 import type { MaskSet } from '../sparsity/masks.ts';
-import type { PruneContext, Pruner } from './pruner.ts';
+import type { PruneContext, Pruner, Requirement } from './pruner.ts';
+
+const REQUIREMENT_NAMES: Record<Requirement, string> = {
+  data: 'training data',
+  trainedWeights: "the dense run's trained weights",
+};
+
 import { searchCount } from './search.ts';
 import type { Selection } from './selection.ts';
 
@@ -96,11 +102,15 @@ export function checkTarget(arch: Architecture, sparsity: number): number {
 
 /** Masks for the target; for `effective`, the kept count is searched so the effective count matches. */
 export async function prune(ctx: PruneContext, pruner: Pruner, target: PruneTarget): Promise<Uint8Array[]> {
-  for (const need of pruner.requires) {
-    if (!ctx[need])
-      throw new InputError(
-        `pruner ${pruner.name} needs ${need === 'trainedWeights' ? "the dense run's trained weights (--weights)" : 'training data'}`,
-      );
+  const available: Record<Requirement, boolean> = {
+    data: ctx.network.hasData,
+    trainedWeights: !!ctx.trainedWeights,
+  };
+  const missing = pruner.requires.filter((need) => !available[need]);
+  if (missing.length > 0) {
+    throw new InputError(
+      `pruner ${pruner.name} needs ${missing.map((need) => REQUIREMENT_NAMES[need]).join(' and ')}`,
+    );
   }
   const kept = checkTarget(ctx.arch, target.sparsity);
   const selection = await pruner.select(ctx, target.sparsity);

@@ -1,30 +1,36 @@
 import type { Architecture } from '../arch/graph.ts';
 import type { Selection } from './selection.ts';
 
-/** Everything a pruner may read. Data and trained weights exist only when its trial provides them. */
-export interface PruneContext {
-  readonly arch: Architecture;
-  readonly seed: number;
-  /** Weights at initialization (torch layout, per prunable layer), the network to be trained. */
-  initialWeights(): Promise<Float32Array[]>;
-  /** Scores that need data and gradients go through this (SNIP, GraSP). */
-  readonly gradients?: GradientSource;
-  /** Final weights of the trained dense network of the same architecture and seed (magnitude, LAMP). */
-  readonly trainedWeights?: Float32Array[];
-}
-
 /**
- * The model-side computations data-driven pruners need, implemented by the tfjs model (worker/model).
- * Masked weights are given in torch layout; results come back in torch layout.
+ * The network computations pruners need, implemented on the tfjs model (worker/model). Weights go
+ * in and gradients come out in torch layout, one array per prunable layer.
  */
-export interface GradientSource {
+export interface NetworkGradients {
+  /**
+   * ∂R/∂w for R = Σ outputs of the linearised network (|w|, no batch norm, activations or biases)
+   * on an all-ones input, up to one common positive factor (it is normalised to stay finite).
+   */
+  pathGradient(weights: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** Whether training data is at hand for the two below. */
+  readonly hasData: boolean;
   /** ∂L/∂w averaged over `batches` training batches (batch norm in training mode). */
   lossGradient(weights: readonly Float32Array[], batches: number): Promise<Float32Array[]>;
-  /** H·g, the Hessian of the loss times its gradient, averaged over `batches` batches (GraSP). */
+  /** H·g: the loss Hessian times the loss gradient, over `batches` batches (GraSP). */
   hessianGradientProduct(weights: readonly Float32Array[], batches: number): Promise<Float32Array[]>;
 }
 
-export type Requirement = 'gradients' | 'trainedWeights';
+/** Everything a pruner may read. */
+export interface PruneContext {
+  readonly arch: Architecture;
+  readonly seed: number;
+  /** Weights at initialization (torch layout): the network that will be trained. */
+  readonly initialWeights: readonly Float32Array[];
+  readonly network: NetworkGradients;
+  /** Final weights of the trained dense network of the same architecture and seed (magnitude, LAMP). */
+  readonly trainedWeights?: readonly Float32Array[];
+}
+
+export type Requirement = 'data' | 'trainedWeights';
 
 /**
  * A pruning algorithm: it computes scores (possibly over several rounds, towards the target) and

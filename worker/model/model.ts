@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Architecture, BatchNormNode, GraphNode, PrunableNode } from '../arch/graph.ts';
+import { fromTorch, LAYOUTS, toTorch } from '../arch/layout.ts';
+import { conv2d, dense } from '../tf/ops.ts';
+
+/** tfjs keeps kernels in the keras layout: dense (in, out), conv (kh, kw, in, out). */
+const TF_LAYOUT = LAYOUTS.keras;
+
+const BN_EPSILON = 1e-5;
+/** Weight of the newest batch in the running statistics (torch's momentum 0.1). */
+const BN_MOMENTUM = 0.1;
+
+interface BatchNormState {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  mean: tf.Variable;
+  variance: tf.Variable;
+}
+
+export type ForwardMode =
+  /** Batch norm on batch statistics (training, and data-driven pruning as the reference does). */
+  | 'train'
+  /** Batch norm on running statistics. */
+  | 'eval'
+  /** SynFlow's linearised network: |kernels| only; no batch norm, activations or biases. */
+  | 'linear';
+
+export interface ForwardResult {
+  logits: tf.Tensor2D;
+  /** Per batch norm node, the batch statistics of this pass ('train' only). */
+  batchStats: Map<number, { mean: tf.Tensor; variance: tf.Tensor }>;
+}
+
+/**
+ * A network built from the shared architecture graph: one tfjs variable per prunable kernel, per
+ * bias and per batch norm parameter, and one forward pass that walks the same nodes the sparsity
+ * analysis walks.
+ */
+export class Model {
+  readonly kernels: tf.Variable[];
+  readonly biases = new Map<number, tf.Variable>();
+  private readonly norms = new Map<number, BatchNormState>();
+  private readonly kernelIndex = new Map<number, number>();
+
+  constructor(
+    readonly arch: Architecture,
+    initial: readonly Float32Array[],
+  ) {
+    this.kernels = arch.layers.map((layer, k) => {
+      this.kernelIndex.set(layer.node.id, k);
+      return tf.variable(
+        tf.tensor(fromTorch(TF_LAYOUT, layer, initial[k]), TF_LAYOUT.shape(layer)),
+        true,
+        `${layer.name}/kernel`,
+      );
+    });
+    for (const node of arch.nodes) {
+      if (node.kind === 'dense' && node.bias)
+        this.biases.set(node.id, tf.variable(tf.zeros([node.outFeatures]), true, `${node.name}/bias`));
+      if (node.kind === 'batchnorm') {
+        const channels = node.shape[0];
+        this.norms.set(node.id, {
+          gamma: tf.variable(tf.ones([channels]), true, `bn${node.id}/gamma`),
+          beta: tf.variable(tf.zeros([channels]), true, `bn${node.id}/beta`),
+          mean: tf.variable(tf.zeros([channels]), false, `bn${node.id}/mean`),
+          variance: tf.variable(tf.ones([channels]), false, `bn${node.id}/variance`),
+        });
+      }
+    }
+  }
+
+  /** Every trainable variable: kernels first (in layer order), then biases and batch norm scales. */
+  get trainable(): tf.Variable[] {
+    return [
+      ...this.kernels,
+      ...this.biases.values(),
+      ...[...this.norms.values()].flatMap((n) => [n.gamma, n.beta]),
+    ];
+  }
+
+  /** The kernels in torch layout. */
+  async weights(): Promise<Float32Array[]> {
+    return Promise.all(
+      this.arch.layers.map(async (layer, k) =>
+        toTorch(TF_LAYOUT, layer, (await this.kernels[k].data()) as Float32Array),
+      ),
+    );
+  }
+
+  setWeights(weights: readonly Float32Array[]): void {
+    this.arch.layers.forEach((layer, k) => {
+      this.kernels[k].assign(tf.tensor(fromTorch(TF_LAYOUT, layer, weights[k]), TF_LAYOUT.shape(layer)));
+    });
+  }
+
+  /** A torch-layout mask as a tensor shaped like layer k's kernel. */
+  maskTensor(k: number, mask: Uint8Array): tf.Tensor {
+    const layer = this.arch.layers[k];
+    return tf.tensor(fromTorch(TF_LAYOUT, layer, Float32Array.from(mask)), TF_LAYOUT.shape(layer));
+  }
+
+  /**
+   * Logits for a batch `x` (NHWC). `kernels` overrides the variables (e.g. masked or perturbed
+   * copies); gradients flow to whatever tensors are used.
+   */
+  forward(x: tf.Tensor4D, mode: ForwardMode, kernels: readonly tf.Tensor[] = this.kernels): ForwardResult {
+    const values: tf.Tensor[] = [];
+    const batchStats = new Map<number, { mean: tf.Tensor; variance: tf.Tensor }>();
+    const linear = mode === 'linear';
+    for (const node of this.arch.nodes)
+      values.push(this.apply(node, values, x, mode, kernels, batchStats, linear));
+    return { logits: values[values.length - 1] as tf.Tensor2D, batchStats };
+  }
+
+  private apply(
+    node: GraphNode,
+    values: tf.Tensor[],
+    x: tf.Tensor4D,
+    mode: ForwardMode,
+    kernels: readonly tf.Tensor[],
+    batchStats: ForwardResult['batchStats'],
+    linear: boolean,
+  ): tf.Tensor {
+    switch (node.kind) {
+      case 'input':
+        return x;
+      case 'conv':
+      case 'dense':
+        return this.layer(
+          node,
+          values[node.input],
+          kernels[this.kernelIndex.get(node.id)!],
+          linear,
+          node === this.arch.layers[0].node,
+        );
+      case 'batchnorm':
+        return linear ? values[node.input] : this.batchNorm(node, values[node.input], mode, batchStats);
+      case 'relu':
+        return linear ? values[node.input] : tf.relu(values[node.input]);
+      case 'pool': {
+        const input = values[node.input] as tf.Tensor4D;
+        return node.op === 'max'
+          ? tf.maxPool(input, node.size, node.stride, 'valid')
+          : tf.avgPool(input, node.size, node.stride, 'valid');
+      }
+      case 'globalAvgPool':
+        return tf.mean(values[node.input], [1, 2]);
+      case 'flatten':
+        return tf.reshape(values[node.input], [values[node.input].shape[0], -1]);
+      case 'add':
+        return tf.add(values[node.inputs[0]], values[node.inputs[1]]);
+    }
+  }
+
+  private layer(
+    node: PrunableNode,
+    input: tf.Tensor,
+    kernel: tf.Tensor,
+    linear: boolean,
+    first: boolean,
+  ): tf.Tensor {
+    const w = linear ? tf.abs(kernel) : kernel;
+    // The first layer reads data: its input gradient would be computed and thrown away.
+    const options = { inputGrad: !first };
+    if (node.kind === 'conv') {
+      return conv2d(input as tf.Tensor4D, w as tf.Tensor4D, node.stride, node.padding, options);
+    }
+    const flat =
+      input.rank === 2 ? (input as tf.Tensor2D) : (tf.reshape(input, [input.shape[0], -1]) as tf.Tensor2D);
+    const y = dense(flat, w as tf.Tensor2D, options);
+    const bias = this.biases.get(node.id);
+    return bias && !linear ? tf.add(y, bias) : y;
+  }
+
+  private batchNorm(
+    node: BatchNormNode,
+    input: tf.Tensor,
+    mode: ForwardMode,
+    batchStats: ForwardResult['batchStats'],
+  ): tf.Tensor {
+    const state = this.norms.get(node.id)!;
+    if (mode === 'eval')
+      return tf.batchNorm(input, state.mean, state.variance, state.beta, state.gamma, BN_EPSILON);
+    const axes = input.rank === 4 ? [0, 1, 2] : [0];
+    const { mean, variance } = tf.moments(input, axes);
+    batchStats.set(node.id, { mean, variance });
+    return tf.batchNorm(input, mean, variance, state.beta, state.gamma, BN_EPSILON);
+  }
+
+  /** Folds one training pass's batch statistics into the running statistics. */
+  updateRunningStats(batchStats: ForwardResult['batchStats']): void {
+    for (const [id, stats] of batchStats) {
+      const state = this.norms.get(id)!;
+      tf.tidy(() => {
+        state.mean.assign(tf.add(tf.mul(state.mean, 1 - BN_MOMENTUM), tf.mul(stats.mean, BN_MOMENTUM)));
+        state.variance.assign(
+          tf.add(tf.mul(state.variance, 1 - BN_MOMENTUM), tf.mul(stats.variance, BN_MOMENTUM)),
+        );
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const v of [
+      ...this.kernels,
+      ...this.biases.values(),
+      ...[...this.norms.values()].flatMap((n) => Object.values(n)),
+    ])
+      v.dispose();
+  }
+}
+
+/** Mean softmax cross-entropy of logits against integer labels. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const oneHot = tf.oneHot(labels, logits.shape[1]);
+  return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+}
