@@ -79,11 +79,14 @@ export class Model {
   }
 
   /** The kernels in torch layout. */
-  async weights(): Promise<Float32Array[]> {
-    return Promise.all(
-      this.arch.layers.map(async (layer, k) =>
-        toTorch(TF_LAYOUT, layer, (await this.kernels[k].data()) as Float32Array),
-      ),
+  weights(): Float32Array[] {
+    return this.kernelsToTorch(this.kernels);
+  }
+
+  /** Kernel-shaped tensors (e.g. their gradients), one per layer, in torch layout. */
+  kernelsToTorch(tensors: readonly tf.Tensor[]): Float32Array[] {
+    return this.arch.layers.map((layer, k) =>
+      toTorch(TF_LAYOUT, layer, tensors[k].dataSync() as Float32Array),
     );
   }
 
@@ -162,14 +165,16 @@ export class Model {
     const w = linear ? tf.abs(kernel) : kernel;
     // The first layer reads data: its input gradient would be computed and thrown away.
     const options = { inputGrad: !first };
+    let y: tf.Tensor;
     if (node.kind === 'conv') {
-      return conv2d(input as tf.Tensor4D, w as tf.Tensor4D, node.stride, node.padding, options);
+      y = conv2d(input as tf.Tensor4D, w as tf.Tensor4D, node.stride, node.padding, options);
+    } else {
+      const flat = input.rank === 2 ? input : tf.reshape(input, [input.shape[0], -1]);
+      y = dense(flat as tf.Tensor2D, w as tf.Tensor2D, options);
+      const bias = this.biases.get(node.id);
+      if (bias && !linear) y = tf.add(y, bias);
     }
-    const flat =
-      input.rank === 2 ? (input as tf.Tensor2D) : (tf.reshape(input, [input.shape[0], -1]) as tf.Tensor2D);
-    const y = dense(flat, w as tf.Tensor2D, options);
-    const bias = this.biases.get(node.id);
-    return bias && !linear ? tf.add(y, bias) : y;
+    return linear ? scaledToUnitMax(y) : y;
   }
 
   private batchNorm(
@@ -210,8 +215,19 @@ export class Model {
   }
 }
 
-/** Mean softmax cross-entropy of logits against integer labels. */
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+/**
+ * Divides by the current maximum, taken as a constant: the linearised network's outputs grow by a
+ * large factor per layer and overflow float32 in deep nets; constant rescaling multiplies the
+ * output and every gradient by one common positive factor, which no ranking of scores can see.
+ */
+function scaledToUnitMax(y: tf.Tensor): tf.Tensor {
+  const max = tf.max(y).dataSync()[0];
+  return max > 0 ? tf.div(y, max) : y;
+}
+
+/** Mean softmax cross-entropy of logits (divided by `temperature`) against integer labels. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, temperature = 1): tf.Scalar {
   const oneHot = tf.oneHot(labels, logits.shape[1]);
-  return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+  const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+  return tf.losses.softmaxCrossEntropy(oneHot, scaled) as tf.Scalar;
 }

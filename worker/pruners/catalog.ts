@@ -2,6 +2,7 @@ import type { Architecture } from '../arch/graph.ts';
 import { InputError } from '../errors.ts';
 import { layerQuotas, QUOTA_NAMES, type QuotaName } from '../quotas/quotas.ts';
 import { countKept } from '../sparsity/masks.ts';
+import { grasp, snip, snipIterative, synflow } from './gradient-pruners.ts';
 import type { PruneContext, Pruner } from './pruner.ts';
 import { lampScores, magnitudeScores, randomScores } from './scores.ts';
 import { apportion, globalSelection, layerwiseSelection, type Selection } from './selection.ts';
@@ -84,10 +85,7 @@ for (const quota of QUOTA_NAMES) {
 add(globalPruner('magnitude/global', ['trainedWeights'], magnitude));
 add(globalPruner('lamp', ['trainedWeights'], lamp));
 
-export function registerPruner(pruner: Pruner, withRandomQuotas = false): void {
-  add(pruner);
-  if (withRandomQuotas) add(randomWithQuotasOf(pruner));
-}
+add(snip, snipIterative, synflow, grasp, randomWithQuotasOf(snip), randomWithQuotasOf(synflow));
 
 export function pruner(name: string): Pruner {
   const found = PRUNERS.get(name);

@@ -26,6 +26,8 @@ export interface PruneContext {
   /** Weights at initialization (torch layout): the network that will be trained. */
   readonly initialWeights: readonly Float32Array[];
   readonly network: NetworkGradients;
+  /** How many training batches data-driven scores average over. */
+  readonly scoreBatches: number;
   /** Final weights of the trained dense network of the same architecture and seed (magnitude, LAMP). */
   readonly trainedWeights?: readonly Float32Array[];
 }
