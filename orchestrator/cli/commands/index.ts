@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import * as analyze from './analyze.ts';
 import * as arch from './arch.ts';
+import * as prune from './prune.ts';
 import * as quotas from './quotas.ts';
 
 /** Every sub-command module exports `register(program)`; this is the one list of them. */
 export function registerCommands(program: Command): void {
-  for (const command of [arch, analyze, quotas]) command.register(program);
+  for (const command of [arch, analyze, quotas, prune]) command.register(program);
 }

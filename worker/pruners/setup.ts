@@ -1,0 +1,41 @@
+import type { Architecture } from '../arch/graph.ts';
+import { loadDataset } from '../data/index.ts';
+import { modelGradients } from '../model/gradients.ts';
+import { initialWeights as referenceInit } from '../model/init.ts';
+import type { PruneContext, Pruner } from './pruner.ts';
+
+export interface PruneSetup {
+  arch: Architecture;
+  pruner: Pruner;
+  seed: number;
+  /** Weights to prune at initialization; default: the reference initialization from `seed`. */
+  initialWeights?: Float32Array[];
+  trainedWeights?: Float32Array[];
+  /** Where cifar/tinyimagenet files live (default ESWEEP_DATA_DIR). */
+  dataDir?: string;
+  /** Batches data-driven scores average over; default ≈ 10 examples per class. */
+  scoreBatches?: number;
+}
+
+const SCORE_BATCH_SIZE = 128;
+
+/**
+ * The context a pruner runs in: data is loaded only for pruners that need it, and the tfjs
+ * network is created lazily on first use. Call `dispose` when done.
+ */
+export async function pruneContext(setup: PruneSetup): Promise<PruneContext & { dispose(): void }> {
+  const { arch, pruner, seed } = setup;
+  const dataset = pruner.requires.includes('data')
+    ? await loadDataset(arch.dataset, { dataDir: setup.dataDir })
+    : undefined;
+  const network = modelGradients(arch, { dataset, batchSize: SCORE_BATCH_SIZE, seed });
+  return {
+    arch,
+    seed,
+    initialWeights: setup.initialWeights ?? referenceInit(arch, seed),
+    network,
+    scoreBatches: setup.scoreBatches ?? Math.ceil((10 * arch.classes) / SCORE_BATCH_SIZE),
+    ...(setup.trainedWeights ? { trainedWeights: setup.trainedWeights } : {}),
+    dispose: () => network.dispose(),
+  };
+}
