@@ -20,6 +20,9 @@ const torch: WeightLayout = {
   positions: () => null,
 };
 
+/** Permutations are reused: the model converts every gradient it hands to a pruner. */
+const kerasPositions = new WeakMap<PrunableLayer, Int32Array>();
+
 const keras: WeightLayout = {
   name: 'keras',
   shape(layer) {
@@ -27,7 +30,10 @@ const keras: WeightLayout = {
     return layer.kind === 'dense' ? [i, o] : [kh, kw, i, o];
   },
   positions(layer) {
-    const positions = new Int32Array(layer.params);
+    let positions = kerasPositions.get(layer);
+    if (positions) return positions;
+    positions = new Int32Array(layer.params);
+    kerasPositions.set(layer, positions);
     const node = layer.node;
     if (node.kind === 'dense') {
       const [c, h, w] = node.flattenedFrom ?? [node.inFeatures, 1, 1];

@@ -17,10 +17,12 @@ export interface GradientOptions {
 
 /**
  * Relative size of the finite-difference step for H·g: the weights move by this fraction of their
- * norm along ĝ. Float32 gradients carry ~1e-7 relative noise and the central difference's error
- * grows with the step², so a step near the cube root of the noise balances the two.
+ * norm along ĝ. Large enough that float32 gradient noise (~1e-7 relative) stays far below the
+ * difference; small enough not to cross ReLU kinks, so the result is the Hessian of the current
+ * linear region, which is what double backpropagation gives (measured against a float64 reference
+ * on a tiny network: 6e-5 relative error here, 1.7 at a step of 5e-3).
  */
-const HVP_STEP = 5e-3;
+const HVP_STEP = 1e-3;
 
 function norm(arrays: readonly Float32Array[]): number {
   let sum = 0;

@@ -69,7 +69,10 @@ const dense: Pruner = {
   async select(ctx, sparsity) {
     if (sparsity > 0)
       throw new InputError(`the dense pruner keeps every weight; its sparsity must be 0, not ${sparsity}`);
-    return { masksFor: () => ctx.arch.layers.map((layer) => new Uint8Array(layer.params).fill(1)) };
+    return {
+      masksFor: () => ctx.arch.layers.map((layer) => new Uint8Array(layer.params).fill(1)),
+      added: () => [],
+    };
   },
 };
 

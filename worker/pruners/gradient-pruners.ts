@@ -10,25 +10,25 @@ const multiply = (a: Weights, b: readonly (Float32Array | Uint8Array)[]) =>
 const absProduct = (a: Weights, b: Weights) => a.map((x, k) => x.map((v, j) => Math.abs(v * b[k][j])));
 
 /** One score per weight for the (masked) weights `w`. */
-type Scorer = (ctx: PruneContext, w: Weights) => Promise<Float32Array[]>;
+export type Scorer = (ctx: PruneContext, w: Weights) => Promise<Float32Array[]>;
 
 /** SNIP (Lee et al., 2019): |g ⊙ w|, the loss's sensitivity to removing each weight. */
-const snipScores: Scorer = async (ctx, w) =>
+export const snipScores: Scorer = async (ctx, w) =>
   absProduct(await ctx.network.lossGradient(w, ctx.scoreBatches), w);
 
 /** SynFlow (Tanaka et al., 2020): |w ⊙ ∂R/∂w|, the synaptic flow through each weight; data-free. */
-const synflowScores: Scorer = async (ctx, w) => absProduct(await ctx.network.pathGradient(w), w);
+export const synflowScores: Scorer = async (ctx, w) => absProduct(await ctx.network.pathGradient(w), w);
 
 /**
  * GraSP (Wang et al., 2020) removes the largest −w ⊙ Hg (weights whose removal least reduces the
  * gradient flow), so it keeps the largest w ⊙ Hg.
  */
-const graspScores: Scorer = async (ctx, w) => {
+export const graspScores: Scorer = async (ctx, w) => {
   const hg = await ctx.network.hessianGradientProduct(w, ctx.scoreBatches);
   return w.map((x, k) => x.map((v, j) => v * hg[k][j]));
 };
 
-function oneShot(name: string, requires: Pruner['requires'], score: Scorer): Pruner {
+export function oneShot(name: string, requires: Pruner['requires'], score: Scorer): Pruner {
   return {
     name,
     requires,
@@ -43,7 +43,7 @@ function oneShot(name: string, requires: Pruner['requires'], score: Scorer): Pru
  * scores recomputed on the network masked by round r−1. The last round's scores rank the weights,
  * so the selection at the target count is exactly the iterative mask.
  */
-function iterative(name: string, requires: Pruner['requires'], rounds: number, score: Scorer): Pruner {
+export function iterative(name: string, requires: Pruner['requires'], rounds: number, score: Scorer): Pruner {
   return {
     name,
     requires,

@@ -20,16 +20,21 @@ function effectiveCount(arch: Architecture, masks: MaskSet, method: SparsityMeth
 }
 
 export interface EffectiveSearch {
-  kept: number;
+  masks: Uint8Array[];
   effective: number;
   graphEvaluations: number;
   exactEvaluations: number;
 }
 
+/** How many single-step additions the final refinement may try (each costs one exact analysis). */
+const REFINE_STEPS = 400;
+
 /**
  * The paper's effective pruning: keep the scores fixed and search the number of kept weights
  * until the *effective* count reaches the target. The channel-graph bound (cheap, ≥ exact) brackets
  * the answer first; the exact count only finishes it, so a search costs a few exact analyses.
+ * At extreme sparsity one more weight can reconnect many (a jump over the target); then weights are
+ * added greedily in score order, skipping any that would overshoot.
  */
 export function searchEffective(
   arch: Architecture,
@@ -44,11 +49,18 @@ export function searchEffective(
     graphEvaluations++;
     return effectiveCount(arch, selection.masksFor(kept), 'graph');
   };
-  const exact = (kept: number) => {
+  const exactOf = (masks: MaskSet) => {
     exactEvaluations++;
-    return effectiveCount(arch, selection.masksFor(kept), 'exact');
+    return effectiveCount(arch, masks, 'exact');
   };
-  if (targetEffective === 0) return { kept: 0, effective: 0, graphEvaluations, exactEvaluations };
+  const exact = (kept: number) => exactOf(selection.masksFor(kept));
+  const done = (kept: number, effective: number) => ({
+    masks: selection.masksFor(kept),
+    effective,
+    graphEvaluations,
+    exactEvaluations,
+  });
+  if (targetEffective === 0) return done(0, 0);
   const graphTotal = graph(total);
   if (graphTotal < targetEffective) {
     throw new InputError(
@@ -62,22 +74,35 @@ export function searchEffective(
     { lo: 0, fLo: 0, hi: total, fHi: graphTotal },
     tolerance,
   );
-  let lo = bounded.n;
-  let fLo = exact(lo);
-  if (Math.abs(fLo - targetEffective) <= tolerance)
-    return { kept: lo, effective: fLo, graphEvaluations, exactEvaluations };
-  // Step up in proportion to the shortfall until the exact count brackets the target.
-  let hi = lo;
-  let fHi = fLo;
+  let hi = bounded.n;
+  let fHi = exact(hi);
+  if (Math.abs(fHi - targetEffective) <= tolerance) return done(hi, fHi);
+  let lo = bounded.lo;
+  let fLo = fHi > targetEffective ? exact(lo) : fHi;
+  // Below the target: step up in proportion to the shortfall until the exact count brackets it.
   while (fHi < targetEffective && hi < total) {
     lo = hi;
     fLo = fHi;
     hi = Math.min(total, Math.ceil(hi * Math.max(1.001, (targetEffective / Math.max(1, fHi)) * 1.002)));
     fHi = exact(hi);
   }
-  if (fHi < targetEffective) return { kept: hi, effective: fHi, graphEvaluations, exactEvaluations };
+  if (fHi < targetEffective) return done(hi, fHi);
   const found = searchCount(exact, targetEffective, { lo, fLo, hi, fHi }, tolerance);
-  return { kept: found.n, effective: found.value, graphEvaluations, exactEvaluations };
+  if (found.value - targetEffective <= tolerance) return done(found.n, found.value);
+
+  const masks = selection.masksFor(found.lo).map((mask) => mask.slice());
+  let effective = found.fLo;
+  for (let kept = found.lo; kept < total && kept < found.lo + REFINE_STEPS; kept++) {
+    const added = selection.added(kept).filter(([layer, index]) => !masks[layer][index]);
+    for (const [layer, index] of added) masks[layer][index] = 1;
+    const value = exactOf(masks);
+    if (value <= targetEffective + tolerance) effective = value;
+    else for (const [layer, index] of added) masks[layer][index] = 0;
+    if (targetEffective - effective <= tolerance) break;
+  }
+  // Keep whichever of the jump's upper side and the refined masks lands closer.
+  if (found.value - targetEffective < targetEffective - effective) return done(found.n, found.value);
+  return { masks, effective, graphEvaluations, exactEvaluations };
 }
 
 export interface PruneTarget {
@@ -92,7 +117,7 @@ export function checkTarget(arch: Architecture, sparsity: number): number {
   }
   const kept = Math.round((1 - sparsity) * arch.totalParams);
   if (kept < 1 && sparsity < 1) {
-    const compression = 1 / (1 - sparsity);
+    const compression = Number((1 / (1 - sparsity)).toPrecision(6));
     throw new InputError(
       `compression ${compression} exceeds ${arch.name}'s ${arch.totalParams} prunable weights`,
     );
@@ -115,5 +140,5 @@ export async function prune(ctx: PruneContext, pruner: Pruner, target: PruneTarg
   const kept = checkTarget(ctx.arch, target.sparsity);
   const selection = await pruner.select(ctx, target.sparsity);
   if (target.type === 'direct') return selection.masksFor(kept);
-  return selection.masksFor(searchEffective(ctx.arch, selection, kept).kept);
+  return searchEffective(ctx.arch, selection, kept).masks;
 }

@@ -10,8 +10,8 @@ export function searchCount(
   target: number,
   bracket: { lo: number; fLo: number; hi: number; fHi: number },
   tolerance: number,
-): { n: number; value: number } {
-  let { lo, hi, fHi } = bracket;
+): { n: number; value: number; lo: number; fLo: number } {
+  let { lo, fLo, hi, fHi } = bracket;
   let gLo = bracket.fLo - target;
   let gHi = fHi - target;
   let lastSide = 0;
@@ -29,11 +29,12 @@ export function searchCount(
       lastSide = 1;
     } else {
       lo = guess;
+      fLo = g + target;
       gLo = g;
       if (lastSide < 0) gHi /= 2;
       lastSide = -1;
     }
     slowSteps = hi - lo > width / 2 ? slowSteps + 1 : 0;
   }
-  return { n: hi, value: fHi };
+  return { n: hi, value: fHi, lo, fLo };
 }

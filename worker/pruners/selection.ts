@@ -8,6 +8,8 @@ import { rankDescending } from './ranking.ts';
  */
 export interface Selection {
   masksFor(kept: number): Uint8Array[];
+  /** The weights (layer, index) that `masksFor(kept + 1)` adds to `masksFor(kept)`. */
+  added(kept: number): [layer: number, index: number][];
 }
 
 /** Splits a total into per-layer integer counts proportional to `shares` (largest remainder). */
@@ -53,6 +55,13 @@ export function globalSelection(
       for (let r = 0; r < kept; r++) flat[order[r]] = 1;
       return arch.layers.map((layer, k) => flat.subarray(offsets[k], offsets[k] + layer.params));
     },
+    added(kept) {
+      if (kept >= order.length) return [];
+      const index = order[kept];
+      let k = offsets.length - 1;
+      while (offsets[k] > index) k--;
+      return [[k, index - offsets[k]]];
+    },
   };
 }
 
@@ -70,6 +79,16 @@ export function layerwiseSelection(
         for (let r = 0; r < counts[k]; r++) mask[order[r]] = 1;
         return mask;
       });
+    },
+    added(kept) {
+      const before = countsFor(kept);
+      const after = countsFor(kept + 1);
+      return orders.flatMap((order, k) =>
+        Array.from(
+          { length: Math.max(0, after[k] - before[k]) },
+          (_, r) => [k, order[before[k] + r]] as [number, number],
+        ),
+      );
     },
   };
 }

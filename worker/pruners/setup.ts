@@ -1,5 +1,5 @@
 import type { Architecture } from '../arch/graph.ts';
-import { loadDataset } from '../data/index.ts';
+import { type Dataset, loadDataset } from '../data/index.ts';
 import { modelGradients } from '../model/gradients.ts';
 import { initialWeights as referenceInit } from '../model/init.ts';
 import type { PruneContext, Pruner } from './pruner.ts';
@@ -11,13 +11,14 @@ export interface PruneSetup {
   /** Weights to prune at initialization; default: the reference initialization from `seed`. */
   initialWeights?: Float32Array[];
   trainedWeights?: Float32Array[];
+  /** Training data already loaded (the trial runner's); otherwise loaded here if the pruner needs it. */
+  dataset?: Dataset;
   /** Where cifar/tinyimagenet files live (default ESWEEP_DATA_DIR). */
   dataDir?: string;
   /** Batches data-driven scores average over; default ≈ 10 examples per class. */
   scoreBatches?: number;
+  scoreBatchSize?: number;
 }
-
-const SCORE_BATCH_SIZE = 128;
 
 /**
  * The context a pruner runs in: data is loaded only for pruners that need it, and the tfjs
@@ -25,16 +26,19 @@ const SCORE_BATCH_SIZE = 128;
  */
 export async function pruneContext(setup: PruneSetup): Promise<PruneContext & { dispose(): void }> {
   const { arch, pruner, seed } = setup;
-  const dataset = pruner.requires.includes('data')
-    ? await loadDataset(arch.dataset, { dataDir: setup.dataDir })
-    : undefined;
-  const network = modelGradients(arch, { dataset, batchSize: SCORE_BATCH_SIZE, seed });
+  const { scoreBatchSize = 128 } = setup;
+  const dataset =
+    setup.dataset ??
+    (pruner.requires.includes('data')
+      ? await loadDataset(arch.dataset, { dataDir: setup.dataDir })
+      : undefined);
+  const network = modelGradients(arch, { dataset, batchSize: scoreBatchSize, seed });
   return {
     arch,
     seed,
     initialWeights: setup.initialWeights ?? referenceInit(arch, seed),
     network,
-    scoreBatches: setup.scoreBatches ?? Math.ceil((10 * arch.classes) / SCORE_BATCH_SIZE),
+    scoreBatches: setup.scoreBatches ?? Math.ceil((10 * arch.classes) / scoreBatchSize),
     ...(setup.trainedWeights ? { trainedWeights: setup.trainedWeights } : {}),
     dispose: () => network.dispose(),
   };
