@@ -106,10 +106,18 @@ export function modelGradients(
       const gNorm = norm(g);
       if (gNorm === 0) return g;
       const step = (HVP_STEP * Math.max(norm(weights), 1e-12)) / gNorm;
-      const moved = (sign: 1 | -1) => weights.map((w, k) => w.map((v, j) => v + sign * step * g[k][j]));
+      const moved = (sign: 1 | -1) =>
+        weights.map((w, k) => {
+          const out = new Float32Array(w.length);
+          for (let j = 0; j < w.length; j++) out[j] = w[j] + sign * step * g[k][j];
+          return out;
+        });
       const plus = await meanLossGradient(moved(1), count, temperature);
       const minus = await meanLossGradient(moved(-1), count, temperature);
-      return plus.map((p, k) => p.map((v, j) => (v - minus[k][j]) / (2 * step)));
+      return plus.map((p, k) => {
+        for (let j = 0; j < p.length; j++) p[j] = (p[j] - minus[k][j]) / (2 * step);
+        return p;
+      });
     },
 
     dispose() {

@@ -5,9 +5,18 @@ import { globalSelection } from './selection.ts';
 
 type Weights = readonly Float32Array[];
 
-const multiply = (a: Weights, b: readonly (Float32Array | Uint8Array)[]) =>
-  a.map((x, k) => x.map((v, j) => v * b[k][j]));
-const absProduct = (a: Weights, b: Weights) => a.map((x, k) => x.map((v, j) => Math.abs(v * b[k][j])));
+/** a ⊙ b per layer, or |a ⊙ b|; explicit loops, as these run over every weight in every round. */
+function product(a: Weights, b: readonly ArrayLike<number>[], abs: boolean): Float32Array[] {
+  return a.map((x, k) => {
+    const out = new Float32Array(x.length);
+    const y = b[k];
+    if (abs) for (let j = 0; j < x.length; j++) out[j] = Math.abs(x[j] * y[j]);
+    else for (let j = 0; j < x.length; j++) out[j] = x[j] * y[j];
+    return out;
+  });
+}
+const multiply = (a: Weights, b: readonly ArrayLike<number>[]) => product(a, b, false);
+const absProduct = (a: Weights, b: Weights) => product(a, b, true);
 
 /** One score per weight for the (masked) weights `w`. */
 export type Scorer = (ctx: PruneContext, w: Weights) => Promise<Float32Array[]>;
@@ -24,8 +33,7 @@ export const synflowScores: Scorer = async (ctx, w) => absProduct(await ctx.netw
  * gradient flow), so it keeps the largest w ⊙ Hg.
  */
 export const graspScores: Scorer = async (ctx, w) => {
-  const hg = await ctx.network.hessianGradientProduct(w, ctx.scoreBatches);
-  return w.map((x, k) => x.map((v, j) => v * hg[k][j]));
+  return multiply(w, await ctx.network.hessianGradientProduct(w, ctx.scoreBatches));
 };
 
 export function oneShot(name: string, requires: Pruner['requires'], score: Scorer): Pruner {
