@@ -1,0 +1,18 @@
+import type { RunRequest } from './backend.ts';
+
+/**
+ * What a worker learns about its run from its environment, the same on every backend: the trial
+ * document (written to a file for `esweep train --trial`), and the ids its events carry.
+ */
+export function workerEnvironment(request: RunRequest, name: string): Record<string, string> {
+  const env: Record<string, string> = {
+    ESWEEP_TRIAL: JSON.stringify(request.document),
+    ESWEEP_SWEEP_ID: request.sweepId,
+    ESWEEP_TRIAL_ID: request.trialId,
+    ESWEEP_TRIAL_KEY: request.trialKey,
+    ESWEEP_ATTEMPT: String(request.attempt),
+    ESWEEP_RUN_NAME: name,
+  };
+  if (request.dependsOnTrialId) env.ESWEEP_DENSE_TRIAL_ID = request.dependsOnTrialId;
+  return env;
+}

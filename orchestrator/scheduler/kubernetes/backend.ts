@@ -1,0 +1,161 @@
+// The kubernetes backend: a batch/v1 Job per trial attempt, observed through an informer (list +
+// watch, re-list on 410 Gone) on the Jobs this program labelled.
+import {
+  ApiException,
+  BatchV1Api,
+  type Informer,
+  KubeConfig,
+  makeInformer,
+  type ObjectCache,
+  type V1Job,
+} from '@kubernetes/client-node';
+import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import type { RunPhase, RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
+import type { KubernetesConfig } from './config.ts';
+import { jobManifest, LABELS, MANAGED_SELECTOR } from './manifest.ts';
+
+/** A client configuration from the settings: an explicit server, else the usual kubeconfig. */
+export function kubeConfigFor(
+  config: Pick<KubernetesConfig, 'server' | 'skipTLSVerify' | 'namespace'>,
+): KubeConfig {
+  const kc = new KubeConfig();
+  if (!config.server) {
+    kc.loadFromDefault();
+    return kc;
+  }
+  kc.loadFromOptions({
+    clusters: [{ name: 'esweep', server: config.server, skipTLSVerify: config.skipTLSVerify }],
+    users: [{ name: 'esweep' }],
+    contexts: [{ name: 'esweep', cluster: 'esweep', user: 'esweep', namespace: config.namespace }],
+    currentContext: 'esweep',
+  });
+  return kc;
+}
+
+const isTrue = (job: V1Job, type: string) =>
+  job.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+const conditionOf = (job: V1Job, type: string) => job.status?.conditions?.find((c) => c.type === type);
+
+/** What the controller needs to know of a Job: its phase and, for a failure, whether it was bad input. */
+export function runStatusOf(job: V1Job): RunStatus | null {
+  const labels = job.metadata?.labels ?? {};
+  const sweepId = labels[LABELS.sweepId];
+  const trialId = labels[LABELS.trialId];
+  const attempt = Number(labels[LABELS.attempt]);
+  if (!job.metadata?.name || !sweepId || !trialId || !Number.isInteger(attempt)) return null;
+  // FailureTarget / SuccessCriteriaMet come first on recent clusters; Failed / Complete follow.
+  const failed = conditionOf(job, 'Failed') ?? conditionOf(job, 'FailureTarget');
+  let phase: RunPhase = 'pending';
+  if (isTrue(job, 'Complete') || isTrue(job, 'SuccessCriteriaMet')) phase = 'succeeded';
+  else if (failed?.status === 'True') phase = 'failed';
+  else if ((job.status?.active ?? 0) > 0 && !job.spec?.suspend) phase = 'running';
+  const status: RunStatus = { name: job.metadata.name, sweepId, trialId, attempt, phase, badInput: false };
+  if (phase === 'failed') {
+    // Our only FailJob rule is the bad-input exit code.
+    status.badInput = failed?.reason === 'PodFailurePolicy';
+    status.reason = status.badInput
+      ? `exit code ${BAD_INPUT_EXIT_CODE} (bad input)${failed?.message ? `: ${failed.message}` : ''}`
+      : [failed?.reason, failed?.message].filter(Boolean).join(': ') || 'failed';
+  }
+  return status;
+}
+
+export interface KubernetesBackendOptions {
+  /** Delay before restarting the informer after an error other than 410 (default 1 s). */
+  restartDelayMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export class KubernetesBackend implements SchedulerBackend {
+  readonly name = 'kubernetes';
+  readonly defaultParallelism = Number.POSITIVE_INFINITY;
+  private readonly batch: BatchV1Api;
+  private readonly informer: Informer<V1Job> & ObjectCache<V1Job>;
+  private readonly listeners = new Set<() => void>();
+  private readonly statuses = new Map<string, RunStatus>();
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly config: KubernetesConfig,
+    private readonly options: KubernetesBackendOptions = {},
+    kubeConfig: KubeConfig = kubeConfigFor(config),
+  ) {
+    this.batch = kubeConfig.makeApiClient(BatchV1Api);
+    const namespace = config.namespace;
+    this.informer = makeInformer(
+      kubeConfig,
+      `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      () => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }),
+      MANAGED_SELECTOR,
+    );
+    const update = (job: V1Job) => {
+      const status = runStatusOf(job);
+      if (status) this.statuses.set(status.name, status);
+      this.notify();
+    };
+    this.informer.on('add', update);
+    this.informer.on('update', update);
+    this.informer.on('delete', (job) => {
+      if (job.metadata?.name) this.statuses.delete(job.metadata.name);
+      this.notify();
+    });
+    // makeInformer re-lists by itself on 410 Gone; any other error stops it, so start it again.
+    this.informer.on('error', (error) => {
+      this.options.onError?.(error);
+      if (this.stopped) return;
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => {
+        this.informer.start().catch((e) => this.options.onError?.(e));
+      }, this.options.restartDelayMs ?? 1000);
+    });
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.informer.start();
+  }
+
+  async create(request: RunRequest): Promise<'created' | 'exists'> {
+    const body = jobManifest(request, this.config);
+    try {
+      await this.batch.createNamespacedJob({ namespace: this.config.namespace, body });
+      return 'created';
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 409) return 'exists';
+      throw error;
+    }
+  }
+
+  runs(): RunStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async cancel(name: string): Promise<void> {
+    try {
+      await this.batch.deleteNamespacedJob({
+        name,
+        namespace: this.config.namespace,
+        propagationPolicy: 'Background',
+      });
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.informer.stop();
+    this.listeners.clear();
+  }
+}

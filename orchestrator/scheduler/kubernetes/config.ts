@@ -1,0 +1,112 @@
+// Cluster-side settings of the kubernetes backend: where Jobs go and what their pods look like.
+// Validated with zod when read; secrets are referenced (secretKeyRef / envFrom), never inlined.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../../../worker/errors.ts';
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+  error: (i) => `not a DNS label: ${JSON.stringify(i.input)}`,
+});
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: (i) => `not a DNS name: ${JSON.stringify(i.input)}` });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, {
+  error: (i) => `not an environment variable name: ${JSON.stringify(i.input)}`,
+});
+
+/** Names that look like credentials must come from a Secret, not from this file. */
+const SECRET_LOOKING = /(PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE)/i;
+
+const toleration = z.strictObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+export const kubernetesConfigSchema = z.strictObject({
+  /** API server URL; absent = the usual kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster). */
+  server: z.url().optional(),
+  /** Needed for a plain-http API server (tests) or a self-signed one. */
+  skipTLSVerify: z.boolean().default(false),
+  namespace: dnsLabel.default('default'),
+  image: z.string().min(1, { error: 'is required (the worker image)' }),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+  imagePullSecrets: z.array(dnsName).default([]),
+  serviceAccountName: dnsName.optional(),
+  nodeSelector: z.record(z.string(), z.string()).default({}),
+  tolerations: z.array(toleration).default([]),
+  /** Kueue LocalQueue: when set, Jobs carry `kueue.x-k8s.io/queue-name` and Kueue admits them. */
+  queueName: dnsName.optional(),
+  /** The worker command; the trial file argument (`--trial FILE`) is appended. */
+  command: z.array(z.string().min(1)).min(1).default(['esweep', 'train']),
+  /** Plain settings for the worker (e.g. NATS_URL); credentials go in secretEnv or envFrom. */
+  env: z
+    .record(envName, z.string())
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const name of Object.keys(env)) {
+        if (SECRET_LOOKING.test(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `looks like a credential; reference a Secret with secretEnv instead of an inline value`,
+          });
+        }
+      }
+    }),
+  /** Environment variables read from Secret keys. */
+  secretEnv: z.array(z.strictObject({ name: envName, secret: dnsName, key: z.string().min(1) })).default([]),
+  /** Whole Secrets / ConfigMaps as environment. */
+  envFrom: z
+    .array(z.union([z.strictObject({ secret: dnsName }), z.strictObject({ configMap: dnsName })]))
+    .default([]),
+  /** A volume with the datasets (DESIGN §2: a PVC); mounted read-only and named by ESWEEP_DATA_DIR. */
+  dataVolume: z
+    .strictObject({ claimName: dnsName, mountPath: z.string().startsWith('/').default('/data') })
+    .optional(),
+  /** Kill a trial that runs longer than this. */
+  activeDeadlineSeconds: z.number().int().positive().default(86_400),
+  /** Finished Jobs are garbage-collected after this (results are in the database by then). */
+  ttlSecondsAfterFinished: z.number().int().nonnegative().default(3_600),
+  /** Extra labels and annotations for every Job and pod. */
+  labels: z.record(z.string(), z.string()).default({}),
+  annotations: z.record(z.string(), z.string()).default({}),
+});
+
+export type KubernetesConfig = z.output<typeof kubernetesConfigSchema>;
+export type KubernetesConfigInput = z.input<typeof kubernetesConfigSchema>;
+
+export function parseKubernetesConfig(document: unknown, source = 'kubernetes config'): KubernetesConfig {
+  const result = kubernetesConfigSchema.safeParse(document ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue.path.map(String).join('.');
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field(s) ${issue.keys.join(', ')}`
+      : issue.code === 'invalid_type' && issue.input === undefined
+        ? 'is required'
+        : issue.message;
+  throw new InputError(`${source}: ${where ? `${where}: ` : ''}${message}`);
+}
+
+/** Reads the backend settings from a YAML or JSON file. */
+export async function loadKubernetesConfig(path: string): Promise<KubernetesConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InputError(`cannot read kubernetes config ${path}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new InputError(`${path}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parseKubernetesConfig(document, path);
+}

@@ -1,0 +1,141 @@
+// One batch/v1 Job per trial attempt, as a pure function of the request and the cluster settings.
+import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
+import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import type { RunRequest } from '../backend.ts';
+import { workerEnvironment } from '../environment.ts';
+import { runName } from '../names.ts';
+import type { KubernetesConfig } from './config.ts';
+
+export const CONTAINER_NAME = 'worker';
+
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  sweepId: 'esweep.io/sweep-id',
+  sweep: 'esweep.io/sweep',
+  trialId: 'esweep.io/trial-id',
+  trial: 'esweep.io/trial',
+  attempt: 'esweep.io/attempt',
+  kueueQueue: 'kueue.x-k8s.io/queue-name',
+} as const;
+
+/** Selects every Job this program created. */
+export const MANAGED_SELECTOR = `${LABELS.managedBy}=esweep`;
+
+/**
+ * The container writes the trial document from its environment to a file and hands it to the
+ * worker command, so the Job needs no ConfigMap per trial.
+ */
+const TRIAL_FILE_SCRIPT = 'f="$(mktemp)" && printf "%s" "$ESWEEP_TRIAL" > "$f" && exec "$@" --trial "$f"';
+
+function containerEnv(request: RunRequest, name: string, config: KubernetesConfig): V1EnvVar[] {
+  const plain = { ...config.env, ...workerEnvironment(request, name) };
+  if (config.dataVolume) plain.ESWEEP_DATA_DIR = config.dataVolume.mountPath;
+  return [
+    ...Object.entries(plain).map(([key, value]) => ({ name: key, value })),
+    { name: 'ESWEEP_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ...config.secretEnv.map((s) => ({
+      name: s.name,
+      valueFrom: { secretKeyRef: { name: s.secret, key: s.key } },
+    })),
+  ];
+}
+
+function resourceRequirements(request: RunRequest) {
+  const { gpu, cpu, memory } = request.resources;
+  const limits: Record<string, string> = {};
+  const requests: Record<string, string> = {};
+  if (gpu > 0) limits['nvidia.com/gpu'] = String(gpu);
+  if (cpu) requests.cpu = cpu;
+  if (memory) {
+    requests.memory = memory;
+    limits.memory = memory;
+  }
+  return { limits, requests };
+}
+
+export function jobManifest(request: RunRequest, config: KubernetesConfig): V1Job {
+  const name = runName(request.sweepName, request.trialKey, request.attempt);
+  const labels: Record<string, string> = {
+    ...config.labels,
+    [LABELS.managedBy]: 'esweep',
+    [LABELS.sweepId]: request.sweepId,
+    [LABELS.sweep]: request.sweepName,
+    [LABELS.trialId]: request.trialId,
+    [LABELS.trial]: request.trialKey,
+    [LABELS.attempt]: String(request.attempt),
+  };
+  const jobLabels = config.queueName ? { ...labels, [LABELS.kueueQueue]: config.queueName } : labels;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: config.namespace,
+      labels: jobLabels,
+      annotations: { ...config.annotations },
+    },
+    spec: {
+      // Retries are the controller's (a new Attempt, with backoff); the Job itself runs one pod,
+      // except that a disrupted pod (eviction, preemption) is replaced without counting.
+      backoffLimit: 0,
+      activeDeadlineSeconds: config.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: config.ttlSecondsAfterFinished,
+      // With Kueue, the Job starts suspended and Kueue un-suspends it when admitted.
+      suspend: config.queueName ? true : undefined,
+      podFailurePolicy: {
+        rules: [
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+          {
+            action: 'FailJob',
+            onExitCodes: { containerName: CONTAINER_NAME, operator: 'In', values: [BAD_INPUT_EXIT_CODE] },
+          },
+        ],
+      },
+      template: {
+        metadata: { labels, annotations: { ...config.annotations } },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: config.serviceAccountName,
+          imagePullSecrets: config.imagePullSecrets.length
+            ? config.imagePullSecrets.map((secret) => ({ name: secret }))
+            : undefined,
+          nodeSelector: Object.keys(config.nodeSelector).length ? { ...config.nodeSelector } : undefined,
+          tolerations: config.tolerations.length ? config.tolerations.map((t) => ({ ...t })) : undefined,
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: config.image,
+              imagePullPolicy: config.imagePullPolicy,
+              command: ['sh', '-c', TRIAL_FILE_SCRIPT, 'esweep-trial', ...config.command],
+              env: containerEnv(request, name, config),
+              envFrom: config.envFrom.length
+                ? config.envFrom.map((source) =>
+                    'secret' in source
+                      ? { secretRef: { name: source.secret } }
+                      : { configMapRef: { name: source.configMap } },
+                  )
+                : undefined,
+              resources: resourceRequirements(request),
+              volumeMounts: config.dataVolume
+                ? [{ name: 'data', mountPath: config.dataVolume.mountPath, readOnly: true }]
+                : undefined,
+            },
+          ],
+          volumes: config.dataVolume
+            ? [
+                {
+                  name: 'data',
+                  persistentVolumeClaim: { claimName: config.dataVolume.claimName, readOnly: true },
+                },
+              ]
+            : undefined,
+        },
+      },
+    },
+  };
+}
+
+/** JSON of a manifest without the fields left undefined (what the API server would store). */
+export function plainManifest(job: V1Job): V1Job {
+  return JSON.parse(JSON.stringify(job)) as V1Job;
+}

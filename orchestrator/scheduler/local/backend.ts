@@ -1,0 +1,120 @@
+// The local backend: each run is a child process (`esweep train --trial FILE`) on this machine.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import type { RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
+import { workerEnvironment } from '../environment.ts';
+import { runName } from '../names.ts';
+
+const ESWEEP_BIN = fileURLToPath(new URL('../../../bin/esweep.js', import.meta.url));
+
+export interface LocalBackendOptions {
+  /** The worker command; `--trial FILE` is appended. Default: this package's `esweep train`. */
+  command?: string[];
+  /** Extra environment for every run (e.g. NATS_URL, DATABASE_URL). */
+  env?: Record<string, string>;
+  /** Default parallelism when a sweep sets no maxParallel (default: the core count). */
+  parallelism?: number;
+  /** Where each run's output goes (default: inherited stderr for both streams). */
+  output?: 'inherit' | 'ignore';
+  /** Grace period between SIGTERM and SIGKILL on cancel (default 5 s). */
+  killAfterMs?: number;
+}
+
+interface LocalRun {
+  status: RunStatus;
+  child: ChildProcess;
+}
+
+export class LocalBackend implements SchedulerBackend {
+  readonly name = 'local';
+  readonly defaultParallelism: number;
+  private readonly running = new Map<string, LocalRun>();
+  private readonly finished = new Map<string, RunStatus>();
+  private readonly listeners = new Set<() => void>();
+  private readonly dir = mkdtempSync(join(tmpdir(), 'esweep-local-'));
+
+  constructor(private readonly options: LocalBackendOptions = {}) {
+    this.defaultParallelism = options.parallelism ?? availableParallelism();
+  }
+
+  async start(): Promise<void> {}
+
+  async create(request: RunRequest): Promise<'created' | 'exists'> {
+    const name = runName(request.sweepName, request.trialKey, request.attempt);
+    if (this.running.has(name) || this.finished.has(name)) return 'exists';
+    const file = join(this.dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(request.document));
+    const [command, ...args] = this.options.command ?? [process.execPath, ESWEEP_BIN, 'train'];
+    const child = spawn(command, [...args, '--trial', file], {
+      env: { ...process.env, ...this.options.env, ...workerEnvironment(request, name) },
+      stdio: [
+        'ignore',
+        this.options.output === 'ignore' ? 'ignore' : process.stderr,
+        this.options.output ?? 'inherit',
+      ],
+    });
+    const status: RunStatus = {
+      name,
+      sweepId: request.sweepId,
+      trialId: request.trialId,
+      attempt: request.attempt,
+      phase: 'running',
+      badInput: false,
+    };
+    this.running.set(name, { status, child });
+    const finish = (update: Partial<RunStatus>) => {
+      if (!this.running.delete(name)) return;
+      rmSync(file, { force: true });
+      this.finished.set(name, { ...status, ...update });
+      this.notify();
+    };
+    child.on('error', (error) => finish({ phase: 'failed', reason: `cannot start: ${error.message}` }));
+    child.on('exit', (code, signal) => {
+      if (code === 0) finish({ phase: 'succeeded' });
+      else
+        finish({
+          phase: 'failed',
+          badInput: code === BAD_INPUT_EXIT_CODE,
+          reason: signal ? `killed by ${signal}` : `exit code ${code}`,
+        });
+    });
+    this.notify();
+    return 'created';
+  }
+
+  runs(): RunStatus[] {
+    return [...[...this.running.values()].map((run) => run.status), ...this.finished.values()];
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  async cancel(name: string): Promise<void> {
+    const run = this.running.get(name);
+    this.finished.delete(name);
+    if (!run) return this.notify();
+    const exited = new Promise<void>((resolve) => run.child.once('exit', () => resolve()));
+    run.child.kill('SIGTERM');
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), this.options.killAfterMs ?? 5000);
+    await exited;
+    clearTimeout(timer);
+    this.finished.delete(name);
+    this.notify();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((name) => this.cancel(name)));
+    this.listeners.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,521 @@
+// The fake cluster's job controller and kubelet: each Job gets a pod, each pod's container command
+// really runs as a local process with the pod's environment, and pod exits drive the Job's status
+// the way batch/v1 does (podFailurePolicy rules in order, backoffLimit, activeDeadlineSeconds,
+// ttlSecondsAfterFinished, DisruptionTarget for evictions).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { KubeObject, Store } from './store.ts';
+
+export interface JobControllerOptions {
+  /** 'process' runs each container's command (default); 'instant' completes pods at once. */
+  mode?: 'process' | 'instant';
+  /** Exit code of a pod in instant mode (default 0). */
+  instantExitCode?: (pod: Pod) => number;
+  /** Milliseconds per "second" of deadlines and TTLs (default 1000; tests may speed time up). */
+  msPerSecond?: number;
+  /** Environment every container process gets before its own (default: PATH, HOME, TMPDIR of this process). */
+  hostEnv?: Record<string, string>;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    fieldRef?: { fieldPath: string };
+    secretKeyRef?: { name: string; key: string; optional?: boolean };
+    configMapKeyRef?: { name: string; key: string; optional?: boolean };
+  };
+}
+interface Container {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: { secretRef?: { name: string }; configMapRef?: { name: string }; prefix?: string }[];
+}
+interface PodSpec {
+  containers: Container[];
+  nodeName?: string;
+}
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+export interface Pod extends KubeObject {
+  spec: PodSpec;
+  status: {
+    phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+    conditions?: Condition[];
+    startTime?: string;
+    containerStatuses?: {
+      name: string;
+      state: Record<string, { exitCode?: number; reason?: string; message?: string }>;
+    }[];
+  };
+}
+interface PodFailurePolicyRule {
+  action: 'FailJob' | 'Ignore' | 'Count' | 'FailIndex';
+  onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
+  onPodConditions?: { type: string; status?: string }[];
+}
+interface Job extends KubeObject {
+  spec: {
+    backoffLimit?: number;
+    activeDeadlineSeconds?: number;
+    ttlSecondsAfterFinished?: number;
+    suspend?: boolean;
+    podFailurePolicy?: { rules: PodFailurePolicyRule[] };
+    template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+  };
+  status?: {
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+    startTime?: string;
+    completionTime?: string;
+    conditions?: Condition[];
+  };
+}
+
+interface JobState {
+  pods: Set<string>;
+  finished: boolean;
+  timers: NodeJS.Timeout[];
+}
+
+const now = () => new Date().toISOString();
+const LOG_LIMIT = 64 * 1024;
+
+export class JobController {
+  private readonly states = new Map<string, JobState>();
+  private readonly processes = new Map<string, ChildProcess>();
+  private readonly podLogs = new Map<string, string>();
+  /** Pods whose termination must carry these conditions (evictions). */
+  private readonly disruptions = new Map<string, Condition>();
+  private stopped = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: JobControllerOptions = {},
+  ) {
+    this.unsubscribe = store.subscribe((change) => {
+      if (change.resource === 'jobs' && change.type === 'ADDED') {
+        const job = change.object as Job;
+        setImmediate(() => this.jobAdded(job));
+      }
+    });
+  }
+
+  private get msPerSecond(): number {
+    return this.options.msPerSecond ?? 1000;
+  }
+
+  private jobAdded(job: Job): void {
+    if (this.stopped) return;
+    const ns = job.metadata.namespace!;
+    const id = `${ns}/${job.metadata.name}`;
+    if (!this.store.get('jobs', ns, job.metadata.name)) return;
+    const state: JobState = { pods: new Set(), finished: false, timers: [] };
+    this.states.set(id, state);
+    if (job.spec.suspend) return;
+    this.store.update('jobs', ns, job.metadata.name, (o) => {
+      (o as Job).status = { ...(o as Job).status, startTime: now(), active: 0 };
+    });
+    const deadline = job.spec.activeDeadlineSeconds;
+    if (deadline) {
+      state.timers.push(
+        setTimeout(
+          () => this.failJob(job, 'DeadlineExceeded', 'Job was active longer than specified deadline'),
+          deadline * this.msPerSecond,
+        ),
+      );
+    }
+    this.startPod(job);
+  }
+
+  private startPod(job: Job): void {
+    const ns = job.metadata.namespace!;
+    const jobName = job.metadata.name;
+    const state = this.states.get(`${ns}/${jobName}`);
+    if (!state || state.finished || this.stopped) return;
+    const name = `${jobName}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const pod = this.store.create('pods', ns, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        labels: {
+          ...job.spec.template.metadata?.labels,
+          'batch.kubernetes.io/job-name': jobName,
+          'job-name': jobName,
+          'batch.kubernetes.io/controller-uid': job.metadata.uid!,
+          'controller-uid': job.metadata.uid!,
+        },
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata.uid!, controller: true },
+        ],
+      },
+      spec: { ...structuredClone(job.spec.template.spec), nodeName: 'fake-node' },
+      status: { phase: 'Pending' },
+    }) as Pod;
+    state.pods.add(name);
+    this.updateJobStatus(job, (status) => {
+      status.active = state.pods.size;
+    });
+    if (this.options.mode === 'instant') {
+      setImmediate(() => {
+        if (!this.markRunning(ns, name)) return;
+        this.podExited(job, name, this.options.instantExitCode?.(pod) ?? 0);
+      });
+      return;
+    }
+    this.runContainer(job, pod);
+  }
+
+  private runContainer(job: Job, pod: Pod): void {
+    const ns = pod.metadata.namespace!;
+    const container = pod.spec.containers[0];
+    let env: Record<string, string>;
+    try {
+      env = this.containerEnv(pod, container);
+    } catch (error) {
+      // Like a kubelet that cannot resolve a secret reference: the pod stays Pending.
+      this.store.update('pods', ns, pod.metadata.name, (o) => {
+        (o as Pod).status.containerStatuses = [
+          {
+            name: container.name,
+            state: { waiting: { reason: 'CreateContainerConfigError', message: String(error) } },
+          },
+        ];
+      });
+      return;
+    }
+    const [command, ...args] = [...(container.command ?? []), ...(container.args ?? [])];
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.processes.set(`${ns}/${pod.metadata.name}`, child);
+    const log = (chunk: Buffer) => {
+      const key = `${ns}/${pod.metadata.name}`;
+      this.podLogs.set(key, ((this.podLogs.get(key) ?? '') + chunk.toString()).slice(-LOG_LIMIT));
+    };
+    child.stdout?.on('data', log);
+    child.stderr?.on('data', log);
+    child.on('spawn', () => this.markRunning(ns, pod.metadata.name));
+    child.on('error', (error) => {
+      log(Buffer.from(String(error)));
+    });
+    child.on('close', (code, signal) => {
+      this.processes.delete(`${ns}/${pod.metadata.name}`);
+      const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
+      this.podExited(job, pod.metadata.name, exitCode);
+    });
+  }
+
+  private containerEnv(pod: Pod, container: Container): Record<string, string> {
+    const ns = pod.metadata.namespace!;
+    const host = this.options.hostEnv ?? {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      TMPDIR: process.env.TMPDIR ?? '/tmp',
+    };
+    const env: Record<string, string> = { ...host, HOSTNAME: pod.metadata.name };
+    const data = (resource: 'secrets' | 'configmaps', name: string) => {
+      const object = this.store.get(resource, ns, name) as
+        | (KubeObject & { data?: Record<string, string> })
+        | undefined;
+      if (!object) throw new Error(`${resource === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`);
+      const values = object.data ?? {};
+      return resource === 'secrets'
+        ? Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))
+        : values;
+    };
+    for (const source of container.envFrom ?? []) {
+      const values = source.secretRef
+        ? data('secrets', source.secretRef.name)
+        : data('configmaps', source.configMapRef!.name);
+      for (const [key, value] of Object.entries(values)) env[`${source.prefix ?? ''}${key}`] = value;
+    }
+    for (const variable of container.env ?? []) {
+      const from = variable.valueFrom;
+      if (variable.value !== undefined) env[variable.name] = variable.value;
+      else if (from?.fieldRef) env[variable.name] = fieldValue(pod, from.fieldRef.fieldPath);
+      else if (from?.secretKeyRef) {
+        const value = data('secrets', from.secretKeyRef.name)[from.secretKeyRef.key];
+        if (value === undefined)
+          throw new Error(`key ${from.secretKeyRef.key} not in secret ${from.secretKeyRef.name}`);
+        env[variable.name] = value;
+      } else if (from?.configMapKeyRef) {
+        env[variable.name] = data('configmaps', from.configMapKeyRef.name)[from.configMapKeyRef.key] ?? '';
+      }
+    }
+    return env;
+  }
+
+  private markRunning(ns: string, podName: string): boolean {
+    if (!this.store.get('pods', ns, podName)) return false;
+    this.store.update('pods', ns, podName, (o) => {
+      const pod = o as Pod;
+      pod.status = {
+        ...pod.status,
+        phase: 'Running',
+        startTime: now(),
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }],
+        containerStatuses: [{ name: pod.spec.containers[0].name, state: { running: {} } }],
+      };
+    });
+    return true;
+  }
+
+  private podExited(job: Job, podName: string, exitCode: number): void {
+    const ns = job.metadata.namespace!;
+    const key = `${ns}/${podName}`;
+    const disruption = this.disruptions.get(key);
+    this.disruptions.delete(key);
+    const existing = this.store.get('pods', ns, podName) as Pod | undefined;
+    if (existing) {
+      this.store.update('pods', ns, podName, (o) => {
+        const pod = o as Pod;
+        pod.status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+        pod.status.conditions = [
+          ...(pod.status.conditions ?? []).filter((c) => c.type !== 'Ready'),
+          { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
+          ...(disruption ? [disruption] : []),
+        ];
+        pod.status.containerStatuses = [
+          {
+            name: pod.spec.containers[0].name,
+            state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } },
+          },
+        ];
+      });
+    }
+    this.podFinished(job, podName, exitCode, disruption ? [disruption] : []);
+  }
+
+  /** The job controller's reaction to a pod that ended (or vanished). */
+  private podFinished(job: Job, podName: string, exitCode: number, conditions: Condition[]): void {
+    const ns = job.metadata.namespace!;
+    const state = this.states.get(`${ns}/${job.metadata.name}`);
+    if (!state?.pods.delete(podName) || state.finished) return;
+    if (!this.store.get('jobs', ns, job.metadata.name)) return;
+    if (exitCode === 0) {
+      this.completeJob(job);
+      return;
+    }
+    const containerName = job.spec.template.spec.containers[0].name;
+    const rule = job.spec.podFailurePolicy?.rules.find((r) =>
+      ruleMatches(r, containerName, exitCode, conditions),
+    );
+    const action = rule?.action ?? 'Count';
+    if (action === 'Ignore') {
+      this.updateJobStatus(job, (status) => {
+        status.active = state.pods.size;
+      });
+      this.startPod(job);
+      return;
+    }
+    if (action === 'FailJob' || action === 'FailIndex') {
+      const index = job.spec.podFailurePolicy!.rules.indexOf(rule!);
+      this.failJob(
+        job,
+        'PodFailurePolicy',
+        `Container ${containerName} for pod ${ns}/${podName} failed with exit code ${exitCode} matching FailJob rule at index ${index}`,
+        1,
+      );
+      return;
+    }
+    let failed = 0;
+    this.updateJobStatus(job, (status) => {
+      status.failed = (status.failed ?? 0) + 1;
+      status.active = state.pods.size;
+      failed = status.failed;
+    });
+    if (failed > (job.spec.backoffLimit ?? 6)) {
+      this.failJob(job, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+      return;
+    }
+    this.startPod(job);
+  }
+
+  private completeJob(job: Job): void {
+    const state = this.states.get(`${job.metadata.namespace}/${job.metadata.name}`)!;
+    state.finished = true;
+    this.clearTimers(state);
+    this.updateJobStatus(job, (status) => {
+      const time = now();
+      status.active = 0;
+      status.succeeded = (status.succeeded ?? 0) + 1;
+      status.completionTime = time;
+      status.conditions = [
+        {
+          type: 'SuccessCriteriaMet',
+          status: 'True',
+          reason: 'CompletionsReached',
+          lastTransitionTime: time,
+        },
+        { type: 'Complete', status: 'True', reason: 'CompletionsReached', lastTransitionTime: time },
+      ];
+    });
+    this.expireLater(job, state);
+  }
+
+  private failJob(job: Job, reason: string, message: string, failedPods = 0): void {
+    const ns = job.metadata.namespace!;
+    const state = this.states.get(`${ns}/${job.metadata.name}`);
+    if (!state || state.finished || !this.store.get('jobs', ns, job.metadata.name)) return;
+    state.finished = true;
+    this.clearTimers(state);
+    for (const pod of state.pods) this.killPod(ns, pod);
+    this.updateJobStatus(job, (status) => {
+      const time = now();
+      status.active = 0;
+      status.failed = (status.failed ?? 0) + failedPods;
+      status.conditions = [
+        { type: 'FailureTarget', status: 'True', reason, message, lastTransitionTime: time },
+        { type: 'Failed', status: 'True', reason, message, lastTransitionTime: time },
+      ];
+    });
+    this.expireLater(job, state);
+  }
+
+  private expireLater(job: Job, state: JobState): void {
+    const ttl = job.spec.ttlSecondsAfterFinished;
+    if (ttl === undefined) return;
+    state.timers.push(
+      setTimeout(() => {
+        if (this.store.get('jobs', job.metadata.namespace!, job.metadata.name)) {
+          this.deleteJob(job.metadata.namespace!, job.metadata.name, 'Background');
+        }
+      }, ttl * this.msPerSecond),
+    );
+  }
+
+  private updateJobStatus(job: Job, change: (status: NonNullable<Job['status']>) => void): void {
+    const ns = job.metadata.namespace!;
+    if (!this.store.get('jobs', ns, job.metadata.name)) return;
+    this.store.update('jobs', ns, job.metadata.name, (o) => {
+      const stored = o as Job;
+      stored.status ??= {};
+      change(stored.status);
+    });
+  }
+
+  private clearTimers(state: JobState): void {
+    for (const timer of state.timers) clearTimeout(timer);
+    state.timers = [];
+  }
+
+  private killPod(ns: string, podName: string): void {
+    this.processes.get(`${ns}/${podName}`)?.kill('SIGTERM');
+  }
+
+  /** The eviction API: the pod gets a DisruptionTarget condition and is terminated. */
+  evict(ns: string, podName: string): void {
+    const key = `${ns}/${podName}`;
+    const condition = {
+      type: 'DisruptionTarget',
+      status: 'True',
+      reason: 'EvictionByEvictionAPI',
+      message: 'Eviction API: evicting',
+      lastTransitionTime: now(),
+    };
+    if (this.processes.has(key)) {
+      this.disruptions.set(key, condition);
+      this.killPod(ns, podName);
+    } else {
+      this.deletePod(ns, podName);
+    }
+  }
+
+  deletePod(ns: string, podName: string): KubeObject {
+    const pod = this.store.delete('pods', ns, podName) as Pod;
+    const key = `${ns}/${podName}`;
+    const child = this.processes.get(key);
+    if (child) {
+      // Its exit is then a failure of a pod that no longer exists (exit code from the signal).
+      child.kill('SIGKILL');
+    } else {
+      const owner = pod.metadata.ownerReferences?.[0];
+      const job = owner && (this.store.get('jobs', ns, owner.name) as Job | undefined);
+      if (job && pod.status.phase !== 'Succeeded' && pod.status.phase !== 'Failed')
+        this.podFinished(job, podName, 137, []);
+    }
+    this.podLogs.delete(key);
+    return pod;
+  }
+
+  deleteJob(ns: string, name: string, propagationPolicy: string): KubeObject {
+    const job = this.store.delete('jobs', ns, name);
+    const state = this.states.get(`${ns}/${name}`);
+    if (state) {
+      state.finished = true;
+      this.clearTimers(state);
+    }
+    this.states.delete(`${ns}/${name}`);
+    if (propagationPolicy !== 'Orphan') {
+      for (const pod of this.store.list('pods', ns)) {
+        if (pod.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid))
+          this.deletePod(ns, pod.metadata.name);
+      }
+    }
+    return job;
+  }
+
+  logs(ns: string, podName: string): string {
+    return this.podLogs.get(`${ns}/${podName}`) ?? '';
+  }
+
+  /** Running container processes (for tests: nothing may be left behind). */
+  get runningProcesses(): number {
+    return this.processes.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    for (const state of this.states.values()) this.clearTimers(state);
+    const exits = [...this.processes.values()].map(
+      (child) =>
+        new Promise<void>((resolve) =>
+          child.exitCode !== null ? resolve() : child.once('close', () => resolve()),
+        ),
+    );
+    for (const child of this.processes.values()) child.kill('SIGKILL');
+    await Promise.all(exits);
+  }
+}
+
+function fieldValue(pod: Pod, path: string): string {
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata.name;
+    case 'metadata.namespace':
+      return pod.metadata.namespace ?? '';
+    case 'metadata.uid':
+      return pod.metadata.uid ?? '';
+    case 'spec.nodeName':
+      return pod.spec.nodeName ?? '';
+    default:
+      if (path.startsWith('metadata.labels[')) return pod.metadata.labels?.[path.slice(17, -2)] ?? '';
+      throw new Error(`unsupported fieldRef ${path}`);
+  }
+}
+
+function ruleMatches(
+  rule: PodFailurePolicyRule,
+  containerName: string,
+  exitCode: number,
+  conditions: Condition[],
+): boolean {
+  if (rule.onExitCodes) {
+    const { containerName: only, operator, values } = rule.onExitCodes;
+    if (only && only !== containerName) return false;
+    return operator === 'In' ? values.includes(exitCode) : !values.includes(exitCode);
+  }
+  return (rule.onPodConditions ?? []).some((wanted) =>
+    conditions.some((c) => c.type === wanted.type && c.status === (wanted.status ?? 'True')),
+  );
+}

@@ -1,0 +1,85 @@
+// Helpers for tests that drive the real kubernetes client against the fake API server.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type KubernetesConfig,
+  type KubernetesConfigInput,
+  parseKubernetesConfig,
+} from '../../orchestrator/scheduler/kubernetes/config.ts';
+import { type FakeKubeOptions, FakeKubeServer } from './server.ts';
+
+export interface FakeCluster {
+  server: FakeKubeServer;
+  /** Backend settings pointing at the fake (plain http, so skipTLSVerify). */
+  config: KubernetesConfig;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in worker (`node worker.mjs --trial FILE`): it records its trial and environment in
+ * `$OUT_DIR/<run>.json`, then behaves as `trial.seed` says: 0 succeeds, 1 exits 1, 2 exits 2 (bad
+ * input), 3 blocks until killed on its first pod and succeeds on the next.
+ */
+const WORKER = `
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+const trialFile = process.argv[process.argv.indexOf('--trial') + 1];
+const trial = JSON.parse(readFileSync(trialFile, 'utf8'));
+const out = process.env.OUT_DIR + '/' + process.env.ESWEEP_RUN_NAME;
+writeFileSync(out + '.' + (process.env.ESWEEP_POD_NAME ?? 'local') + '.json', JSON.stringify({ trial, env: process.env }));
+if (trial.seed === 1) process.exit(1);
+if (trial.seed === 2) process.exit(2);
+if (trial.seed === 3 && !existsSync(out + '.blocked')) {
+  writeFileSync(out + '.blocked', '');
+  setInterval(() => {}, 1000);
+}
+`;
+
+/** Writes the stand-in worker into `dir`; returns the command that runs it. */
+export async function writeFakeWorker(dir: string): Promise<string[]> {
+  await writeFile(join(dir, 'worker.mjs'), WORKER);
+  return [process.execPath, join(dir, 'worker.mjs')];
+}
+
+export async function startFakeCluster(
+  options: FakeKubeOptions = {},
+  config: Partial<KubernetesConfigInput> = {},
+): Promise<FakeCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'esweep-fake-kube-'));
+  const command = await writeFakeWorker(dir);
+  const server = new FakeKubeServer(options);
+  const url = await server.start();
+  return {
+    server,
+    dir,
+    config: parseKubernetesConfig({
+      server: url,
+      skipTLSVerify: true,
+      namespace: 'esweep-test',
+      image: 'esweep-worker:test',
+      command,
+      env: { OUT_DIR: dir },
+      ...config,
+    }),
+    close: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
