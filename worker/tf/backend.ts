@@ -39,7 +39,7 @@ export interface BackendChoice {
 }
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0].trim();
 }
 
 /**

@@ -16,7 +16,11 @@ export interface FloorOptions {
 }
 
 export interface FloorResult {
+  /** Wall-clock seconds of the timed steps. */
   seconds: number;
+  /** This process's CPU seconds over the same steps: wasm and cpu run on one thread, so on a busy
+   * machine this is the figure that stays comparable. */
+  cpuSeconds: number;
   steps: number;
   batch: number;
   backend: string;
@@ -58,6 +62,7 @@ export async function benchFloorEpoch(options: FloorOptions = {}): Promise<Floor
     await warm.data();
     warm.dispose();
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     let last = step();
     for (let i = 1; i < steps; i++) {
       last.dispose();
@@ -65,8 +70,9 @@ export async function benchFloorEpoch(options: FloorOptions = {}): Promise<Floor
     }
     await last.data();
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
     last.dispose();
-    return { seconds, steps, batch, backend: tf.getBackend() };
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, steps, batch, backend: tf.getBackend() };
   } finally {
     tf.dispose([x, ...weights, dOut]);
   }
