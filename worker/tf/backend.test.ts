@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.ts';
 import {
@@ -104,4 +106,21 @@ test('forcing gpu either runs on tfjs-node-gpu or says plainly that it cannot', 
     );
     assert.ok(!error.message.includes('\n'), 'one line');
   }
+});
+
+test("selecting a backend and computing prints nothing (tfjs' cpu backend would greet on Node)", () => {
+  // A fresh process: the greeting comes once per process, on the cpu backend's first tensor.
+  const backend = fileURLToPath(new URL('./backend.ts', import.meta.url));
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    const { selectBackend } = await import(${JSON.stringify(backend)});
+    for (const name of ['cpu', undefined]) {
+      await selectBackend(name);
+      tf.add(tf.tensor1d([1]), 1).dataSync();
+    }`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout + run.stderr, '');
 });
