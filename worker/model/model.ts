@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Architecture, BatchNormNode, GraphNode, PrunableNode } from '../arch/graph.ts';
 import { fromTorch, LAYOUTS, toTorch } from '../arch/layout.ts';
 import { conv2d, dense } from '../tf/ops.ts';
+import { batchNormTraining, softmaxCrossEntropy } from './training-ops.ts';
 
 /** tfjs keeps kernels in the keras layout: dense (in, out), conv (kh, kw, in, out). */
 const TF_LAYOUT = LAYOUTS.keras;
@@ -18,8 +19,10 @@ interface BatchNormState {
 }
 
 export type ForwardMode =
-  /** Batch norm on batch statistics (training, and data-driven pruning as the reference does). */
+  /** Batch norm on batch statistics (data-driven pruning, as the reference does); nothing updated. */
   | 'train'
+  /** A training step: batch norm on batch statistics, which the running statistics then absorb. */
+  | 'trainStep'
   /** Batch norm on running statistics. */
   | 'eval'
   /** SynFlow's linearised network: |kernels| only; no batch norm, activations or biases. */
@@ -27,8 +30,6 @@ export type ForwardMode =
 
 export interface ForwardResult {
   logits: tf.Tensor2D;
-  /** Per batch norm node, the batch statistics of this pass ('train' only). */
-  batchStats: Map<number, { mean: tf.Tensor; variance: tf.Tensor }>;
 }
 
 /**
@@ -46,27 +47,33 @@ export class Model {
     readonly arch: Architecture,
     initial: readonly Float32Array[],
   ) {
-    this.kernels = arch.layers.map((layer, k) => {
-      this.kernelIndex.set(layer.node.id, k);
-      return tf.variable(
-        tf.tensor(fromTorch(TF_LAYOUT, layer, initial[k]), TF_LAYOUT.shape(layer)),
-        true,
-        `${layer.name}/kernel`,
-      );
-    });
-    for (const node of arch.nodes) {
-      if (node.kind === 'dense' && node.bias)
-        this.biases.set(node.id, tf.variable(tf.zeros([node.outFeatures]), true, `${node.name}/bias`));
-      if (node.kind === 'batchnorm') {
-        const channels = node.shape[0];
-        this.norms.set(node.id, {
-          gamma: tf.variable(tf.ones([channels]), true, `bn${node.id}/gamma`),
-          beta: tf.variable(tf.zeros([channels]), true, `bn${node.id}/beta`),
-          mean: tf.variable(tf.zeros([channels]), false, `bn${node.id}/mean`),
-          variance: tf.variable(tf.ones([channels]), false, `bn${node.id}/variance`),
-        });
+    // A variable shares its initial tensor's data and takes a reference of its own: the tidy
+    // disposes the initial tensors, so disposing the variables frees the memory.
+    this.kernels = tf.tidy(() =>
+      arch.layers.map((layer, k) => {
+        this.kernelIndex.set(layer.node.id, k);
+        return tf.variable(
+          tf.tensor(fromTorch(TF_LAYOUT, layer, initial[k]), TF_LAYOUT.shape(layer)),
+          true,
+          `${layer.name}/kernel`,
+        );
+      }),
+    );
+    tf.tidy(() => {
+      for (const node of arch.nodes) {
+        if (node.kind === 'dense' && node.bias)
+          this.biases.set(node.id, tf.variable(tf.zeros([node.outFeatures]), true, `${node.name}/bias`));
+        if (node.kind === 'batchnorm') {
+          const channels = node.shape[0];
+          this.norms.set(node.id, {
+            gamma: tf.variable(tf.ones([channels]), true, `bn${node.id}/gamma`),
+            beta: tf.variable(tf.zeros([channels]), true, `bn${node.id}/beta`),
+            mean: tf.variable(tf.zeros([channels]), false, `bn${node.id}/mean`),
+            variance: tf.variable(tf.ones([channels]), false, `bn${node.id}/variance`),
+          });
+        }
       }
-    }
+    });
   }
 
   /** Every trainable variable: kernels first (in layer order), then biases and batch norm scales. */
@@ -92,7 +99,10 @@ export class Model {
 
   setWeights(weights: readonly Float32Array[]): void {
     this.arch.layers.forEach((layer, k) => {
-      this.kernels[k].assign(tf.tensor(fromTorch(TF_LAYOUT, layer, weights[k]), TF_LAYOUT.shape(layer)));
+      // assign() takes its own reference; the tidy releases the temporary tensor's.
+      tf.tidy(() =>
+        this.kernels[k].assign(tf.tensor(fromTorch(TF_LAYOUT, layer, weights[k]), TF_LAYOUT.shape(layer))),
+      );
     });
   }
 
@@ -108,11 +118,9 @@ export class Model {
    */
   forward(x: tf.Tensor4D, mode: ForwardMode, kernels: readonly tf.Tensor[] = this.kernels): ForwardResult {
     const values: tf.Tensor[] = [];
-    const batchStats = new Map<number, { mean: tf.Tensor; variance: tf.Tensor }>();
     const linear = mode === 'linear';
-    for (const node of this.arch.nodes)
-      values.push(this.apply(node, values, x, mode, kernels, batchStats, linear));
-    return { logits: values[values.length - 1] as tf.Tensor2D, batchStats };
+    for (const node of this.arch.nodes) values.push(this.apply(node, values, x, mode, kernels, linear));
+    return { logits: values[values.length - 1] as tf.Tensor2D };
   }
 
   private apply(
@@ -121,7 +129,6 @@ export class Model {
     x: tf.Tensor4D,
     mode: ForwardMode,
     kernels: readonly tf.Tensor[],
-    batchStats: ForwardResult['batchStats'],
     linear: boolean,
   ): tf.Tensor {
     switch (node.kind) {
@@ -137,7 +144,7 @@ export class Model {
           node === this.arch.layers[0].node,
         );
       case 'batchnorm':
-        return linear ? values[node.input] : this.batchNorm(node, values[node.input], mode, batchStats);
+        return linear ? values[node.input] : this.batchNorm(node, values[node.input], mode);
       case 'relu':
         return linear ? values[node.input] : tf.relu(values[node.input]);
       case 'pool': {
@@ -177,32 +184,22 @@ export class Model {
     return linear ? scaledToUnitMax(y) : y;
   }
 
-  private batchNorm(
-    node: BatchNormNode,
-    input: tf.Tensor,
-    mode: ForwardMode,
-    batchStats: ForwardResult['batchStats'],
-  ): tf.Tensor {
+  private batchNorm(node: BatchNormNode, input: tf.Tensor, mode: ForwardMode): tf.Tensor {
     const state = this.norms.get(node.id)!;
     if (mode === 'eval')
       return tf.batchNorm(input, state.mean, state.variance, state.beta, state.gamma, BN_EPSILON);
-    const axes = input.rank === 4 ? [0, 1, 2] : [0];
-    const { mean, variance } = tf.moments(input, axes);
-    batchStats.set(node.id, { mean, variance });
-    return tf.batchNorm(input, mean, variance, state.beta, state.gamma, BN_EPSILON);
-  }
-
-  /** Folds one training pass's batch statistics into the running statistics. */
-  updateRunningStats(batchStats: ForwardResult['batchStats']): void {
-    for (const [id, stats] of batchStats) {
-      const state = this.norms.get(id)!;
-      tf.tidy(() => {
-        state.mean.assign(tf.add(tf.mul(state.mean, 1 - BN_MOMENTUM), tf.mul(stats.mean, BN_MOMENTUM)));
-        state.variance.assign(
-          tf.add(tf.mul(state.variance, 1 - BN_MOMENTUM), tf.mul(stats.variance, BN_MOMENTUM)),
-        );
-      });
-    }
+    const absorb =
+      mode === 'trainStep'
+        ? (mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) =>
+            absorbBatchStats(state, mean, variance, count)
+        : undefined;
+    return batchNormTraining(
+      input,
+      state.gamma as tf.Tensor1D,
+      state.beta as tf.Tensor1D,
+      BN_EPSILON,
+      absorb,
+    );
   }
 
   dispose(): void {
@@ -213,6 +210,25 @@ export class Model {
     ])
       v.dispose();
   }
+}
+
+/**
+ * Folds one batch's statistics into the running ones as torch does: exponential averaging with
+ * momentum 0.1, the variance unbiased (×n/(n−1)) for the running estimate.
+ */
+function absorbBatchStats(
+  state: BatchNormState,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  count: number,
+): void {
+  const unbiased = count > 1 ? count / (count - 1) : 1;
+  tf.tidy(() => {
+    state.mean.assign(tf.add(tf.mul(state.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    state.variance.assign(
+      tf.add(tf.mul(state.variance, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbiased)),
+    );
+  });
 }
 
 /**
@@ -227,7 +243,5 @@ function scaledToUnitMax(y: tf.Tensor): tf.Tensor {
 
 /** Mean softmax cross-entropy of logits (divided by `temperature`) against integer labels. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, temperature = 1): tf.Scalar {
-  const oneHot = tf.oneHot(labels, logits.shape[1]);
-  const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
-  return tf.losses.softmaxCrossEntropy(oneHot, scaled) as tf.Scalar;
+  return softmaxCrossEntropy(temperature === 1 ? logits : tf.div(logits, temperature), labels);
 }

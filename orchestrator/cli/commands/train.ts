@@ -1,0 +1,84 @@
+import { writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { consoleReporter } from '../../../worker/report/console.ts';
+import type { TrialResult } from '../../../worker/report/reporter.ts';
+import { TrainingInterrupted } from '../../../worker/train/loop.ts';
+import { runTrial } from '../../../worker/trial/run.ts';
+import { readTrialFile } from '../../../worker/trial/spec.ts';
+import { parseOptions } from '../options.ts';
+import { formatCompression, formatPercent, printJson, toJson } from '../output.ts';
+
+/** Exit status after Ctrl-C, as shells report a SIGINT death. */
+const INTERRUPTED_EXIT_CODE = 130;
+
+const schema = z.object({
+  trial: z.string().min(1),
+  out: z.string().min(1).optional(),
+  backend: z.string().min(1).optional(),
+  dataDir: z.string().min(1).optional(),
+  denseFrom: z.string().min(1).optional(),
+  weightsOut: z.string().min(1).optional(),
+  json: z.boolean().optional(),
+});
+
+function summary(result: TrialResult): string {
+  return (
+    `test accuracy ${formatPercent(result.accuracy)} (best ${formatPercent(result.bestAccuracy)}), ` +
+    `loss ${result.loss.toFixed(4)}, ${result.steps} steps in ${result.seconds.toFixed(1)} s on ${result.backend}\n` +
+    `direct compression ${formatCompression(result.directCompression)}, ` +
+    `effective compression ${formatCompression(result.effectiveCompression)}\n` +
+    (result.weights ? `dense weights: ${result.weights.initial}, ${result.weights.final}\n` : '')
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('run one trial: prune, train with the masks, evaluate (progress on stderr)')
+    .requiredOption(
+      '--trial <file.json>',
+      '{"arch","dataset"?,"pruner","type","sparsity"|"compression","seed","budget":{"epochs"|"iterations"}}',
+    )
+    .option('--out <result.json>', 'also write the result JSON here')
+    .option('--backend <name>', 'force a tfjs backend: gpu, node, wasm or cpu (default: the best available)')
+    .option(
+      '--data-dir <dir>',
+      'where cifar10/cifar100/tinyimagenet/fashion-mnist live (default $ESWEEP_DATA_DIR)',
+    )
+    .option('--dense-from <dir>', "magnitude/LAMP: the dense trial's --weights-out directory")
+    .option(
+      '--weights-out <dir>',
+      "dense trials: where to save initial and final weights (default: --out's directory, else .)",
+    )
+    .option('--json', 'print the result as one JSON document')
+    .action(async (raw: object) => {
+      const options = parseOptions(schema, raw);
+      const spec = await readTrialFile(options.trial);
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      let result: TrialResult;
+      try {
+        result = await runTrial(spec, {
+          reporter: consoleReporter(process.stderr),
+          backend: options.backend,
+          dataDir: options.dataDir,
+          denseFrom: options.denseFrom,
+          weightsOut: options.weightsOut ?? (options.out ? dirname(options.out) : '.'),
+          signal: controller.signal,
+        });
+      } catch (error) {
+        if (!(error instanceof TrainingInterrupted)) throw error;
+        process.stderr.write(`esweep: ${error.message}\n`);
+        process.exitCode = INTERRUPTED_EXIT_CODE;
+        return;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      if (options.out) await writeFile(options.out, `${toJson(result)}\n`);
+      if (options.json) printJson(result);
+      else process.stdout.write(summary(result));
+    });
+}

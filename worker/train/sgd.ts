@@ -1,0 +1,153 @@
+/**
+ * SGD with momentum and weight decay, torch semantics (torch.optim.SGD, dampening 0, not Nesterov):
+ *   g ← ∇ + wd·p;  v ← μ·v + g;  p ← p − lr·v
+ * applied to every trainable parameter (kernels, biases, batch norm scales and shifts), as
+ * `SGD(model.parameters(), weight_decay=wd)` does. A velocity that starts at zero gives v = g on the
+ * first step, exactly torch's buffer initialisation. After the update each masked kernel is
+ * multiplied by its 0/1 mask, so pruned weights are exactly zero after every step.
+ *
+ * Two implementations of the same update:
+ * - on backends whose tensors live in host memory (wasm, cpu), one fused loop per parameter over
+ *   its kept weights only: an elementwise tfjs op there costs as much per element as the whole
+ *   update, and the update is seven of them. A pruned weight is zero after every step whatever its
+ *   velocity, and its velocity never reaches a kept weight, so skipping both changes nothing
+ *   observable and makes the update's cost proportional to the weights that remain;
+ * - elsewhere (tfjs-node, GPUs), tensor ops, so the weights never leave the device.
+ * Every update assigns a fresh tensor: the wasm backend caches XNNPACK operators with the weights
+ * packed inside, keyed by the weight tensor's id, so weights must never change in place.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface SgdOptions {
+  momentum: number;
+  weightDecay: number;
+}
+
+export interface Optimizer {
+  /** One update; `grads[i]` is the loss gradient of parameter i. */
+  step(grads: readonly tf.Tensor[], learningRate: number): void;
+  dispose(): void;
+}
+
+export type SgdKind = 'host' | 'tensor';
+
+const HOST_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** The implementation that is fastest on the active backend. */
+export function defaultSgdKind(): SgdKind {
+  return HOST_MEMORY_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor';
+}
+
+/**
+ * `masks[i]` (shaped like `params[i]`, 0/1) is re-applied to parameter i after every step; null or
+ * a missing entry leaves it unmasked (dense layers, biases, batch norm). The caller keeps
+ * ownership of the mask tensors.
+ */
+export function maskedSgd(
+  params: readonly tf.Variable[],
+  masks: readonly (tf.Tensor | null)[],
+  options: SgdOptions,
+  kind: SgdKind = defaultSgdKind(),
+): Optimizer {
+  return kind === 'host' ? new HostSgd(params, masks, options) : new TensorSgd(params, masks, options);
+}
+
+type HeapBackend = { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+
+/** A tensor's values without a copy where the backend allows it (the wasm heap), for reading only. */
+function readValues(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as Partial<HeapBackend>;
+  return backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
+}
+
+class HostSgd implements Optimizer {
+  private readonly velocity: Float32Array[];
+  /** Per masked parameter, the flat indices of its kept weights; null = every weight is kept. */
+  private readonly kept: (Int32Array | null)[];
+
+  constructor(
+    private readonly params: readonly tf.Variable[],
+    masks: readonly (tf.Tensor | null)[],
+    private readonly options: SgdOptions,
+  ) {
+    this.velocity = params.map((p) => new Float32Array(p.size));
+    this.kept = params.map((_, i) => (masks[i] ? keptIndices(masks[i].dataSync()) : null));
+  }
+
+  step(grads: readonly tf.Tensor[], learningRate: number): void {
+    const { momentum, weightDecay } = this.options;
+    this.params.forEach((param, i) => {
+      const p = readValues(param);
+      const g = readValues(grads[i]);
+      const v = this.velocity[i];
+      const kept = this.kept[i];
+      // Zero-filled: pruned weights are already in place.
+      const next = new Float32Array(p.length);
+      const count = kept ? kept.length : p.length;
+      for (let j = 0; j < count; j++) {
+        const k = kept ? kept[j] : j;
+        const vk = momentum * v[k] + g[k] + weightDecay * p[k];
+        v[k] = vk;
+        next[k] = p[k] - learningRate * vk;
+      }
+      tf.tidy(() => param.assign(tf.tensor(next, param.shape)));
+    });
+  }
+
+  dispose(): void {}
+}
+
+function keptIndices(mask: ArrayLike<number>): Int32Array {
+  let count = 0;
+  for (let k = 0; k < mask.length; k++) if (mask[k] !== 0) count++;
+  const indices = new Int32Array(count);
+  let j = 0;
+  for (let k = 0; k < mask.length; k++) if (mask[k] !== 0) indices[j++] = k;
+  return indices;
+}
+
+class TensorSgd implements Optimizer {
+  private readonly velocity: tf.Variable[];
+  private readonly momentum: tf.Scalar;
+  private readonly weightDecay: tf.Scalar;
+  private rate: { value: number; tensor: tf.Scalar } | null = null;
+
+  constructor(
+    private readonly params: readonly tf.Variable[],
+    private readonly masks: readonly (tf.Tensor | null)[],
+    options: SgdOptions,
+  ) {
+    this.velocity = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.momentum = tf.scalar(options.momentum);
+    this.weightDecay = tf.scalar(options.weightDecay);
+  }
+
+  /** The learning rate as a tensor, rebuilt only when the schedule changes it. */
+  private learningRate(value: number): tf.Scalar {
+    if (this.rate?.value !== value) {
+      this.rate?.tensor.dispose();
+      // Kept: steps run inside the caller's tidy, which would dispose it after the first one.
+      this.rate = { value, tensor: tf.keep(tf.scalar(value)) };
+    }
+    return this.rate.tensor;
+  }
+
+  step(grads: readonly tf.Tensor[], learningRate: number): void {
+    const lr = this.learningRate(learningRate);
+    tf.tidy(() => {
+      this.params.forEach((p, i) => {
+        const g = tf.add(grads[i], tf.mul(p, this.weightDecay));
+        const v = tf.add(tf.mul(this.velocity[i], this.momentum), g);
+        this.velocity[i].assign(v);
+        const updated = tf.sub(p, tf.mul(v, lr));
+        const mask = this.masks[i];
+        p.assign(mask ? tf.mul(updated, mask) : updated);
+      });
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([...this.velocity, this.momentum, this.weightDecay]);
+    this.rate?.tensor.dispose();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * A trial: one training run of one pruned network. The JSON document `esweep train --trial` reads
+ * and the sweep controller writes, validated here; `resolveTrial` turns it into the objects a run
+ * needs, failing on bad input (one line, InputError) before any data is loaded or any backend starts.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { Architecture } from '../arch/graph.ts';
+import { architecture } from '../arch/zoo.ts';
+import { InputError } from '../errors.ts';
+import { pruner as findPruner } from '../pruners/catalog.ts';
+import { checkTarget, PRUNING_TYPES, type PruningType } from '../pruners/prune.ts';
+import type { Pruner } from '../pruners/pruner.ts';
+import { Budget } from '../train/settings.ts';
+
+export const TrialSpec = z
+  .strictObject({
+    arch: z.string().min(1),
+    /** The architecture's default dataset when omitted. */
+    dataset: z.string().min(1).optional(),
+    pruner: z.string().min(1),
+    type: z.enum(PRUNING_TYPES).default('direct'),
+    sparsity: z
+      .number()
+      .min(0, 'sparsity must lie in [0, 1]')
+      .max(1, 'sparsity must lie in [0, 1]')
+      .optional(),
+    compression: z.number().min(1, 'compression must be ≥ 1').optional(),
+    seed: z.number().int().nonnegative(),
+    /** Training length; the reference schedule when omitted. */
+    budget: Budget.optional(),
+    /** Evaluate on the test set every this many steps (default: once per epoch) and at the end. */
+    evalEvery: z.number().int().positive().optional(),
+    /** At most this many examples per split (smoke runs). */
+    limit: z.number().int().positive().optional(),
+    /** Random crops and flips (default: on where the dataset has them: CIFAR, TinyImageNet). */
+    augment: z.boolean().optional(),
+    /** Overrides of the reference training settings. */
+    batchSize: z.number().int().positive().optional(),
+    learningRate: z.number().positive().optional(),
+    weightDecay: z.number().nonnegative().optional(),
+    /** Training batches that data-driven pruning scores (SNIP, GraSP) average over. */
+    scoreBatches: z.number().int().positive().default(1),
+  })
+  .refine((t) => t.sparsity === undefined || t.compression === undefined, {
+    error: 'give sparsity or compression, not both',
+  })
+  .refine((t) => t.pruner === 'dense' || t.sparsity !== undefined || t.compression !== undefined, {
+    error: 'give sparsity or compression (only the dense pruner needs neither)',
+  });
+export type TrialSpec = z.output<typeof TrialSpec>;
+
+/** A trial's validated objects: the architecture, the pruner and the target sparsity. */
+export interface ResolvedTrial {
+  spec: TrialSpec;
+  arch: Architecture;
+  pruner: Pruner;
+  type: PruningType;
+  sparsity: number;
+}
+
+export function parseTrial(value: unknown, source = 'trial'): TrialSpec {
+  const parsed = TrialSpec.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
+  throw new InputError(`${source}${where}: ${issue.message}`);
+}
+
+export async function readTrialFile(path: string): Promise<TrialSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read trial file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseTrial(json, path);
+}
+
+export function resolveTrial(spec: TrialSpec): ResolvedTrial {
+  const arch = architecture(spec.arch, spec.dataset);
+  const pruner = findPruner(spec.pruner);
+  const sparsity = spec.sparsity ?? (spec.compression === undefined ? 0 : 1 - 1 / spec.compression);
+  if (pruner.name === 'dense' && sparsity > 0) {
+    throw new InputError(`the dense pruner keeps every weight; its sparsity must be 0, not ${sparsity}`);
+  }
+  checkTarget(arch, sparsity);
+  return { spec, arch, pruner, type: spec.type, sparsity };
+}
