@@ -22,8 +22,25 @@ export class ByteWords {
   }
 }
 
-/** Sum of the four bytes of a word whose bytes are each 0 or 1. */
-const byteSum = (word: number) => Math.imul(word, 0x01010101) >>> 24;
+/** Sum of the four byte lanes of a word. */
+const laneSum = (word: number) =>
+  (word & 0xff) + ((word >>> 8) & 0xff) + ((word >>> 16) & 0xff) + (word >>> 24);
+
+/**
+ * Σ over `count` words of (a & b) bytes (0/1 each), adding whole words: each byte lane can take
+ * 255 additions before it would carry, so lanes are summed once per 255 words.
+ */
+function sumWordBytes(a: Uint32Array, wa: number, b: Uint32Array | null, wb: number, count: number): number {
+  let total = 0;
+  for (let start = 0; start < count; start += 255) {
+    const end = Math.min(count, start + 255);
+    let lanes = 0;
+    if (b) for (let w = start; w < end; w++) lanes += a[wa + w] & b[wb + w];
+    else for (let w = start; w < end; w++) lanes += a[wa + w];
+    total += laneSum(lanes >>> 0);
+  }
+  return total;
+}
 
 /** Σ a[aStart + k] & b[bStart + k] for k < n (0/1 bytes): the number of positions set in both. */
 export function countBoth(a: ByteWords, aStart: number, b: ByteWords, bStart: number, n: number): number {
@@ -34,7 +51,7 @@ export function countBoth(a: ByteWords, aStart: number, b: ByteWords, bStart: nu
   const wb = b.wordAt(bStart + k);
   if (wa >= 0 && wb >= 0) {
     const words = (n - k) >>> 2;
-    for (let w = 0; w < words; w++) count += byteSum(a.words[wa + w] & b.words[wb + w]);
+    count += sumWordBytes(a.words, wa, b.words, wb, words);
     k += words << 2;
   }
   for (; k < n; k++) count += a.bytes[aStart + k] & b.bytes[bStart + k];
@@ -46,9 +63,8 @@ export function countSet(a: ByteWords, start: number, n: number): number {
   let count = 0;
   let k = 0;
   while (k < n && a.wordAt(start + k) < 0) count += a.bytes[start + k++];
-  const wa = a.wordAt(start + k);
   const words = (n - k) >>> 2;
-  for (let w = 0; w < words; w++) count += byteSum(a.words[wa + w]);
+  if (words > 0) count += sumWordBytes(a.words, a.wordAt(start + k), null, 0, words);
   k += words << 2;
   for (; k < n; k++) count += a.bytes[start + k];
   return count;

@@ -1,6 +1,6 @@
 import type { FlattenNode, GlobalAvgPoolNode, PoolNode, PrunableNode, Shape3 } from '../arch/graph.ts';
 import { Bitmap, fullPlane } from './bitmap.ts';
-import { ByteWords, countBoth, orInto } from './bytes.ts';
+import { ByteWords, countBoth, nextSet, orInto } from './bytes.ts';
 import { type LayerGeometry, layerGeometry } from './geometry.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -161,17 +161,24 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       forwardByNode.set(node.id, { gathered, readsLive: planeFlags(gathered, g.fanIn, full, 'nonEmpty') });
       const perChannel = g.kernel * g.kernel;
       const words = out.words;
+      const view = wordsOf(node, mask);
+      const live = Uint8Array.from({ length: g.inShape[0] }, (_, i) => (alive.channelIsEmpty(i) ? 0 : 1));
       for (let o = 0; o < g.outShape[0]; o++) {
         const outBase = o * plane;
-        const maskRow = o * g.fanIn;
-        for (let i = 0; i < g.inShape[0]; i++) {
-          if (alive.channelIsEmpty(i)) continue;
-          for (let j = i * perChannel; j < (i + 1) * perChannel; j++) {
-            if (!mask[maskRow + j]) continue;
-            const src = j * plane;
-            for (let p = 0; p < plane; p++) words[outBase + p] |= gathered[src + p];
+        const row = o * g.fanIn;
+        const end = row + g.fanIn;
+        // Visit kept weights only (zero stretches skipped a word at a time), one input channel at a time.
+        for (let k = nextSet(view, row, end); k < end; ) {
+          const i = Math.floor((k - row) / perChannel);
+          const groupEnd = row + (i + 1) * perChannel;
+          if (live[i]) {
+            for (; k < groupEnd; k = nextSet(view, k + 1, groupEnd)) {
+              const src = (k - row) * plane;
+              for (let p = 0; p < plane; p++) words[outBase + p] |= gathered[src + p];
+            }
+            if (planeEquals(words, outBase, full)) break;
           }
-          if (planeEquals(words, outBase, full)) break;
+          k = nextSet(view, groupEnd, end);
         }
       }
       return out;
@@ -192,11 +199,12 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       const words = reach.words;
       for (let o = 0; o < g.outShape[0]; o++) {
         if (reachFull.bytes[o] || reach.channelIsEmpty(o)) continue;
-        const maskRow = o * g.fanIn;
+        const row = o * g.fanIn;
+        const end = row + g.fanIn;
         const src = o * plane;
-        for (let j = 0; j < g.fanIn; j++) {
-          if (!mask[maskRow + j] || saturated.bytes[j]) continue;
-          const dst = j * plane;
+        for (let k = nextSet(view, row, end); k < end; k = nextSet(view, k + 1, end)) {
+          if (saturated.bytes[k - row]) continue;
+          const dst = (k - row) * plane;
           for (let p = 0; p < plane; p++) planes[dst + p] |= words[src + p];
         }
       }
@@ -268,8 +276,10 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
         }
         if (reachOut.channelIsEmpty(o)) continue;
         const reachBase = o * plane;
-        for (let j = 0; j < g.fanIn; j++) {
-          if (!mask[maskRow + j] || !readsLive.bytes[j]) continue;
+        const end = maskRow + g.fanIn;
+        for (let k = nextSet(view, maskRow, end); k < end; k = nextSet(view, k + 1, end)) {
+          const j = k - maskRow;
+          if (!readsLive.bytes[j]) continue;
           const src = j * plane;
           for (let p = 0; p < plane; p++) {
             if ((words[reachBase + p] & gathered[src + p]) !== 0) {
