@@ -1,0 +1,147 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { InputError } from '../../../worker/errors.ts';
+import { describeTarget, openDatabase, resolveDatabaseTarget } from '../../db/client.ts';
+import { migrate } from '../../db/migrate.ts';
+import { Repositories, TRIAL_STATUSES } from '../../db/repositories.ts';
+import {
+  type KubernetesConfig,
+  loadKubernetesConfig,
+  parseKubernetesConfig,
+} from '../../scheduler/kubernetes/config.ts';
+import { dryRun } from '../../sweep/dry-run.ts';
+import { loadSweep } from '../../sweep/load.ts';
+import { submitPlan } from '../../sweep/records.ts';
+import { parseOptions } from '../options.ts';
+import { formatCount, printJson, renderTable } from '../output.ts';
+
+const databaseHelp = 'postgres://… URL or pglite:DIR; default $DATABASE_URL, else pglite:.esweep/db';
+const clusterHelp = 'kubernetes backend settings (YAML); default $ESWEEP_CLUSTER_CONFIG';
+
+const submitSchema = z.object({
+  backend: z.enum(['kubernetes', 'local'], {
+    error: (i) => `unknown backend '${String(i.input)}' (expected kubernetes or local)`,
+  }),
+  dryRun: z.boolean().optional(),
+  json: z.boolean().optional(),
+  force: z.boolean().optional(),
+  cluster: z.string().optional(),
+  database: z.string().optional(),
+  migrate: z.boolean().optional(),
+});
+
+/**
+ * The backend settings for a dry run: the given file, else a placeholder image so that the Jobs
+ * can still be shown.
+ */
+async function clusterConfig(path: string | undefined): Promise<KubernetesConfig> {
+  const file = path ?? process.env.ESWEEP_CLUSTER_CONFIG;
+  if (file) return loadKubernetesConfig(file);
+  return parseKubernetesConfig({ image: process.env.ESWEEP_WORKER_IMAGE ?? 'esweep-worker:latest' });
+}
+
+async function withRepositories<T>(
+  options: { database?: string; migrate?: boolean },
+  work: (repos: Repositories, where: string) => Promise<T>,
+): Promise<T> {
+  const target = resolveDatabaseTarget(options.database);
+  const database = await openDatabase(target);
+  try {
+    // An embedded database belongs to this user: bring it up to date; a server is migrated on request.
+    if (options.migrate || target.kind === 'pglite') await migrate(database);
+    return await work(new Repositories(database.prisma), describeTarget(target));
+  } finally {
+    await database.close();
+  }
+}
+
+export function register(program: Command): void {
+  const sweep = program
+    .command('sweep')
+    .description('submit and manage sweeps (pruner × architecture × target × seed)');
+
+  sweep
+    .command('submit')
+    .description('expand a sweep file into trials and record them (resubmitting adds only new trials)')
+    .argument('<file>', 'sweep file (YAML)')
+    .option('--backend <name>', 'kubernetes | local', 'kubernetes')
+    .option('--dry-run', 'print the trials (and Jobs) it would create; write nothing')
+    .option('--force', 'allow a grid above the 20,000-trial limit')
+    .option('--cluster <file>', clusterHelp)
+    .option('--database <location>', databaseHelp)
+    .option('--migrate', 'apply pending database migrations first')
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, raw: object) => {
+      const options = parseOptions(submitSchema, raw);
+      const plan = await loadSweep(file, { force: options.force });
+      if (options.dryRun) {
+        const config = options.backend === 'kubernetes' ? await clusterConfig(options.cluster) : null;
+        const document = dryRun(plan, config);
+        if (options.json) return printJson(document);
+        return printPlan(document.trials);
+      }
+      const result = await withRepositories(options, async (repos, where) => ({
+        where,
+        ...(await submitPlan(repos, plan, options.backend)),
+      }));
+      const out = {
+        sweep: { id: result.sweep.id, name: result.sweep.name, backend: result.sweep.backend },
+        database: result.where,
+        created: result.created,
+        addedTrials: result.addedTrials,
+        totalTrials: result.totalTrials,
+      };
+      if (options.json) return printJson(out);
+      process.stdout.write(
+        `sweep ${out.sweep.name} (${out.sweep.id}): ${formatCount(out.totalTrials)} trials, ${formatCount(out.addedTrials)} new${out.created ? '' : ' (resubmitted)'}\n`,
+      );
+    });
+
+  sweep
+    .command('status')
+    .description('trial counts by state')
+    .argument('<sweep>', 'sweep name or id')
+    .option('--database <location>', databaseHelp)
+    .option('--json', 'print one JSON document')
+    .action(async (name: string, options: { database?: string; json?: boolean }) => {
+      await withRepositories(options, async (repos) => {
+        const found = await repos.findSweep(name);
+        if (!found) throw new InputError(`no sweep named '${name}'`);
+        const counts = await repos.statusCounts(found.id);
+        if (options.json)
+          return printJson({ sweep: { id: found.id, name: found.name, status: found.status }, counts });
+        process.stdout.write(
+          renderTable(
+            [{ header: 'state', align: 'left' }, { header: 'trials' }],
+            TRIAL_STATUSES.map((s) => [s, formatCount(counts[s])]),
+          ),
+        );
+      });
+    });
+}
+
+function printPlan(trials: ReturnType<typeof dryRun>['trials']): void {
+  process.stdout.write(
+    renderTable(
+      [
+        { header: 'key', align: 'left' },
+        { header: 'arch', align: 'left' },
+        { header: 'pruner', align: 'left' },
+        { header: 'type', align: 'left' },
+        { header: 'compression' },
+        { header: 'seed' },
+        { header: 'after', align: 'left' },
+      ],
+      trials.map((t) => [
+        t.key,
+        String(t.arch),
+        String(t.pruner),
+        String(t.type),
+        Number(t.targetCompression).toFixed(2),
+        String(t.seed),
+        t.dependsOn ?? '',
+      ]),
+    ),
+  );
+  process.stdout.write(`${formatCount(trials.length)} trials\n`);
+}
