@@ -48,7 +48,7 @@ function quotaPruner(name: string, requires: Pruner['requires'], quota: QuotaNam
 }
 
 /** Random masks with the layerwise quotas another pruner's masks have at each candidate count. */
-function randomWithQuotasOf(reference: Pruner): Pruner {
+export function randomWithQuotasOf(reference: Pruner): Pruner {
   return {
     name: `random/${reference.name}`,
     requires: reference.requires,
