@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Architecture, PrunableLayer } from '../arch/graph.ts';
 import { fromTorch, LAYOUTS, type LayoutName, toTorch } from '../arch/layout.ts';
 import { InputError } from '../errors.ts';
@@ -105,6 +106,7 @@ export async function writeLayerFile<T extends Uint8Array | Float32Array>(
   values: LayerValues<T>,
 ): Promise<void> {
   const partial = `${path}.${process.pid}.partial`;
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(partial, writeNpz(toLayerArrays(arch, perLayer, layout, values), { compress: true }));
   await rename(partial, path);
 }
