@@ -117,7 +117,7 @@ class TensorSgd implements Optimizer {
     private readonly masks: readonly (tf.Tensor | null)[],
     options: SgdOptions,
   ) {
-    this.velocity = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.velocity = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
     this.momentum = tf.scalar(options.momentum);
     this.weightDecay = tf.scalar(options.weightDecay);
   }

@@ -15,7 +15,7 @@ export class Trainer {
   /** Null for layers that keep every weight (nothing to re-apply). */
   private readonly masks: (tf.Tensor | null)[];
   private readonly optimizer: Optimizer;
-  private readonly lossSum = tf.variable(tf.scalar(0), false);
+  private readonly lossSum = tf.tidy(() => tf.variable(tf.scalar(0), false));
   private pendingSteps = 0;
 
   constructor(
@@ -57,7 +57,7 @@ export class Trainer {
   async drainLoss(): Promise<{ sum: number; steps: number }> {
     const [sum] = await this.lossSum.data();
     const steps = this.pendingSteps;
-    this.lossSum.assign(tf.zerosLike(this.lossSum));
+    tf.tidy(() => this.lossSum.assign(tf.zerosLike(this.lossSum)));
     this.pendingSteps = 0;
     return { sum, steps };
   }
