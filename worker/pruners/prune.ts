@@ -26,15 +26,59 @@ export interface EffectiveSearch {
   exactEvaluations: number;
 }
 
-/** How many single-step additions the final refinement may try (each costs one exact analysis). */
-const REFINE_STEPS = 400;
+/** How many times a search may pin the weight behind a jump and search again below it. */
+const MAX_PINS = 12;
+
+interface Bracketed {
+  kept: number;
+  effective: number;
+  /** The largest count known to be below the target, and its effective count. */
+  lo: number;
+  fLo: number;
+}
 
 /**
- * The paper's effective pruning: keep the scores fixed and search the number of kept weights
- * until the *effective* count reaches the target. The channel-graph bound (cheap, ≥ exact) brackets
- * the answer first; the exact count only finishes it, so a search costs a few exact analyses.
- * At extreme sparsity one more weight can reconnect many (a jump over the target); then weights are
- * added greedily in score order, skipping any that would overshoot.
+ * Over one nested family of masks (`count(kept, method)` non-decreasing in `kept`), the count whose
+ * exact effective count is closest to reaching `target`. The channel-graph bound (cheap, ≥ exact)
+ * brackets the answer first; the exact count only finishes it.
+ */
+function bracketSearch(
+  count: (kept: number, method: SparsityMethod) => number,
+  target: number,
+  limit: number,
+  tolerance: number,
+): Bracketed {
+  const graphLimit = count(limit, 'graph');
+  const graph = (kept: number) => count(kept, 'graph');
+  const exact = (kept: number) => count(kept, 'exact');
+  // The bound over-counts, so below where it reaches the target the exact count is below it too.
+  const bounded = searchCount(graph, target, { lo: 0, fLo: 0, hi: limit, fHi: graphLimit }, tolerance);
+  let hi = bounded.n;
+  let fHi = exact(hi);
+  if (Math.abs(fHi - target) <= tolerance)
+    return { kept: hi, effective: fHi, lo: bounded.lo, fLo: bounded.fLo };
+  let lo = bounded.lo;
+  let fLo = fHi > target ? exact(lo) : fHi;
+  // Below the target: step up in proportion to the shortfall until the exact count brackets it.
+  while (fHi < target && hi < limit) {
+    lo = hi;
+    fLo = fHi;
+    hi = Math.min(limit, Math.ceil(hi * Math.max(1.001, (target / Math.max(1, fHi)) * 1.002)));
+    fHi = exact(hi);
+  }
+  if (fHi < target) return { kept: hi, effective: fHi, lo: hi, fLo: fHi };
+  const found = searchCount(exact, target, { lo, fLo, hi, fHi }, tolerance);
+  return { kept: found.n, effective: found.value, lo: found.lo, fLo: found.fLo };
+}
+
+/**
+ * The paper's effective pruning: keep the scores fixed and search the number of kept weights until
+ * the *effective* count reaches the target, at the cost of a few exact analyses.
+ *
+ * Where one more weight reconnects a whole collapsed part of the network, the effective count jumps
+ * over the target (LAMP or SNIP at extreme sparsity). Then the weight behind the jump is pinned
+ * (kept whatever the count) and the search runs again over fewer of the other weights, below the
+ * jump, where the count can fall smoothly back to the target.
  */
 export function searchEffective(
   arch: Architecture,
@@ -43,66 +87,41 @@ export function searchEffective(
 ): EffectiveSearch {
   const total = arch.totalParams;
   const tolerance = Math.max(0.5, targetEffective * 3e-3);
-  let graphEvaluations = 0;
-  let exactEvaluations = 0;
-  const graph = (kept: number) => {
-    graphEvaluations++;
-    return effectiveCount(arch, selection.masksFor(kept), 'graph');
+  const evaluations = { graph: 0, exact: 0 };
+  const pinned: [number, number][] = [];
+  const masksAt = (kept: number) => {
+    const masks = selection.masksFor(kept);
+    for (const [layer, index] of pinned) masks[layer][index] = 1;
+    return masks;
   };
-  const exactOf = (masks: MaskSet) => {
-    exactEvaluations++;
-    return effectiveCount(arch, masks, 'exact');
+  const count = (kept: number, method: SparsityMethod) => {
+    evaluations[method]++;
+    return effectiveCount(arch, masksAt(kept), method);
   };
-  const exact = (kept: number) => exactOf(selection.masksFor(kept));
-  const done = (kept: number, effective: number) => ({
-    masks: selection.masksFor(kept),
+  const result = (kept: number, effective: number): EffectiveSearch => ({
+    masks: masksAt(kept),
     effective,
-    graphEvaluations,
-    exactEvaluations,
+    graphEvaluations: evaluations.graph,
+    exactEvaluations: evaluations.exact,
   });
-  if (targetEffective === 0) return done(0, 0);
-  const graphTotal = graph(total);
-  if (graphTotal < targetEffective) {
-    throw new InputError(
-      `even the unpruned network has only ${graphTotal} effective weights (< ${targetEffective})`,
-    );
+  if (targetEffective === 0) return result(0, 0);
+  if (count(total, 'graph') < targetEffective) {
+    throw new InputError(`even the unpruned network has fewer than ${targetEffective} effective weights`);
   }
-  // The bound over-counts, so where it reaches the target the exact count is at most the target.
-  const bounded = searchCount(
-    graph,
-    targetEffective,
-    { lo: 0, fLo: 0, hi: total, fHi: graphTotal },
-    tolerance,
-  );
-  let hi = bounded.n;
-  let fHi = exact(hi);
-  if (Math.abs(fHi - targetEffective) <= tolerance) return done(hi, fHi);
-  let lo = bounded.lo;
-  let fLo = fHi > targetEffective ? exact(lo) : fHi;
-  // Below the target: step up in proportion to the shortfall until the exact count brackets it.
-  while (fHi < targetEffective && hi < total) {
-    lo = hi;
-    fLo = fHi;
-    hi = Math.min(total, Math.ceil(hi * Math.max(1.001, (targetEffective / Math.max(1, fHi)) * 1.002)));
-    fHi = exact(hi);
-  }
-  if (fHi < targetEffective) return done(hi, fHi);
-  const found = searchCount(exact, targetEffective, { lo, fLo, hi, fHi }, tolerance);
-  if (found.value - targetEffective <= tolerance) return done(found.n, found.value);
 
-  const masks = selection.masksFor(found.lo).map((mask) => mask.slice());
-  let effective = found.fLo;
-  for (let kept = found.lo; kept < total && kept < found.lo + REFINE_STEPS; kept++) {
-    const added = selection.added(kept).filter(([layer, index]) => !masks[layer][index]);
-    for (const [layer, index] of added) masks[layer][index] = 1;
-    const value = exactOf(masks);
-    if (value <= targetEffective + tolerance) effective = value;
-    else for (const [layer, index] of added) masks[layer][index] = 0;
-    if (targetEffective - effective <= tolerance) break;
+  let limit = total;
+  let best = { kept: total, effective: Number.POSITIVE_INFINITY, pins: 0 };
+  for (let pins = 0; pins <= MAX_PINS; pins++) {
+    const found = bracketSearch(count, targetEffective, limit, tolerance);
+    if (Math.abs(found.effective - targetEffective) < Math.abs(best.effective - targetEffective)) {
+      best = { kept: found.kept, effective: found.effective, pins: pinned.length };
+    }
+    if (Math.abs(found.effective - targetEffective) <= tolerance || found.kept !== found.lo + 1) break;
+    pinned.push(...selection.added(found.lo));
+    limit = found.lo;
   }
-  // Keep whichever of the jump's upper side and the refined masks lands closer.
-  if (found.value - targetEffective < targetEffective - effective) return done(found.n, found.value);
-  return { masks, effective, graphEvaluations, exactEvaluations };
+  pinned.length = best.pins;
+  return result(best.kept, best.effective);
 }
 
 export interface PruneTarget {

@@ -161,7 +161,7 @@ describe('shared top-k and LAMP', () => {
     const [scores] = lampScores([w]);
     for (let u = 0; u < w.length; u++) {
       const mass = [...w]
-        .filter((v, j) => v * v > w[u] * w[u] || (v * v === w[u] * w[u] && j >= u))
+        .filter((v, j) => v * v > w[u] * w[u] || (v * v === w[u] * w[u] && j <= u))
         .reduce((s, v) => s + v * v, 0);
       assert.ok(Math.abs(scores[u] - (w[u] * w[u]) / mass) < 1e-6);
     }

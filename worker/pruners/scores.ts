@@ -1,5 +1,6 @@
 import type { Architecture } from '../arch/graph.ts';
 import { Rng } from '../random.ts';
+import { rankDescending } from './ranking.ts';
 
 /** Independent uniform scores: random pruning, and masks nested across targets for the same seed. */
 export function randomScores(arch: Architecture, seed: number): Float32Array[] {
@@ -18,18 +19,18 @@ export function magnitudeScores(weights: readonly Float32Array[]): Float32Array[
 /**
  * LAMP (Lee et al., 2021): within a layer, with weights sorted by magnitude ascending,
  * score(u) = w_u² / Σ_{v ≥ u} w_v², the squared weight over the mass of itself and everything
- * larger in its layer; then one global top-k.
+ * larger in its layer (ties: lower index counts as larger); then one global top-k.
  */
 export function lampScores(weights: readonly Float32Array[]): Float32Array[] {
   return weights.map((w) => {
-    const squares = Float64Array.from(w, (v) => v * v);
-    const ascending = Uint32Array.from(squares.keys()).sort((a, b) => squares[a] - squares[b] || a - b);
+    const squares = new Float32Array(w.length);
+    for (let k = 0; k < w.length; k++) squares[k] = w[k] * w[k];
     const scores = new Float32Array(w.length);
-    let suffix = 0;
-    for (let r = ascending.length - 1; r >= 0; r--) {
-      const index = ascending[r];
-      suffix += squares[index];
-      scores[index] = suffix > 0 ? squares[index] / suffix : 0;
+    let mass = 0;
+    // Largest first: the running sum is the mass of each weight and everything larger.
+    for (const index of rankDescending(squares)) {
+      mass += squares[index];
+      scores[index] = mass > 0 ? squares[index] / mass : 0;
     }
     return scores;
   });
