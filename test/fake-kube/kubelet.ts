@@ -131,7 +131,7 @@ export class JobController {
         setTimeout(
           () => this.failJob(job, 'DeadlineExceeded', 'Job was active longer than specified deadline'),
           deadline * this.msPerSecond,
-        ),
+        ).unref(),
       );
     }
     this.startPod(job);
@@ -389,7 +389,7 @@ export class JobController {
         if (this.store.get('jobs', job.metadata.namespace!, job.metadata.name)) {
           this.deleteJob(job.metadata.namespace!, job.metadata.name, 'Background');
         }
-      }, ttl * this.msPerSecond),
+      }, ttl * this.msPerSecond).unref(),
     );
   }
 

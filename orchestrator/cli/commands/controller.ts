@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { Controller } from '../../controller/controller.ts';
+import { serveMetrics } from '../../controller/metrics.ts';
+import { describeTarget, openDatabase, resolveDatabaseTarget } from '../../db/client.ts';
+import { migrate } from '../../db/migrate.ts';
+import { Repositories } from '../../db/repositories.ts';
+import type { SchedulerBackend } from '../../scheduler/backend.ts';
+import { KubernetesBackend } from '../../scheduler/kubernetes/backend.ts';
+import { loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
+import { LocalBackend } from '../../scheduler/local/backend.ts';
+import { parseOptions } from '../options.ts';
+
+const int = (what: string) =>
+  z
+    .string()
+    .transform(Number)
+    .refine((n) => Number.isInteger(n) && n >= 0, {
+      error: (i) => `${what} must be a whole number, got '${String(i.input)}'`,
+    });
+
+const schema = z.object({
+  backend: z.enum(['kubernetes', 'local'], { error: (i) => `unknown backend '${String(i.input)}'` }),
+  cluster: z.string().optional(),
+  database: z.string().optional(),
+  migrate: z.boolean().optional(),
+  metricsPort: int('--metrics-port'),
+  heartbeatTimeout: int('--heartbeat-timeout'),
+  retryBackoff: int('--retry-backoff'),
+});
+
+export function register(program: Command): void {
+  program
+    .command('controller')
+    .description('reconcile sweeps in the database with runs on the backend (runs until SIGTERM)')
+    .option('--backend <name>', 'kubernetes | local', 'kubernetes')
+    .option('--cluster <file>', 'kubernetes backend settings (YAML); default $ESWEEP_CLUSTER_CONFIG')
+    .option('--database <location>', 'postgres://… URL or pglite:DIR (default $DATABASE_URL)')
+    .option('--migrate', 'apply pending migrations first')
+    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 = any)', '9464')
+    .option('--heartbeat-timeout <s>', 'replace a running trial silent for this long', '600')
+    .option('--retry-backoff <s>', 'delay before the first retry (doubles each time, at most 10 min)', '10')
+    .action(async (raw: object) => {
+      const options = parseOptions(schema, raw);
+      const log = (entry: Record<string, unknown>) =>
+        process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+      const backend: SchedulerBackend =
+        options.backend === 'local'
+          ? new LocalBackend()
+          : new KubernetesBackend(
+              await loadKubernetesConfig(
+                options.cluster ?? process.env.ESWEEP_CLUSTER_CONFIG ?? 'esweep-cluster.yaml',
+              ),
+              { onError: (error) => log({ level: 'warn', msg: 'informer error', error: String(error) }) },
+            );
+      const target = resolveDatabaseTarget(options.database);
+      const database = await openDatabase(target);
+      if (options.migrate) await migrate(database);
+      const controller = new Controller(new Repositories(database.prisma), backend, {
+        heartbeatTimeoutMs: options.heartbeatTimeout * 1000,
+        retryBaseMs: options.retryBackoff * 1000,
+        log,
+      });
+      const server = await serveMetrics(controller.metrics, options.metricsPort);
+      await controller.start();
+      log({
+        level: 'info',
+        msg: 'controller started',
+        backend: backend.name,
+        database: describeTarget(target),
+        metricsPort: server.port,
+      });
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await controller.stop();
+      await backend.close();
+      server.close();
+      await database.close();
+    });
+}

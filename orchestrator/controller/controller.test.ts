@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type FakeCluster, startFakeCluster, waitFor } from '../../test/fake-kube/support.ts';
+import { createTestDatabase, type TestDatabase } from '../db/test-support.ts';
+import { KubernetesBackend } from '../scheduler/kubernetes/backend.ts';
+import { expandSweep } from '../sweep/expand.ts';
+import { submitPlan } from '../sweep/records.ts';
+import { parseSweepYaml } from '../sweep/spec.ts';
+import { Controller, type ControllerOptions } from './controller.ts';
+import { serveMetrics } from './metrics.ts';
+
+// The stand-in worker (test/fake-kube/support.ts) acts on the seed: 0 succeeds, 1 exits 1,
+// 2 exits 2 (bad input), 3 blocks on its first pod until that pod is killed.
+const sweepYaml = (name: string, seeds: number[], pruners = 'random/erk, lamp') => `
+name: ${name}
+architectures: [lenet300100]
+pruners: [${pruners}]
+compressions: [10]
+seeds: [${seeds.join(', ')}]
+retries: 1
+maxParallel: 3
+`;
+
+const FAST: ControllerOptions = { debounceMs: 10, resyncMs: 200, retryBaseMs: 50, retryMaxMs: 200 };
+
+describe('controller: database × kubernetes Jobs (fake API server, real client, real processes)', () => {
+  let cluster: FakeCluster;
+  let db: TestDatabase;
+  before(async () => {
+    [cluster, db] = await Promise.all([
+      startFakeCluster({}, { ttlSecondsAfterFinished: 3600 }),
+      createTestDatabase('controller'),
+    ]);
+  });
+  after(async () => {
+    await cluster.close();
+    await db.dispose();
+  });
+
+  async function submit(yaml: string) {
+    const result = await submitPlan(db.repos, expandSweep(parseSweepYaml(yaml)), 'kubernetes');
+    return result.sweep.id;
+  }
+  const trials = async (sweepId: string) =>
+    new Map((await db.repos.listTrials(sweepId)).map((t) => [`${t.pruner} ${t.seed}`, t]));
+
+  async function start(options: ControllerOptions = {}) {
+    const backend = new KubernetesBackend(cluster.config, { restartDelayMs: 50 });
+    const controller = new Controller(db.repos, backend, { ...FAST, ...options });
+    await controller.start();
+    return {
+      controller,
+      stop: async () => {
+        await controller.stop();
+        await backend.close();
+      },
+    };
+  }
+
+  /** Evicts each pod that is blocking (seed 3's first pod), as a node drain would. */
+  async function evictBlocked(): Promise<number> {
+    let evicted = 0;
+    for (const pod of cluster.server.store.list('pods', 'esweep-test')) {
+      const job = pod.metadata.labels?.['job-name'];
+      const phase = (pod.status as { phase?: string }).phase;
+      if (phase === 'Running' && job && existsSync(join(cluster.dir, `${job}.blocked`))) {
+        cluster.server.jobs.evict('esweep-test', pod.metadata.name);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  test('runs a sweep to the end: retries, bad input, blocked dependencies, evictions that cost no retry, a restart', async () => {
+    const sweepId = await submit(sweepYaml('ctl-main', [0, 1, 2, 3]));
+    const first = await start();
+    // Stop it mid-sweep once some Jobs exist, and start a new one: it must carry on from the database.
+    await waitFor('some jobs', () => cluster.server.requests('POST jobs') >= 3);
+    await first.stop();
+    const second = await start();
+    let evictions = 0;
+    await waitFor(
+      'sweep finished',
+      async () => {
+        evictions += await evictBlocked();
+        return (await db.repos.findSweep(sweepId))?.status === 'failed';
+      },
+      60_000,
+    );
+    await second.stop();
+
+    const t = await trials(sweepId);
+    const status = (key: string) => [t.get(key)?.status, t.get(key)?.attempts];
+    assert.deepEqual(status('dense 0'), ['completed', 1]);
+    assert.deepEqual(status('lamp 0'), ['completed', 1]);
+    assert.deepEqual(status('random/erk 0'), ['completed', 1]);
+    assert.deepEqual(status('dense 1'), ['failed', 2], 'retried once, then failed');
+    assert.deepEqual(status('random/erk 1'), ['failed', 2]);
+    assert.deepEqual(status('lamp 1'), ['failed', 0], 'its dense trial failed: never ran');
+    assert.match(t.get('lamp 1')?.error ?? '', /dense trial .* failed/);
+    assert.deepEqual(status('dense 2'), ['failed', 1], 'bad input is not retried');
+    assert.deepEqual(status('random/erk 2'), ['failed', 1]);
+    assert.ok(evictions >= 3, `evicted ${evictions}`);
+    for (const key of ['dense 3', 'lamp 3', 'random/erk 3'])
+      assert.deepEqual(status(key), ['completed', 1], key);
+
+    // Exactly one Job per attempt, although two controllers worked on the sweep.
+    const attempts = [...t.values()].reduce((sum, trial) => sum + trial.attempts, 0);
+    const jobs = cluster.server.store
+      .list('jobs', 'esweep-test')
+      .filter((j) => j.metadata.labels?.['esweep.io/sweep-id'] === sweepId);
+    assert.equal(jobs.length, attempts);
+    assert.equal(new Set(jobs.map((j) => j.metadata.name)).size, attempts);
+  });
+
+  test('cancel deletes running Jobs and no new ones appear; a stuck trial is replaced', async () => {
+    const stuckId = await submit(sweepYaml('ctl-stuck', [3], 'random/erk'));
+    const cancelId = await submit(sweepYaml('ctl-cancel', [3]));
+    const { controller, stop } = await start({ heartbeatTimeoutMs: 1000 });
+    const metrics = await serveMetrics(controller.metrics, 0, 60_000, '127.0.0.1');
+    try {
+      const jobsOf = (sweepId: string) =>
+        cluster.server.store
+          .list('jobs', 'esweep-test')
+          .filter((j) => j.metadata.labels?.['esweep.io/sweep-id'] === sweepId);
+      await waitFor('cancel sweep running', async () => (await db.repos.statusCounts(cancelId)).queued === 2);
+      assert.equal(await db.repos.cancelSweep(cancelId), 3);
+      await waitFor('jobs deleted', () => jobsOf(cancelId).length === 0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(jobsOf(cancelId).length, 0, 'nothing new after cancel');
+
+      // The worker would report `running` with heartbeats; this one went silent an hour ago.
+      const [trial] = await db.repos.listTrials(stuckId);
+      await waitFor(
+        'stuck trial queued',
+        async () => (await db.repos.getTrial(trial.id))?.status === 'queued',
+      );
+      await db.prisma.trial.update({
+        where: { id: trial.id },
+        data: { status: 'running', heartbeatAt: new Date(Date.now() - 3_600_000) },
+      });
+      await waitFor('replaced', async () => (await db.repos.getTrial(trial.id))?.attempts === 2);
+      await waitFor('first attempt deleted', () => jobsOf(stuckId).length === 1);
+      assert.match((await db.repos.listAttempts(trial.id))[0].error ?? '', /no heartbeat/);
+
+      const health = await fetch(`http://127.0.0.1:${metrics.port}/healthz`);
+      assert.equal(health.status, 200);
+      const text = await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text();
+      assert.match(text, /^esweep_controller_runs_created_total [1-9]/m);
+      assert.match(text, /^esweep_controller_runs_cancelled_total [1-9]/m);
+      assert.match(text, /^# TYPE esweep_controller_active_runs gauge$/m);
+    } finally {
+      metrics.closeAllConnections();
+      metrics.close();
+      await stop();
+    }
+  });
+});

@@ -1,0 +1,276 @@
+// The controller: a level-triggered reconcile of the database (desired: sweeps and their trials)
+// against the scheduler backend (actual: runs). Each pass reads both, decides per trial (decide.ts)
+// and acts: create runs for runnable trials up to maxParallel, record outcomes, retry with backoff,
+// replace stuck runs, delete runs nobody wants. It keeps no state that a restart would lose: run
+// names are deterministic and a create that finds its Job already there is a no-op.
+import type { Repositories } from '../db/repositories.ts';
+import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
+import { runName } from '../scheduler/names.ts';
+import type { TrialDocument } from '../sweep/expand.ts';
+import type { SweepFile } from '../sweep/spec.ts';
+import { decide, isActive, retryDelayMs } from './decide.ts';
+import { ControllerMetrics } from './metrics.ts';
+import {
+  type ActiveSweep,
+  activeSweeps,
+  blockedTrials,
+  runnableTrials,
+  type TrialRow,
+  trialsInFlight,
+} from './queries.ts';
+
+export interface ControllerOptions {
+  /** Delay between a change and the pass it triggers, to batch bursts (default 50 ms). */
+  debounceMs?: number;
+  /** Passes happen at least this often, to see database changes (default 2 s). */
+  resyncMs?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** A running trial without a heartbeat for this long is replaced (default 10 min). */
+  heartbeatTimeoutMs?: number;
+  /** Creates in flight at once (default 16). */
+  createConcurrency?: number;
+  log?: (entry: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+/** How long a freshly created run may be missing from the backend's view before it counts as lost. */
+const CREATE_GRACE_MS = 30_000;
+
+export class Controller {
+  readonly metrics = new ControllerMetrics();
+  private readonly options: Required<Omit<ControllerOptions, 'log' | 'now'>>;
+  private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private dirty = false;
+  private stopped = true;
+  private unsubscribe: (() => void) | undefined;
+  /** Runs created by this process that the backend has not reported yet. */
+  private readonly recentlyCreated = new Map<string, number>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly backend: SchedulerBackend,
+    options: ControllerOptions = {},
+  ) {
+    this.options = {
+      debounceMs: options.debounceMs ?? 50,
+      resyncMs: options.resyncMs ?? 2000,
+      retryBaseMs: options.retryBaseMs ?? 10_000,
+      retryMaxMs: options.retryMaxMs ?? 600_000,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 600_000,
+      createConcurrency: options.createConcurrency ?? 16,
+    };
+    this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts observing the backend, then reconciles on every change and every resync period. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.backend.start();
+    this.metrics.ready = true;
+    this.unsubscribe = this.backend.onChange(() => this.poke());
+    this.resync = setInterval(() => this.poke(), this.options.resyncMs);
+    this.poke();
+  }
+
+  /** Asks for a reconcile pass soon (passes never overlap; a request during one causes another). */
+  poke(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (this.timer || this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.loop().finally(() => {
+        this.running = null;
+        if (this.dirty) this.poke();
+        else for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+    }, this.options.debounceMs);
+  }
+
+  /** Resolves after the next pass that found nothing more to do (for tests and tools). */
+  idle(): Promise<void> {
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async loop(): Promise<void> {
+    while (this.dirty && !this.stopped) {
+      this.dirty = false;
+      const started = process.hrtime.bigint();
+      try {
+        await this.reconcile();
+        this.metrics.lastSuccess = this.now();
+      } catch (error) {
+        this.metrics.reconcileErrors++;
+        this.log({ level: 'error', msg: 'reconcile failed', error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        this.dirty = true;
+      }
+      this.metrics.observeReconcile(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.resync);
+    this.unsubscribe?.();
+    await this.running;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** One pass over every active sweep of this backend. */
+  async reconcile(): Promise<void> {
+    const runs = new Map<string, RunStatus>();
+    for (const run of this.backend.runs()) {
+      runs.set(`${run.trialId}/${run.attempt}`, run);
+      this.recentlyCreated.delete(run.name);
+    }
+    const wanted = new Set<string>();
+    const sweeps = await activeSweeps(this.repos.prisma, this.backend.name);
+    let activeRuns = 0;
+    for (const sweep of sweeps) {
+      activeRuns += await this.reconcileSweep(sweep, runs, wanted);
+    }
+    // Runs whose trial no longer wants them (cancelled, superseded, deleted sweep) are removed.
+    const orphans = this.backend.runs().filter((run) => isActive(run) && !wanted.has(run.name));
+    for (const run of orphans) {
+      this.log({ level: 'info', msg: 'deleting run no trial wants', run: run.name });
+      await this.backend.cancel(run.name);
+      this.metrics.runsCancelled++;
+    }
+    this.metrics.activeRuns = activeRuns;
+  }
+
+  private async reconcileSweep(
+    sweep: ActiveSweep,
+    runs: Map<string, RunStatus>,
+    wanted: Set<string>,
+  ): Promise<number> {
+    const spec = sweep.spec as unknown as SweepFile;
+    const policy = { retries: sweep.retries, heartbeatTimeoutMs: this.options.heartbeatTimeoutMs };
+    const now = this.now();
+    let inFlight = 0;
+    let changed = false;
+    for (const trial of await trialsInFlight(this.repos.prisma, sweep.id)) {
+      const name = runName(sweep.name, trial.key, trial.attempts);
+      const run = runs.get(`${trial.id}/${trial.attempts}`);
+      const decision = decide(trial, run, policy, now);
+      if (decision.kind === 'wait') {
+        wanted.add(name);
+        inFlight++;
+      } else if (decision.kind === 'create') {
+        wanted.add(name);
+        inFlight++;
+        const created = this.recentlyCreated.get(name);
+        if (created === undefined || now - created > CREATE_GRACE_MS)
+          await this.createRun(sweep, spec, trial, trial.attempts);
+      } else if (decision.kind === 'complete') {
+        await this.repos.markTrial(trial.id, 'completed');
+        this.metrics.trialsCompleted++;
+        changed = true;
+      } else {
+        if (decision.cancel) await this.backend.cancel(decision.cancel);
+        if (decision.kind === 'retry') {
+          this.metrics.retries++;
+          await this.repos.markTrial(trial.id, 'pending', { error: decision.error, retryable: true });
+        } else {
+          this.metrics.trialsFailed++;
+          await this.repos.markTrial(trial.id, 'failed', { error: decision.error, retryable: false });
+        }
+        this.log({
+          level: 'warn',
+          msg: decision.kind,
+          trial: trial.key,
+          attempt: trial.attempts,
+          error: decision.error,
+        });
+        changed = true;
+      }
+    }
+
+    for (const blocked of await blockedTrials(this.repos.prisma, sweep.id)) {
+      const error = `its dense trial ${blocked.dependsOn?.key} ${blocked.dependsOn?.status}`;
+      await this.repos.markTrial(blocked.id, 'failed', { error, retryable: false });
+      changed = true;
+    }
+
+    const limit = sweep.maxParallel ?? this.backend.defaultParallelism;
+    const slots = Math.max(0, limit - inFlight);
+    if (slots > 0) {
+      const take = Number.isFinite(slots) ? slots : 1000;
+      const candidates = await runnableTrials(this.repos.prisma, sweep.id, take + 50);
+      const ready = candidates.filter(
+        (t) =>
+          t.attempts === 0 ||
+          now - t.updatedAt.getTime() >=
+            retryDelayMs(t.attempts, this.options.retryBaseMs, this.options.retryMaxMs),
+      );
+      if (ready.length < candidates.length) {
+        // Wake up when the first backoff ends (the resync would, later).
+        setTimeout(() => this.poke(), this.options.retryBaseMs).unref();
+      }
+      const starting = ready.slice(0, take);
+      await pool(starting, this.options.createConcurrency, async (trial) => {
+        const attempt = await this.repos.startAttempt(trial.id, (n) => runName(sweep.name, trial.key, n));
+        wanted.add(runName(sweep.name, trial.key, attempt.number));
+        await this.createRun(sweep, spec, trial, attempt.number);
+      });
+      inFlight += starting.length;
+      if (starting.length > 0 && sweep.status === 'pending')
+        await this.repos.setSweepStatus(sweep.id, 'running');
+      if (starting.length === take && candidates.length > take) this.dirty = true;
+    }
+    if (inFlight === 0 && (changed || slots > 0)) await this.finishIfDone(sweep);
+    return inFlight;
+  }
+
+  private async createRun(
+    sweep: ActiveSweep,
+    spec: SweepFile,
+    trial: TrialRow,
+    attempt: number,
+  ): Promise<void> {
+    const request: RunRequest = {
+      sweepId: sweep.id,
+      sweepName: sweep.name,
+      trialId: trial.id,
+      trialKey: trial.key,
+      attempt,
+      document: trial.params as unknown as TrialDocument,
+      dependsOnTrialId: trial.dependsOnId,
+      resources: spec.resources ?? { gpu: 1 },
+    };
+    const outcome = await this.backend.create(request);
+    this.recentlyCreated.set(runName(sweep.name, trial.key, attempt), this.now());
+    if (outcome === 'created') this.metrics.runsCreated++;
+    else this.metrics.runsExisting++;
+  }
+
+  /** A sweep with nothing pending or in flight is finished: completed, or failed if any trial failed. */
+  private async finishIfDone(sweep: ActiveSweep): Promise<void> {
+    const counts = await this.repos.statusCounts(sweep.id);
+    this.metrics.trialCounts.set(sweep.name, counts);
+    if (counts.pending + counts.queued + counts.running > 0) return;
+    const retryPending = await trialsInFlight(this.repos.prisma, sweep.id);
+    if (retryPending.length > 0) return;
+    const status = counts.failed > 0 ? 'failed' : 'completed';
+    await this.repos.setSweepStatus(sweep.id, status);
+    this.log({ level: 'info', msg: `sweep ${status}`, sweep: sweep.name, counts });
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time. */
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}

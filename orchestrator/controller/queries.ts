@@ -1,0 +1,88 @@
+// The reads the reconcile loop needs, narrowed to the columns it uses. (Writes go through the
+// pipeline's Repositories.) Every query is bounded by the sweep's in-flight trials or a `take`.
+import type { PrismaClient } from '../db/client.ts';
+import type { Sweep } from '../db/repositories.ts';
+
+export type ActiveSweep = Pick<
+  Sweep,
+  'id' | 'name' | 'status' | 'backend' | 'maxParallel' | 'retries' | 'spec'
+>;
+
+const sweepColumns = {
+  id: true,
+  name: true,
+  status: true,
+  backend: true,
+  maxParallel: true,
+  retries: true,
+  spec: true,
+} as const;
+
+const trialColumns = {
+  id: true,
+  key: true,
+  status: true,
+  attempts: true,
+  retryable: true,
+  error: true,
+  updatedAt: true,
+  startedAt: true,
+  heartbeatAt: true,
+  params: true,
+  dependsOnId: true,
+} as const;
+
+export type TrialRow = Awaited<ReturnType<typeof trialsInFlight>>[number];
+
+/** Sweeps on this backend that are not finished. */
+export function activeSweeps(prisma: PrismaClient, backend: string): Promise<ActiveSweep[]> {
+  return prisma.sweep.findMany({
+    where: { backend, status: { in: ['pending', 'running'] } },
+    select: sweepColumns,
+    orderBy: { createdAt: 'asc' },
+  });
+}
+
+/** Trials with an attempt out, or with a failure the controller has not decided on yet. */
+export function trialsInFlight(prisma: PrismaClient, sweepId: string) {
+  return prisma.trial.findMany({
+    where: {
+      sweepId,
+      OR: [{ status: { in: ['queued', 'running'] } }, { status: 'failed', retryable: true }],
+    },
+    select: trialColumns,
+  });
+}
+
+/** Pending trials whose dependency (if any) completed, oldest first. */
+export function runnableTrials(prisma: PrismaClient, sweepId: string, take: number) {
+  return prisma.trial.findMany({
+    where: {
+      sweepId,
+      status: 'pending',
+      OR: [{ dependsOnId: null }, { dependsOn: { status: 'completed' } }],
+    },
+    select: trialColumns,
+    orderBy: [{ createdAt: 'asc' }, { key: 'asc' }],
+    take,
+  });
+}
+
+/** Pending trials whose dependency ended without completing: they can never run. */
+export function blockedTrials(prisma: PrismaClient, sweepId: string) {
+  return prisma.trial.findMany({
+    where: {
+      sweepId,
+      status: 'pending',
+      dependsOn: {
+        OR: [
+          { status: 'cancelled' },
+          { status: 'failed', retryable: false },
+          { status: 'failed', retryable: null },
+        ],
+      },
+    },
+    select: { id: true, dependsOn: { select: { key: true, status: true } } },
+    take: 1000,
+  });
+}
