@@ -35,58 +35,17 @@ function lenet5(g: GraphBuilder, classes: number): void {
   g.dense(x, 'fc3', classes, { bias: true });
 }
 
-type VggPlan = readonly (number | 'M')[];
-const VGG16: VggPlan = [
-  64,
-  64,
-  'M',
-  128,
-  128,
-  'M',
-  256,
-  256,
-  256,
-  'M',
-  512,
-  512,
-  512,
-  'M',
-  512,
-  512,
-  512,
-  'M',
-];
-const VGG19: VggPlan = [
-  64,
-  64,
-  'M',
-  128,
-  128,
-  'M',
-  256,
-  256,
-  256,
-  256,
-  'M',
-  512,
-  512,
-  512,
-  512,
-  'M',
-  512,
-  512,
-  512,
-  512,
-  'M',
-];
+/** Convs per stage (each stage ends in a max pool); the five stages have 64…512 channels. */
+const VGG_CHANNELS = [64, 128, 256, 512, 512];
 
-function vgg(plan: VggPlan) {
+function vgg(convsPerStage: readonly number[]) {
   return (g: GraphBuilder, classes: number): void => {
     let x = g.inputId;
     let convs = 0;
-    for (const step of plan) {
-      x = step === 'M' ? g.pool(x, 'max') : convBlock(g, x, `conv${++convs}`, step, 3);
-    }
+    convsPerStage.forEach((count, stage) => {
+      for (let k = 0; k < count; k++) x = convBlock(g, x, `conv${++convs}`, VGG_CHANNELS[stage], 3);
+      x = g.pool(x, 'max');
+    });
     // Identity on 32×32 inputs (1×1 after five pools); keeps fc 512→classes on larger inputs.
     g.dense(g.globalAvgPool(x), 'fc', classes, { bias: true });
   };
@@ -123,8 +82,8 @@ interface ZooEntry {
 const ZOO = {
   lenet300100: { defaultDataset: 'mnist', convolutional: false, build: lenet300100 },
   lenet5: { defaultDataset: 'cifar10', convolutional: true, build: lenet5 },
-  vgg16: { defaultDataset: 'cifar10', convolutional: true, build: vgg(VGG16) },
-  vgg19: { defaultDataset: 'cifar100', convolutional: true, build: vgg(VGG19) },
+  vgg16: { defaultDataset: 'cifar10', convolutional: true, build: vgg([2, 2, 3, 3, 3]) },
+  vgg19: { defaultDataset: 'cifar100', convolutional: true, build: vgg([2, 2, 4, 4, 4]) },
   resnet18: { defaultDataset: 'tinyimagenet', convolutional: true, build: resnet18 },
 } as const satisfies Record<string, ZooEntry>;
 

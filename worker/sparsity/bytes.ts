@@ -22,6 +22,19 @@ export class ByteWords {
   }
 }
 
+/** A per-analysis cache of word views, one per layer (keyed by graph node id). */
+export function byteWordsCache(): (id: number, bytes: Uint8Array) => ByteWords {
+  const views = new Map<number, ByteWords>();
+  return (id, bytes) => {
+    let view = views.get(id);
+    if (!view) {
+      view = new ByteWords(bytes);
+      views.set(id, view);
+    }
+    return view;
+  };
+}
+
 /** Sum of the four byte lanes of a word. */
 const laneSum = (word: number) =>
   (word & 0xff) + ((word >>> 8) & 0xff) + ((word >>> 16) & 0xff) + (word >>> 24);

@@ -1,5 +1,5 @@
-import type { PrunableNode, Shape3 } from '../arch/graph.ts';
-import { ByteWords, countBoth, nextSet } from './bytes.ts';
+import type { Shape3 } from '../arch/graph.ts';
+import { ByteWords, byteWordsCache, countBoth, nextSet } from './bytes.ts';
 import { layerGeometry } from './geometry.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -38,15 +38,7 @@ function forEachPresentKernel(
  * over-count (e.g. a corner weight that only ever reads padding), so it serves inside search loops.
  */
 export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
-  const maskWords = new Map<number, ByteWords>();
-  const wordsOf = (node: PrunableNode, mask: Uint8Array) => {
-    let view = maskWords.get(node.id);
-    if (!view) {
-      view = new ByteWords(mask);
-      maskWords.set(node.id, view);
-    }
-    return view;
-  };
+  const maskWords = byteWordsCache();
 
   return {
     full: (shape) => channelMap(shape, 1),
@@ -54,7 +46,7 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
 
     layer(node, mask, alive) {
       const g = layerGeometry(node);
-      const view = wordsOf(node, mask);
+      const view = maskWords(node.id, mask);
       const out = channelMap(g.outShape, 0);
       const area = g.kernel * g.kernel;
       for (let o = 0; o < g.outShape[0]; o++) {
@@ -68,7 +60,7 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
 
     layerBack(node, mask, reach) {
       const g = layerGeometry(node);
-      const view = wordsOf(node, mask);
+      const view = maskWords(node.id, mask);
       const source = channelMap(g.inShape, 0);
       const area = g.kernel * g.kernel;
       let missing = g.inShape[0];
@@ -106,7 +98,7 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
 
     effective(node, mask, aliveIn, reachOut, out) {
       const g = layerGeometry(node);
-      const view = wordsOf(node, mask);
+      const view = maskWords(node.id, mask);
       const area = g.kernel * g.kernel;
       // Row of the mask's shape with 1 wherever the weight's input channel is live.
       const liveInputs = new ByteWords(new Uint8Array(g.fanIn));

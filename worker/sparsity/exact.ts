@@ -1,6 +1,6 @@
 import type { FlattenNode, GlobalAvgPoolNode, PoolNode, PrunableNode, Shape3 } from '../arch/graph.ts';
 import { Bitmap, fullPlane } from './bitmap.ts';
-import { ByteWords, countBoth, nextSet, orInto } from './bytes.ts';
+import { ByteWords, byteWordsCache, countBoth, nextSet, orInto } from './bytes.ts';
 import { type LayerGeometry, layerGeometry } from './geometry.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -137,15 +137,7 @@ interface ForwardState {
  */
 export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
   const forwardByNode = new Map<number, ForwardState>();
-  const maskWords = new Map<number, ByteWords>();
-  const wordsOf = (node: PrunableNode, mask: Uint8Array) => {
-    let view = maskWords.get(node.id);
-    if (!view) {
-      view = new ByteWords(mask);
-      maskWords.set(node.id, view);
-    }
-    return view;
-  };
+  const maskWords = byteWordsCache();
 
   return {
     full: (shape: Shape3) => Bitmap.full(shape),
@@ -161,7 +153,7 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       forwardByNode.set(node.id, { gathered, readsLive: planeFlags(gathered, g.fanIn, full, 'nonEmpty') });
       const perChannel = g.kernel * g.kernel;
       const words = out.words;
-      const view = wordsOf(node, mask);
+      const view = maskWords(node.id, mask);
       const live = Uint8Array.from({ length: g.inShape[0] }, (_, i) => (alive.channelIsEmpty(i) ? 0 : 1));
       for (let o = 0; o < g.outShape[0]; o++) {
         const outBase = o * plane;
@@ -189,7 +181,7 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       const plane = reach.plane;
       const full = fullPlane(g.outShape[1], g.outShape[2]);
       const reachFull = planeFlags(reach.words, g.outShape[0], full, 'full');
-      const view = wordsOf(node, mask);
+      const view = maskWords(node.id, mask);
       // Weights fed by a fully reaching output channel carry a full plane back: flag them word-wise.
       const saturated = new ByteWords(new Uint8Array(g.fanIn));
       for (let o = 0; o < g.outShape[0]; o++) {
@@ -262,7 +254,7 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
         fullPlane(g.outShape[1], g.outShape[2]),
         'full',
       );
-      const view = wordsOf(node, mask);
+      const view = maskWords(node.id, mask);
       const words = reachOut.words;
       let effective = 0;
       for (let o = 0; o < g.outShape[0]; o++) {
