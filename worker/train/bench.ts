@@ -7,7 +7,6 @@
  *   npm run bench:train [-- --backend wasm] [-- --conv-steps 2] [-- --skip-conv]
  */
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { architecture } from '../arch/zoo.ts';
 import { type Batch, batches, type Dataset, loadDataset } from '../data/index.ts';
 import { modelGradients } from '../model/gradients.ts';
@@ -17,13 +16,14 @@ import { pruner } from '../pruners/catalog.ts';
 import { prune } from '../pruners/prune.ts';
 import { Rng } from '../random.ts';
 import { describeBackend, selectBackend } from '../tf/backend.ts';
-import { benchFloorEpoch, floorStep, LENET300100_SIZES } from '../tf/bench-floor.ts';
+import { benchFloorEpoch } from '../tf/bench-floor.ts';
 import { referenceSettings } from './settings.ts';
 import { Trainer } from './trainer.ts';
 
 const TARGET_RATIO = 1.3;
 /** The masked network of the epoch benchmark: random IGQ masks at 10× direct compression. */
 const BENCH_SPARSITY = 0.9;
+const ROUNDS = 3;
 
 const { values: args } = parseArgs({
   options: {
@@ -33,7 +33,8 @@ const { values: args } = parseArgs({
   },
 });
 
-async function maskedLenetEpoch(): Promise<{ seconds: number; steps: number }> {
+/** The masked LeNet-300-100 training epoch, ready to be timed (possibly several times). */
+async function maskedLenetEpoch() {
   const arch = architecture('lenet300100');
   const dataset = await loadDataset('mnist');
   const seed = 0;
@@ -58,13 +59,19 @@ async function maskedLenetEpoch(): Promise<{ seconds: number; steps: number }> {
   for (const batch of warmUp) trainer.step(batch, settings.learningRate);
   await trainer.drainLoss();
   const timed = epoch(1);
-  const start = performance.now();
-  for (const batch of timed) trainer.step(batch, settings.learningRate);
-  await trainer.drainLoss();
-  const seconds = (performance.now() - start) / 1000;
-  trainer.dispose();
-  model.dispose();
-  return { seconds, steps: timed.length };
+  return {
+    steps: timed.length,
+    async run(): Promise<number> {
+      const start = performance.now();
+      for (const batch of timed) trainer.step(batch, settings.learningRate);
+      await trainer.drainLoss();
+      return (performance.now() - start) / 1000;
+    },
+    dispose(): void {
+      trainer.dispose();
+      model.dispose();
+    },
+  };
 }
 
 /** A dataset of random pixels shaped for `archName`'s default dataset (only its shape is used). */
@@ -97,53 +104,37 @@ async function convStep(archName: string, steps: number): Promise<number> {
   return seconds;
 }
 
-/**
- * The floor again, but with weights that changed since the previous step, as after any optimizer
- * update: the wasm backend packs a matMul's right operand into an XNNPACK operator cached by tensor
- * id, so the helper's constant weights skip packing that every real training step must do. The
- * fresh copies are made off the clock.
- */
-async function floorWithUpdatedWeights(steps: number, batch: number): Promise<number> {
-  const sizes = LENET300100_SIZES;
-  const x = tf.randomNormal([batch, sizes[0]], 0, 1, 'float32', 1) as tf.Tensor2D;
-  const weights = sizes.slice(1).map((out, i) => tf.randomNormal([sizes[i], out], 0, 0.05, 'float32', 2 + i));
-  const dOut = tf.randomNormal([batch, sizes[sizes.length - 1]], 0, 1, 'float32', 99) as tf.Tensor2D;
-  let seconds = 0;
-  for (let step = 0; step <= steps; step++) {
-    const fresh = tf.tidy(() => weights.map((w) => tf.add(w, 0) as tf.Tensor2D));
-    await fresh[0].data();
-    const start = performance.now();
-    const grad = tf.tidy(() => floorStep(x, fresh, dOut)[0]);
-    await grad.data();
-    if (step > 0) seconds += (performance.now() - start) / 1000; // step 0 warms up
-    tf.dispose([grad, ...fresh]);
-  }
-  tf.dispose([x, ...weights, dOut]);
-  return seconds;
-}
-
 const choice = await selectBackend(args.backend);
 console.log(describeBackend(choice));
-const real = await maskedLenetEpoch();
-const floor = await benchFloorEpoch({ steps: real.steps, batch: 100 });
-const updatedFloor = await floorWithUpdatedWeights(real.steps, 100);
-const ratio = real.seconds / floor.seconds;
+// Alternating rounds, best of each: the machine is shared, and a burst of someone else's work
+// during one measurement would otherwise decide the ratio.
+const lenet = await maskedLenetEpoch();
+let real = Infinity;
+let floor = Infinity;
+for (let round = 0; round < ROUNDS; round++) {
+  real = Math.min(real, await lenet.run());
+  floor = Math.min(floor, (await benchFloorEpoch({ steps: lenet.steps, batch: 100 })).seconds);
+}
+lenet.dispose();
+const ratio = real / floor;
 const line = (label: string, seconds: number) => console.log(`${label.padEnd(58)}${seconds.toFixed(2)} s`);
-line(
-  `LeNet-300-100 MNIST epoch (${real.steps} steps of 100, ${BENCH_SPARSITY * 100}% masked):`,
-  real.seconds,
-);
-line('floor (worker/tf/bench-floor: bare matMuls, constant weights):', floor.seconds);
-line('floor with weights updated every step (bare matMuls):', updatedFloor);
+line(`LeNet-300-100 MNIST epoch (${lenet.steps} steps of 100, ${BENCH_SPARSITY * 100}% masked):`, real);
+line('floor (worker/tf/bench-floor: the same matMuls, bare):', floor);
+console.log(`(best of ${ROUNDS} alternating rounds each)`);
 console.log(
-  `ratio ${ratio.toFixed(2)}× the floor (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}); ` +
-    `${(real.seconds / updatedFloor).toFixed(2)}× the floor with updated weights`,
+  `ratio ${ratio.toFixed(2)}× the floor (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'})`,
 );
 if (!args['skip-conv']) {
   const steps = Number(args['conv-steps']);
   for (const name of ['vgg16', 'resnet18']) {
-    console.log(
-      `${name} step at batch 128: ${(await convStep(name, steps)).toFixed(2)} s (mean of ${steps})`,
-    );
+    try {
+      console.log(
+        `${name} step at batch 128: ${(await convStep(name, steps)).toFixed(2)} s (mean of ${steps})`,
+      );
+    } catch (error) {
+      // ResNet-18 at 64×64, batch 128 keeps ~4 GB of activations for the backward pass: more than
+      // a wasm32 heap can address.
+      console.log(`${name} step at batch 128: failed on ${choice.name} (${(error as Error).message})`);
+    }
   }
 }
