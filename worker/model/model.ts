@@ -52,24 +52,20 @@ export class Model {
     this.kernels = tf.tidy(() =>
       arch.layers.map((layer, k) => {
         this.kernelIndex.set(layer.node.id, k);
-        return tf.variable(
-          tf.tensor(fromTorch(TF_LAYOUT, layer, initial[k]), TF_LAYOUT.shape(layer)),
-          true,
-          `${layer.name}/kernel`,
-        );
+        return tf.variable(tf.tensor(fromTorch(TF_LAYOUT, layer, initial[k]), TF_LAYOUT.shape(layer)), true);
       }),
     );
     tf.tidy(() => {
       for (const node of arch.nodes) {
         if (node.kind === 'dense' && node.bias)
-          this.biases.set(node.id, tf.variable(tf.zeros([node.outFeatures]), true, `${node.name}/bias`));
+          this.biases.set(node.id, tf.variable(tf.zeros([node.outFeatures]), true));
         if (node.kind === 'batchnorm') {
           const channels = node.shape[0];
           this.norms.set(node.id, {
-            gamma: tf.variable(tf.ones([channels]), true, `bn${node.id}/gamma`),
-            beta: tf.variable(tf.zeros([channels]), true, `bn${node.id}/beta`),
-            mean: tf.variable(tf.zeros([channels]), false, `bn${node.id}/mean`),
-            variance: tf.variable(tf.ones([channels]), false, `bn${node.id}/variance`),
+            gamma: tf.variable(tf.ones([channels]), true),
+            beta: tf.variable(tf.zeros([channels]), true),
+            mean: tf.variable(tf.zeros([channels]), false),
+            variance: tf.variable(tf.ones([channels]), false),
           });
         }
       }
