@@ -1,0 +1,119 @@
+// One way to open the results database, whichever it is: a PostgreSQL server (cluster) or an embedded
+// PGlite directory (laptop, `.esweep/db`). Both give the same generated Prisma client, so repositories,
+// the ingester and the query layer never know which one they talk to.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { parse as parsePgUrl } from 'pg-connection-string';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { InputError } from '../../worker/errors.ts';
+import { PrismaClient } from './generated/prisma/client.ts';
+
+export type { Attempt, Sweep, Trial } from './generated/prisma/client.ts';
+export { Prisma, PrismaClient } from './generated/prisma/client.ts';
+
+/** Where the embedded database lives unless told otherwise. */
+export const DEFAULT_EMBEDDED_DIR = '.esweep/db';
+
+/**
+ * A database location: `postgres://…`/`postgresql://…` (a server), `pglite:DIR` (embedded, data in
+ * DIR) or `pglite:memory` (embedded, in memory; tests).
+ */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dataDir: string | null /* null = in memory */ };
+
+export interface Database {
+  readonly prisma: PrismaClient;
+  readonly target: DatabaseTarget;
+  /** The driver adapter factory (the schema engine needs it to migrate). */
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  close(): Promise<void>;
+}
+
+/** Parses a database location (see {@link DatabaseTarget}); a bare path means an embedded directory. */
+export function parseDatabaseTarget(location: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//.test(location)) return { kind: 'postgres', url: location };
+  if (location === 'pglite:memory' || location === 'memory:') return { kind: 'pglite', dataDir: null };
+  const dir = location.startsWith('pglite:') ? location.slice('pglite:'.length) : location;
+  if (dir === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
+    throw new InputError(
+      `database: '${location}' is neither a postgres:// URL nor an embedded directory (pglite:DIR)`,
+    );
+  }
+  return { kind: 'pglite', dataDir: resolve(dir) };
+}
+
+/**
+ * The database to use: the explicit location, else `DATABASE_URL`, else the embedded default
+ * `.esweep/db` (relative to the working directory).
+ */
+export function resolveDatabaseTarget(
+  location?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): DatabaseTarget {
+  return parseDatabaseTarget(location || env.DATABASE_URL || `pglite:${DEFAULT_EMBEDDED_DIR}`);
+}
+
+export function describeTarget(target: DatabaseTarget): string {
+  if (target.kind === 'pglite') return target.dataDir ? `pglite:${target.dataDir}` : 'pglite:memory';
+  const url = new URL(target.url);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+export interface OpenOptions {
+  /** Pool size for PostgreSQL (default 4). */
+  poolSize?: number;
+  /** Called when an idle pooled connection dies (e.g. the server terminated it); default: ignore. */
+  onPoolError?: (error: Error) => void;
+}
+
+/** pg Pool settings from a postgres:// URL, as separate fields. */
+export function pgConfig(url: string): Record<string, unknown> {
+  const parsed = parsePgUrl(url);
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed))
+    if (value !== undefined && value !== null) config[key] = value;
+  if (typeof config.port === 'string') config.port = Number(config.port);
+  return config;
+}
+
+/** Opens the database (does not migrate; see migrate.ts). */
+export async function openDatabase(
+  target: DatabaseTarget | string,
+  options: OpenOptions = {},
+): Promise<Database> {
+  if (typeof target === 'string') target = parseDatabaseTarget(target);
+  if (target.kind === 'postgres') {
+    const adapterFactory = new PrismaPg(
+      {
+        // Fields, not a connection string: the adapter opens the shadow database (used to check the
+        // migrations for drift) by overriding `database`, which a connection string would win over.
+        ...pgConfig(target.url),
+        max: options.poolSize ?? 4,
+        connectionTimeoutMillis: 10_000,
+        idleTimeoutMillis: 10_000,
+      },
+      { onPoolError: options.onPoolError ?? (() => {}) },
+    );
+    const prisma = new PrismaClient({ adapter: adapterFactory });
+    return { prisma, target, adapterFactory, close: () => prisma.$disconnect() };
+  }
+  if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
+  const pglite = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
+  await pglite.waitReady;
+  const adapterFactory = new PrismaPGlite(pglite);
+  const prisma = new PrismaClient({ adapter: adapterFactory });
+  return {
+    prisma,
+    target,
+    adapterFactory,
+    close: async () => {
+      await prisma.$disconnect();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Test helpers: a fresh, migrated database per test file (a uniquely named PostgreSQL database, dropped
+// afterwards, or an in-memory PGlite), and a little seeding.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type Database, type OpenOptions, openDatabase } from './client.ts';
+import { migrate } from './migrate.ts';
+import { Repositories, type TrialInput } from './repositories.ts';
+
+/** The server the tests use (`ESWEEP_TEST_DATABASE_URL`, default the local one). */
+export const TEST_SERVER_URL =
+  process.env.ESWEEP_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export function urlFor(database: string, server = TEST_SERVER_URL): string {
+  const url = new URL(server);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function adminQuery(sql: string, server = TEST_SERVER_URL): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase extends Database {
+  /** Database name (PostgreSQL) or 'pglite'. */
+  readonly name: string;
+  readonly url: string;
+  readonly repos: Repositories;
+  /** Closes and drops it. */
+  dispose(): Promise<void>;
+}
+
+/** A new, migrated PostgreSQL database with a unique name. */
+export async function createTestDatabase(label = 'test', options: OpenOptions = {}): Promise<TestDatabase> {
+  const name = `esweep_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE "${name}"`);
+  const url = urlFor(name);
+  const db = await openDatabase(url, options);
+  await migrate(db);
+  return {
+    ...db,
+    name,
+    url,
+    repos: new Repositories(db.prisma),
+    dispose: async () => {
+      await db.close();
+      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}
+
+/** A new, migrated in-memory PGlite database. */
+export async function createPgliteDatabase(): Promise<TestDatabase> {
+  const db = await openDatabase('pglite:memory');
+  await migrate(db);
+  return {
+    ...db,
+    name: 'pglite',
+    url: 'pglite:memory',
+    repos: new Repositories(db.prisma),
+    dispose: () => db.close(),
+  };
+}
+
+export function trialInput(i: number, overrides: Partial<TrialInput> = {}): TrialInput {
+  return {
+    key: `k${i}`,
+    arch: 'lenet300100',
+    dataset: 'mnist',
+    pruner: 'random/uniform',
+    pruningType: 'direct',
+    targetSparsity: 0.9,
+    targetCompression: 10,
+    seed: 0,
+    budget: { iterations: 10 },
+    params: {},
+    ...overrides,
+  };
+}
+
+/** A sweep with `n` trials; returns its id and the trial ids in key order. */
+export async function seedSweep(
+  repos: Repositories,
+  n: number,
+  name = `sweep-${randomBytes(3).toString('hex')}`,
+): Promise<{ sweepId: string; trialIds: string[] }> {
+  const trials = Array.from({ length: n }, (_, i) =>
+    trialInput(i, { key: `k${String(i).padStart(6, '0')}` }),
+  );
+  const { sweep } = await repos.submitSweep({ name, spec: { name } }, trials);
+  const rows = await repos.listTrials(sweep.id);
+  return { sweepId: sweep.id, trialIds: rows.map((t) => t.id) };
+}

@@ -1,0 +1,164 @@
+// Large trial outputs (masks, dense final weights as npz) live outside the events: in the JetStream
+// object store bucket `esweep-artifacts` on the cluster, in `.esweep/artifacts/` in embedded mode.
+// Events carry only their names (`artifacts: {masks: '<sweep>/<trial>/<attempt>/masks.npz'}`).
+import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { type ObjectStore, Objm, StorageType } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export const ARTIFACT_BUCKET = 'esweep-artifacts';
+
+export interface ArtifactInfo {
+  name: string;
+  size: number;
+  /** `SHA-256=<base64url>` as the object store reports it. */
+  digest: string;
+}
+
+export interface ArtifactStore {
+  put(name: string, data: Uint8Array): Promise<ArtifactInfo>;
+  /** null when there is no such artifact. */
+  get(name: string): Promise<Uint8Array | null>;
+  info(name: string): Promise<ArtifactInfo | null>;
+  delete(name: string): Promise<void>;
+  list(prefix?: string): Promise<ArtifactInfo[]>;
+}
+
+/** `<sweepId>/<trialId>/<attempt>/<file>`: the conventional name of a trial's artifact. */
+export function artifactName(sweepId: string, trialId: string, attempt: number, file: string): string {
+  return `${sweepId}/${trialId}/${attempt}/${file}`;
+}
+
+function checkName(name: string): void {
+  if (
+    !name ||
+    name.startsWith('/') ||
+    name.split('/').some((part) => part === '' || part === '.' || part === '..')
+  ) {
+    throw new Error(`invalid artifact name '${name}'`);
+  }
+}
+
+function sha256(data: Uint8Array): string {
+  return `SHA-256=${createHash('sha256').update(data).digest('base64url')}`;
+}
+
+/** The JetStream object store (bucket created on first use). */
+export class NatsArtifactStore implements ArtifactStore {
+  private store: Promise<ObjectStore> | null = null;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly bucket = ARTIFACT_BUCKET,
+  ) {}
+
+  private open(): Promise<ObjectStore> {
+    this.store ??= new Objm(this.nc).create(this.bucket, { storage: StorageType.File }).catch((error) => {
+      this.store = null;
+      throw error;
+    });
+    return this.store;
+  }
+
+  async put(name: string, data: Uint8Array): Promise<ArtifactInfo> {
+    checkName(name);
+    const info = await (await this.open()).putBlob({ name }, data);
+    return { name, size: info.size, digest: info.digest };
+  }
+
+  async get(name: string): Promise<Uint8Array | null> {
+    return (await this.open()).getBlob(name);
+  }
+
+  async info(name: string): Promise<ArtifactInfo | null> {
+    const info = await (await this.open()).info(name);
+    return info && !info.deleted ? { name, size: info.size, digest: info.digest } : null;
+  }
+
+  async delete(name: string): Promise<void> {
+    const store = await this.open();
+    if (await store.info(name)) await store.delete(name);
+  }
+
+  async list(prefix = ''): Promise<ArtifactInfo[]> {
+    const all = await (await this.open()).list();
+    return all
+      .filter((i) => !i.deleted && i.name.startsWith(prefix))
+      .map((i) => ({ name: i.name, size: i.size, digest: i.digest }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Removes the bucket (tests). */
+  async destroy(): Promise<void> {
+    await (await this.open()).destroy();
+    this.store = null;
+  }
+}
+
+/** Files under a directory (embedded mode: `.esweep/artifacts`). */
+export class FileArtifactStore implements ArtifactStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private path(name: string): string {
+    checkName(name);
+    return join(this.root, ...name.split('/'));
+  }
+
+  async put(name: string, data: Uint8Array): Promise<ArtifactInfo> {
+    const path = this.path(name);
+    await mkdir(dirname(path), { recursive: true });
+    const partial = `${path}.partial-${process.pid}`;
+    await writeFile(partial, data);
+    await rename(partial, path);
+    return { name, size: data.byteLength, digest: sha256(data) };
+  }
+
+  async get(name: string): Promise<Uint8Array | null> {
+    try {
+      return new Uint8Array(await readFile(this.path(name)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async info(name: string): Promise<ArtifactInfo | null> {
+    const data = await this.get(name);
+    return data ? { name, size: data.byteLength, digest: sha256(data) } : null;
+  }
+
+  async delete(name: string): Promise<void> {
+    await rm(this.path(name), { force: true });
+  }
+
+  async list(prefix = ''): Promise<ArtifactInfo[]> {
+    const out: ArtifactInfo[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (!entry.name.includes('.partial-')) {
+          const name = relative(this.root, path).split(sep).join('/');
+          if (name.startsWith(prefix)) {
+            const data = await readFile(path);
+            out.push({ name, size: (await stat(path)).size, digest: sha256(data) });
+          }
+        }
+      }
+    };
+    await walk(this.root);
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+}

@@ -1,0 +1,227 @@
+// The event protocol between workers and the ingester (DESIGN §3), one zod schema per kind. Subjects
+// are `<prefix>.v1.<sweepId>.<trialId>.<kind>` (prefix `esweep`), bodies are JSON
+// `{v:1, kind, sweepId, trialId, attempt, seq, time, ...payload}` and the `Nats-Msg-Id` header is
+// `<trialId>:<attempt>:<seq>`, the same triple the ingester deduplicates on.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_SUBJECT_PREFIX = 'esweep';
+export const DEFAULT_STREAM = 'ESWEEP';
+
+export const EVENT_KINDS = [
+  'started',
+  'progress',
+  'metrics',
+  'sparsity',
+  'completed',
+  'failed',
+  'heartbeat',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Ids travel in subjects: no dots, spaces or wildcards. */
+const token = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -');
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Steps, sequence numbers, attempts: PostgreSQL `int`. */
+const int32 = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 31 - 1);
+/** A finite number, or null for an infinite one (JSON has no Infinity), e.g. compression with nothing left. */
+const maybeInfinite = z.number().nullable();
+
+const header = {
+  v: z.literal(PROTOCOL_VERSION),
+  sweepId: token,
+  trialId: token,
+  attempt: int32.min(1),
+  seq: int32,
+  time: z.iso.datetime({ offset: true }),
+};
+
+/** Names of the objects a trial stored in the artifact store, e.g. `{masks: '…/masks.npz'}`. */
+const artifacts = z.record(z.string().min(1), z.string().min(1));
+
+export const layerSchema = z.object({
+  name: z.string().min(1),
+  shape: z.array(int32),
+  params: count,
+  direct: count,
+  effective: count,
+});
+
+export const startedSchema = z.object({
+  ...header,
+  kind: z.literal('started'),
+  host: z.string().optional(),
+  backend: z.string().optional(),
+  jobName: z.string().optional(),
+  totalSteps: int32.optional(),
+});
+export const progressSchema = z.object({
+  ...header,
+  kind: z.literal('progress'),
+  step: int32,
+  totalSteps: int32.optional(),
+  phase: z.string().max(64).optional(),
+});
+export const metricPointSchema = z.object({
+  step: int32,
+  name: z.string().min(1).max(128),
+  value: z.number(),
+});
+export const metricsSchema = z.object({
+  ...header,
+  kind: z.literal('metrics'),
+  points: z.array(metricPointSchema).min(1),
+});
+export const sparsitySchema = z.object({
+  ...header,
+  kind: z.literal('sparsity'),
+  layers: z.array(layerSchema),
+  overall: z.object({
+    total: count.optional(),
+    direct: count.optional(),
+    effective: count.optional(),
+    directSparsity: z.number().min(0).max(1),
+    effectiveSparsity: z.number().min(0).max(1),
+    directCompression: maybeInfinite.optional(),
+    effectiveCompression: maybeInfinite.optional(),
+  }),
+  artifacts: artifacts.optional(),
+});
+export const completedSchema = z.object({
+  ...header,
+  kind: z.literal('completed'),
+  accuracy: z.number().min(0).max(1),
+  bestAccuracy: z.number().min(0).max(1).optional(),
+  loss: z.number().nullable().optional(),
+  seconds: z.number().nonnegative().optional(),
+  directSparsity: z.number().min(0).max(1),
+  effectiveSparsity: z.number().min(0).max(1),
+  /** params / remaining; derived from the sparsity when absent; null = infinite. */
+  directCompression: maybeInfinite.optional(),
+  effectiveCompression: maybeInfinite.optional(),
+  artifacts: artifacts.optional(),
+});
+export const failedSchema = z.object({
+  ...header,
+  kind: z.literal('failed'),
+  error: z.string(),
+  retryable: z.boolean(),
+});
+export const heartbeatSchema = z.object({
+  ...header,
+  kind: z.literal('heartbeat'),
+  step: int32.optional(),
+});
+
+export const eventSchema = z.discriminatedUnion('kind', [
+  startedSchema,
+  progressSchema,
+  metricsSchema,
+  sparsitySchema,
+  completedSchema,
+  failedSchema,
+  heartbeatSchema,
+]);
+
+export type TrialEvent = z.infer<typeof eventSchema>;
+export type EventOf<K extends EventKind> = Extract<TrialEvent, { kind: K }>;
+export type MetricPointInput = z.infer<typeof metricPointSchema>;
+export type LayerCounts = z.infer<typeof layerSchema>;
+/** What a publisher supplies: the header fields are filled in by the reporter. */
+export type EventPayload<K extends EventKind = EventKind> = K extends EventKind
+  ? Omit<EventOf<K>, keyof typeof header | 'kind'>
+  : never;
+
+export function subjectFor(
+  event: Pick<TrialEvent, 'sweepId' | 'trialId' | 'kind'>,
+  prefix = DEFAULT_SUBJECT_PREFIX,
+): string {
+  return `${prefix}.v${PROTOCOL_VERSION}.${event.sweepId}.${event.trialId}.${event.kind}`;
+}
+
+/** `<trialId>:<attempt>:<seq>`: the Nats-Msg-Id header and the ingester's dedupe key. */
+export function messageId(event: Pick<TrialEvent, 'trialId' | 'attempt' | 'seq'>): string {
+  return `${event.trialId}:${event.attempt}:${event.seq}`;
+}
+
+/** Every subject of the protocol under a prefix (the stream's subject filter). */
+export function eventSubjects(prefix = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix}.v${PROTOCOL_VERSION}.>`;
+}
+
+export type DecodeResult =
+  | { ok: true; event: TrialEvent }
+  | { ok: false; reason: 'malformed' | 'unknown-kind' | 'subject-mismatch'; detail: string };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Validates one message: JSON, known kind, every field, and a subject that names the same sweep,
+ * trial and kind as the body. Never throws.
+ */
+export function decodeEvent(subject: string, data: Uint8Array): DecodeResult {
+  let body: unknown;
+  try {
+    const text = decoder.decode(data);
+    // PostgreSQL text and jsonb cannot hold NUL characters.
+    if (text.includes('\\u0000') || text.includes('\u0000')) {
+      return { ok: false, reason: 'malformed', detail: 'contains a NUL character' };
+    }
+    body = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: 'malformed', detail: `not JSON: ${(error as Error).message}` };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, reason: 'malformed', detail: 'body is not a JSON object' };
+  }
+  const kind = (body as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !(EVENT_KINDS as readonly string[]).includes(kind)) {
+    return {
+      ok: false,
+      reason: 'unknown-kind',
+      detail: `kind ${JSON.stringify(kind)} is not one of ${EVENT_KINDS.join(', ')}`,
+    };
+  }
+  const parsed = eventSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    return { ok: false, reason: 'malformed', detail: `${where}${issue?.message ?? 'invalid'}` };
+  }
+  const event = parsed.data;
+  const tokens = subject.split('.');
+  const tail = tokens.slice(-3);
+  if (
+    tokens.length < 5 ||
+    tokens[tokens.length - 4] !== `v${PROTOCOL_VERSION}` ||
+    tail[0] !== event.sweepId ||
+    tail[1] !== event.trialId ||
+    tail[2] !== event.kind
+  ) {
+    return {
+      ok: false,
+      reason: 'subject-mismatch',
+      detail: `subject ${subject} does not match the body (${event.sweepId}.${event.trialId}.${event.kind})`,
+    };
+  }
+  return { ok: true, event };
+}
+
+const encoder = new TextEncoder();
+
+export function encodeEvent(event: TrialEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(event));
+}
+
+/** params / count, with `null` for infinity (nothing left), as JSON carries it. */
+export function compressionFromSparsity(sparsity: number): number | null {
+  return sparsity >= 1 ? null : 1 / (1 - sparsity);
+}

@@ -1,0 +1,290 @@
+// Worker side of the pipeline. EventPublisher keeps a window of sends in flight (awaiting each
+// JetStream ack one by one caps at ~8k msg/s), retries failed sends with backoff for as long as the
+// transport is down (same msgId, so a send that did land is stored once), holds at most a bounded
+// amount of unsent data (publish() waits for room), and flush() resolves once everything is acked.
+// TrialReporter stamps the protocol header (sweep, trial, attempt, seq, time) on each event.
+import {
+  compressionFromSparsity,
+  DEFAULT_SUBJECT_PREFIX,
+  type EventKind,
+  type EventPayload,
+  encodeEvent,
+  type MetricPointInput,
+  messageId,
+  PROTOCOL_VERSION,
+  subjectFor,
+  type TrialEvent,
+} from './protocol.ts';
+import type { EventSink, OutboundMessage } from './transport.ts';
+
+export interface PublisherOptions {
+  /** Sends in flight at once (default 256). */
+  window?: number;
+  /** Messages held (queued + in flight) before publish() waits (default 10,000). */
+  maxMessages?: number;
+  /** Bytes held before publish() waits (default 32 MiB). */
+  maxBytes?: number;
+  /** First retry delay after a failed send, doubled up to maxBackoffMs (defaults 50 ms, 5 s). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Told about every failed send (it will be retried). */
+  onRetry?: (error: unknown, message: OutboundMessage) => void;
+}
+
+export interface PublisherStats {
+  published: number;
+  acked: number;
+  failures: number;
+  held: number;
+  heldBytes: number;
+  inFlight: number;
+}
+
+interface Entry {
+  message: OutboundMessage;
+  bytes: number;
+}
+
+export class EventPublisher {
+  private readonly queue: Entry[] = [];
+  private queueHead = 0;
+  private inFlight = 0;
+  private heldBytes = 0;
+  private published = 0;
+  private acked = 0;
+  private failures = 0;
+  private backoffMs = 0;
+  private pausedUntil = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly roomWaiters: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly window: number;
+  private readonly maxMessages: number;
+  private readonly maxBytes: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly sink: EventSink,
+    private readonly options: PublisherOptions = {},
+  ) {
+    this.window = options.window ?? 256;
+    this.maxMessages = Math.max(options.maxMessages ?? 10_000, this.window);
+    this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    this.initialBackoffMs = options.initialBackoffMs ?? 50;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+  }
+
+  get stats(): PublisherStats {
+    return {
+      published: this.published,
+      acked: this.acked,
+      failures: this.failures,
+      held: this.held,
+      heldBytes: this.heldBytes,
+      inFlight: this.inFlight,
+    };
+  }
+
+  private get held(): number {
+    return this.queue.length - this.queueHead + this.inFlight;
+  }
+
+  /** Queues one message; resolves when it is held (not yet acked: see flush()). */
+  async publish(message: OutboundMessage): Promise<void> {
+    if (this.closed) throw new Error('publisher is closed');
+    const bytes = message.data.byteLength;
+    while (this.held > 0 && (this.held >= this.maxMessages || this.heldBytes + bytes > this.maxBytes)) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+    this.queue.push({ message, bytes });
+    this.heldBytes += bytes;
+    this.published++;
+    this.pump();
+  }
+
+  /** Resolves once every message published so far is acked (waits through outages). */
+  flush(): Promise<void> {
+    if (this.held === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Flushes, then refuses further messages. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    if (now < this.pausedUntil) {
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = null;
+        this.pump();
+      }, this.pausedUntil - now);
+      return;
+    }
+    while (this.inFlight < this.window && this.queueHead < this.queue.length) {
+      const entry = this.queue[this.queueHead++]!;
+      if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      this.inFlight++;
+      this.sink.send(entry.message).then(
+        () => this.onAck(entry),
+        (error: unknown) => this.onFailure(entry, error),
+      );
+    }
+  }
+
+  private onAck(entry: Entry): void {
+    this.inFlight--;
+    this.acked++;
+    this.heldBytes -= entry.bytes;
+    this.backoffMs = 0;
+    while (this.roomWaiters.length > 0 && this.held < this.maxMessages && this.heldBytes < this.maxBytes) {
+      this.roomWaiters.shift()?.();
+    }
+    if (this.held === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.pump();
+  }
+
+  private onFailure(entry: Entry, error: unknown): void {
+    this.inFlight--;
+    this.failures++;
+    this.options.onRetry?.(error, entry.message);
+    // Back to the front; one shared backoff so an outage costs one probe per interval, not a storm.
+    if (this.queueHead > 0) this.queue[--this.queueHead] = entry;
+    else this.queue.unshift(entry);
+    this.backoffMs = Math.min(this.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : this.initialBackoffMs);
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + this.backoffMs);
+    this.pump();
+  }
+}
+
+export interface TrialReporterOptions {
+  sweepId: string;
+  trialId: string;
+  attempt: number;
+  /** Subject prefix (default `esweep`). */
+  prefix?: string;
+  /** First sequence number (default 0). Each attempt is one process, so seq restarts with it. */
+  firstSeq?: number;
+  /** Points per metrics event (default 500). */
+  maxPointsPerEvent?: number;
+  /** Buffered points are sent at least this often (default 1000 ms). */
+  metricsFlushMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * One attempt's events. `metric()` buffers points and sends them in metrics events of up to
+ * `maxPointsPerEvent`; every other method sends one event (after the buffered points, so a
+ * `completed` event never overtakes the last curve points in the publisher's queue).
+ */
+export class TrialReporter {
+  private seq: number;
+  private points: MetricPointInput[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly prefix: string;
+  private readonly maxPoints: number;
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly options: TrialReporterOptions,
+  ) {
+    this.seq = options.firstSeq ?? 0;
+    this.prefix = options.prefix ?? DEFAULT_SUBJECT_PREFIX;
+    this.maxPoints = options.maxPointsPerEvent ?? 500;
+  }
+
+  /** The next sequence number to be used. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  started(payload: EventPayload<'started'> = {}): Promise<void> {
+    return this.send('started', payload);
+  }
+  progress(payload: EventPayload<'progress'>): Promise<void> {
+    return this.send('progress', payload);
+  }
+  heartbeat(payload: EventPayload<'heartbeat'> = {}): Promise<void> {
+    return this.send('heartbeat', payload);
+  }
+  sparsity(payload: EventPayload<'sparsity'>): Promise<void> {
+    return this.send('sparsity', payload);
+  }
+  completed(payload: EventPayload<'completed'>): Promise<void> {
+    return this.send('completed', {
+      ...payload,
+      directCompression:
+        payload.directCompression !== undefined
+          ? payload.directCompression
+          : compressionFromSparsity(payload.directSparsity),
+      effectiveCompression:
+        payload.effectiveCompression !== undefined
+          ? payload.effectiveCompression
+          : compressionFromSparsity(payload.effectiveSparsity),
+    });
+  }
+  failed(payload: EventPayload<'failed'>): Promise<void> {
+    return this.send('failed', payload);
+  }
+
+  /** Buffers one curve point (sent within metricsFlushMs or when the buffer is full). */
+  async metric(step: number, name: string, value: number): Promise<void> {
+    this.points.push({ step, name, value });
+    if (this.points.length >= this.maxPoints) await this.sendPoints();
+    else this.timer ??= setTimeout(() => void this.sendPoints(), this.options.metricsFlushMs ?? 1000).unref();
+  }
+
+  /** Sends many points at once, split into events of at most maxPointsPerEvent. */
+  async metrics(points: MetricPointInput[]): Promise<void> {
+    for (const point of points) this.points.push(point);
+    while (this.points.length >= this.maxPoints) await this.sendPoints();
+    if (this.points.length > 0) await this.sendPoints();
+  }
+
+  /** Sends buffered points and waits until everything this process published is acked. */
+  async flush(): Promise<void> {
+    await this.sendPoints();
+    await this.publisher.flush();
+  }
+
+  private async sendPoints(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.points.length > 0) {
+      const chunk = this.points.splice(0, this.maxPoints);
+      await this.emit({ kind: 'metrics', points: chunk } as Partial<TrialEvent>);
+    }
+  }
+
+  private async send<K extends EventKind>(kind: K, payload: EventPayload<K>): Promise<void> {
+    await this.sendPoints();
+    await this.emit({ ...payload, kind } as unknown as Partial<TrialEvent>);
+  }
+
+  private emit(body: Partial<TrialEvent>): Promise<void> {
+    const event = {
+      v: PROTOCOL_VERSION,
+      sweepId: this.options.sweepId,
+      trialId: this.options.trialId,
+      attempt: this.options.attempt,
+      seq: this.seq++,
+      time: (this.options.now?.() ?? new Date()).toISOString(),
+      ...body,
+    } as TrialEvent;
+    return this.publisher.publish({
+      subject: subjectFor(event, this.prefix),
+      data: encodeEvent(event),
+      msgId: messageId(event),
+    });
+  }
+}

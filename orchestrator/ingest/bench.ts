@@ -1,0 +1,138 @@
+// npm run bench:ingest [-- --json] [--points 200000] [--points-per-event 100] [--trials 20]
+// Publishes metric points through NATS JetStream (windowed publisher) into PostgreSQL (ingester), and
+// in the same run measures a plain `unnest` INSERT of the same rows: the floor the pipeline is judged
+// against. Uses its own database and stream (dropped afterwards) on the servers given by
+// ESWEEP_TEST_DATABASE_URL / ESWEEP_TEST_NATS_URL (defaults: the local ones).
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { createTestDatabase, seedSweep } from '../db/test-support.ts';
+import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../events/nats.ts';
+import { EventPublisher, TrialReporter } from '../events/publisher.ts';
+import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../events/test-support.ts';
+import { Ingester } from './ingester.ts';
+import { insertPointRows, type PointColumns } from './write.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    points: { type: 'string', default: '200000' },
+    'points-per-event': { type: 'string', default: '100' },
+    trials: { type: 'string', default: '20' },
+  },
+});
+const totalPoints = Number(values.points);
+const perEvent = Number(values['points-per-event']);
+const trialCount = Number(values.trials);
+const say = (line: string) => {
+  if (!values.json) process.stderr.write(`${line}\n`);
+};
+
+const db = await createTestDatabase('bench', { poolSize: 4 });
+const nc = await connectNats({ servers: TEST_NATS_URL, name: 'esweep-bench' });
+const names = uniqueNames('bench');
+try {
+  const { sweepId, trialIds } = await seedSweep(db.repos, trialCount);
+  const perTrial = Math.ceil(totalPoints / trialCount);
+  const metricNames = ['loss', 'accuracy', 'lr', 'grad_norm'];
+  // Point k of a trial: step ⌊k/4⌋, one of four curves. Deterministic, so lost/duplicates can be counted.
+  const pointOf = (k: number) => ({ step: Math.floor(k / 4), name: metricNames[k % 4]!, value: Math.sin(k) });
+
+  // 1. The floor: the same rows inserted by a plain unnest INSERT, in the pipeline's batch size.
+  const rawRows: PointColumns = { trial: [], attempt: [], seq: [], idx: [], step: [], name: [], value: [] };
+  let made = 0;
+  for (let t = 0; t < trialCount && made < totalPoints; t++) {
+    for (let k = 0; k < perTrial && made < totalPoints; k++, made++) {
+      const p = pointOf(k);
+      rawRows.trial.push(trialIds[t]!);
+      rawRows.attempt.push(1);
+      rawRows.seq.push(Math.floor(k / perEvent));
+      rawRows.idx.push(k % perEvent);
+      rawRows.step.push(p.step);
+      rawRows.name.push(p.name);
+      rawRows.value.push(p.value);
+    }
+  }
+  const chunk = 20_000;
+  const insertChunk = (i: number) => {
+    const slice = <T>(a: T[]) => a.slice(i, i + chunk);
+    return db.prisma.$transaction((tx) =>
+      insertPointRows(tx, {
+        trial: slice(rawRows.trial),
+        attempt: slice(rawRows.attempt),
+        seq: slice(rawRows.seq),
+        idx: slice(rawRows.idx),
+        step: slice(rawRows.step),
+        name: slice(rawRows.name),
+        value: slice(rawRows.value),
+      }),
+    );
+  };
+  // Warm up (connections, plan cache, JIT) so the floor is not flattered by a cold start.
+  await insertChunk(0);
+  await db.prisma.$executeRawUnsafe('TRUNCATE metric_point');
+  const rawStart = performance.now();
+  for (let i = 0; i < made; i += chunk) await insertChunk(i);
+  const rawSeconds = (performance.now() - rawStart) / 1000;
+  const rawInsertPerSecond = made / rawSeconds;
+  say(
+    `raw unnest insert: ${made} rows in ${rawSeconds.toFixed(2)} s = ${Math.round(rawInsertPerSecond)} rows/s`,
+  );
+  await db.prisma.$executeRawUnsafe('TRUNCATE metric_point');
+  await db.prisma.$executeRawUnsafe('VACUUM ANALYZE metric_point');
+
+  // 2. The pipeline: publisher → JetStream → ingester → PostgreSQL.
+  await ensureStreams(nc, names);
+  const source = new NatsEventSource(nc, { ...names, durable: 'bench' });
+  const ingester = new Ingester(db.prisma, source).start();
+  const publisher = new EventPublisher(new NatsEventSink(nc), { window: 512 });
+  const start = performance.now();
+  const reporters = trialIds.map(
+    (trialId) =>
+      new TrialReporter(publisher, {
+        sweepId,
+        trialId,
+        attempt: 1,
+        prefix: names.prefix,
+        maxPointsPerEvent: perEvent,
+      }),
+  );
+  let sent = 0;
+  for (let k = 0; k < perTrial && sent < totalPoints; k += perEvent) {
+    for (const reporter of reporters) {
+      const n = Math.min(perEvent, perTrial - k, totalPoints - sent);
+      if (n <= 0) break;
+      await reporter.metrics(Array.from({ length: n }, (_, j) => pointOf(k + j)));
+      sent += n;
+    }
+  }
+  await publisher.flush();
+  const published = performance.now();
+  say(
+    `published ${sent} points in ${publisher.stats.acked} events in ${((published - start) / 1000).toFixed(2)} s`,
+  );
+  const deadline = Date.now() + 300_000;
+  while (ingester.stats.points < sent && Date.now() < deadline) await sleep(5);
+  const seconds = (performance.now() - start) / 1000;
+  await ingester.stop();
+  const [counts] = await db.prisma.$queryRaw<{ rows: bigint; distinct_points: bigint }[]>`
+    SELECT count(*) AS rows, count(DISTINCT (trial_id, attempt, step, name)) AS distinct_points FROM metric_point`;
+  const rows = Number(counts!.rows);
+  const distinct = Number(counts!.distinct_points);
+  const result = {
+    points: sent,
+    seconds: Number(seconds.toFixed(3)),
+    pointsPerSecond: Math.round(sent / seconds),
+    rawInsertPerSecond: Math.round(rawInsertPerSecond),
+    lost: sent - distinct,
+    duplicates: rows - distinct,
+  };
+  say(
+    `pipeline: ${result.pointsPerSecond} points/s (${(result.pointsPerSecond / result.rawInsertPerSecond).toFixed(2)} × raw)`,
+  );
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  await deleteStreams(nc, names).catch(() => {});
+  await nc.close();
+  await db.dispose();
+}

@@ -1,0 +1,54 @@
+// Embedded mode: PGlite in a directory, the in-process transport, worker child processes reporting
+// over IPC — and the same ingest code as the cluster.
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openDatabase } from '../db/client.ts';
+import { migrate } from '../db/migrate.ts';
+import { Repositories } from '../db/repositories.ts';
+import { trialInput } from '../db/test-support.ts';
+import { bridgeChild } from '../events/ipc.ts';
+import { trialCurves } from '../query/index.ts';
+import { startEmbeddedPipeline } from './embedded.ts';
+
+describe('embedded mode', () => {
+  it('ingests child workers’ events into PGlite under a directory, and keeps them across a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esweep-embedded-'));
+    try {
+      let db = await openDatabase(`pglite:${join(dir, 'db')}`);
+      await migrate(db);
+      const repos = new Repositories(db.prisma);
+      const { sweep } = await repos.submitSweep({ name: 'local', spec: {} }, [trialInput(0), trialInput(1)]);
+      const trials = await repos.listTrials(sweep.id);
+      const pipeline = startEmbeddedPipeline(db.prisma);
+      const exits = trials.map((trial) => {
+        const child = fork(join(import.meta.dirname, 'embedded-worker.fixture.ts'), [sweep.id, trial.id], {
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        bridgeChild(child, pipeline.transport);
+        return new Promise<number | null>((resolve) => child.once('exit', resolve));
+      });
+      assert.deepEqual(await Promise.all(exits), [0, 0]);
+      await pipeline.stop();
+      assert.equal(pipeline.ingester.stats.deadLetters, 0);
+      await db.close();
+
+      db = await openDatabase(`pglite:${join(dir, 'db')}`);
+      const again = new Repositories(db.prisma);
+      assert.deepEqual((await again.statusCounts(sweep.id)).completed, 2);
+      const curves = await trialCurves(db.prisma, trials[0]!.id);
+      assert.equal(curves?.curves.loss?.length, 500);
+      assert.equal(
+        (await db.prisma.layerSparsity.findMany({ where: { trialId: trials[1]!.id } }))[0]?.effective,
+        2000n,
+      );
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

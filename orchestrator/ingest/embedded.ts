@@ -1,0 +1,40 @@
+// The embedded pipeline of `esweep run`: the in-process transport feeding the same Ingester that runs
+// against NATS in the cluster, writing to the same repositories (usually on PGlite under .esweep/).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PrismaClient } from '../db/client.ts';
+import { MemoryTransport, type MemoryTransportOptions } from '../events/memory.ts';
+import { EventPublisher, type PublisherOptions } from '../events/publisher.ts';
+import { Ingester, type IngesterOptions } from './ingester.ts';
+
+export interface EmbeddedPipeline {
+  readonly transport: MemoryTransport;
+  readonly ingester: Ingester;
+  /** A publisher for in-process workers (children use IpcSink + bridgeChild(child, transport)). */
+  publisher(options?: PublisherOptions): EventPublisher;
+  /** Resolves once everything sent so far is written (and acked). */
+  drain(): Promise<void>;
+  /** Drains, then stops the ingester. */
+  stop(): Promise<void>;
+}
+
+export function startEmbeddedPipeline(
+  prisma: PrismaClient,
+  options: { transport?: MemoryTransportOptions; ingester?: IngesterOptions } = {},
+): EmbeddedPipeline {
+  const transport = new MemoryTransport(options.transport);
+  const ingester = new Ingester(prisma, transport, options.ingester).start();
+  const drain = async () => {
+    while (transport.pending > 0 || !ingester.idle) await sleep(10);
+  };
+  return {
+    transport,
+    ingester,
+    publisher: (publisherOptions) => new EventPublisher(transport, publisherOptions),
+    drain,
+    stop: async () => {
+      await drain();
+      await ingester.stop();
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,396 @@
+// The ingester: reads an EventSource (NATS durable pull consumer, or the in-process transport), writes
+// what it read in batches — one transaction per batch — and acks only after the commit. A message that
+// does not validate (or names an unknown trial) is recorded in `dead_letter`, published on the
+// dead-letter subject and acked, so it never stops the stream. While the database is unreachable it
+// keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PrismaClient } from '../db/client.ts';
+import { type DecodeResult, decodeEvent, type TrialEvent } from '../events/protocol.ts';
+import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
+import { type DeadLetterRow, writeDeadLetters, writeEvents } from './write.ts';
+
+export interface IngesterOptions {
+  /** Messages per transaction at most (default 2000). */
+  maxBatch?: number;
+  /** Bytes of message bodies per transaction at most (default 2 MiB: ~20k curve points). */
+  maxBatchBytes?: number;
+  /** Batches written at once, each in its own transaction (default 2; PGlite runs them in turn). */
+  concurrency?: number;
+  /** Messages read ahead of the writer at most (default 20,000). */
+  maxBuffered?: number;
+  /** Backoff between retries of a failed batch (defaults 100 ms doubling to 5 s). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Interactive transaction timeout (default 120 s). */
+  transactionTimeoutMs?: number;
+  /** Structured log lines (default: none). */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface IngesterStats {
+  messages: number;
+  batches: number;
+  inserted: number;
+  duplicates: number;
+  points: number;
+  deadLetters: number;
+  dbErrors: number;
+  lastError: string | null;
+}
+
+interface Entry {
+  source: string;
+  subject: string;
+  data: Uint8Array;
+  /** Every delivery of this stream message we hold (a redelivery while we still work on it). */
+  handles: InboundMessage[];
+  /** Decoded when read, so decoding overlaps the writer's wait on the database. */
+  decoded: DecodeResult;
+}
+
+interface DeadEntry {
+  entry: Entry;
+  reason: string;
+  detail: string;
+}
+
+const textDecoder = new TextDecoder();
+
+export class Ingester {
+  readonly stats: IngesterStats = {
+    messages: 0,
+    batches: 0,
+    inserted: 0,
+    duplicates: 0,
+    points: 0,
+    deadLetters: 0,
+    dbErrors: 0,
+    lastError: null,
+  };
+  private readonly buffered = new Map<string, Entry>();
+  private readonly working = new Map<string, Entry>();
+  private subscription: EventSubscription | null = null;
+  private stopping = false;
+  private wakeWriter: (() => void) | null = null;
+  private wakeReader: (() => void) | null = null;
+  private readonly idleWaiters: (() => void)[] = [];
+  private loops: Promise<unknown> | null = null;
+  private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxBuffered: number;
+  private readonly concurrency: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly source: EventSource,
+    private readonly options: IngesterOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 2000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 2 * 1024 * 1024;
+    this.maxBuffered = options.maxBuffered ?? 20_000;
+    this.concurrency = Math.max(1, options.concurrency ?? 2);
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+  }
+
+  /** Starts reading and writing in the background. */
+  start(): this {
+    if (!this.loops) this.loops = Promise.all([this.readLoop(), this.writeLoop()]);
+    return this;
+  }
+
+  /** Stops reading, finishes the batch in progress; messages read but not written are redelivered. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.subscription?.stop().catch(() => {});
+    this.wakeReader?.();
+    this.wakeWriter?.();
+    await this.loops;
+    for (const entry of this.buffered.values()) for (const h of entry.handles) h.nak();
+    this.buffered.clear();
+    this.notifyIdle();
+  }
+
+  /** True when nothing is read-but-unwritten. */
+  get idle(): boolean {
+    return this.buffered.size === 0 && this.working.size === 0;
+  }
+
+  /** Resolves the next time nothing is read-but-unwritten. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private log(entry: Record<string, unknown>): void {
+    this.options.log?.({ time: new Date().toISOString(), ...entry });
+  }
+
+  private async readLoop(): Promise<void> {
+    let backoff = this.initialBackoffMs;
+    while (!this.stopping) {
+      try {
+        this.subscription = await this.source.subscribe();
+        backoff = this.initialBackoffMs;
+        for await (const message of this.subscription) {
+          this.accept(message);
+          while (this.buffered.size >= this.maxBuffered && !this.stopping) {
+            await new Promise<void>((resolve) => {
+              this.wakeReader = resolve;
+            });
+          }
+          if (this.stopping) break;
+        }
+      } catch (error) {
+        this.log({ level: 'warn', msg: 'subscription failed, retrying', error: String(error) });
+      }
+      if (!this.stopping) {
+        await sleep(backoff);
+        backoff = Math.min(this.maxBackoffMs, backoff * 2);
+      }
+    }
+  }
+
+  private accept(message: InboundMessage): void {
+    this.stats.messages++;
+    const existing = this.working.get(message.source) ?? this.buffered.get(message.source);
+    if (existing) {
+      existing.handles.push(message);
+      return;
+    }
+    this.buffered.set(message.source, {
+      source: message.source,
+      subject: message.subject,
+      data: message.data,
+      handles: [message],
+      decoded: decodeEvent(message.subject, message.data),
+    });
+    this.wakeWriter?.();
+  }
+
+  private takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    let bytes = 0;
+    for (const [source, entry] of this.buffered) {
+      if (
+        batch.length >= this.maxBatch ||
+        (batch.length > 0 && bytes + entry.data.byteLength > this.maxBatchBytes)
+      ) {
+        break;
+      }
+      batch.push(entry);
+      bytes += entry.data.byteLength;
+      this.buffered.delete(source);
+      this.working.set(source, entry);
+    }
+    this.wakeReader?.();
+    return batch;
+  }
+
+  private async writeLoop(): Promise<void> {
+    // Up to `concurrency` batches in flight, each its own transaction on its own connection: the
+    // database can insert one batch while the previous commits. Statements lock rows in one order
+    // (see write.ts), and every effect is monotonic, so batches may commit in any order.
+    const running = new Set<Promise<void>>();
+    while (!this.stopping) {
+      if (this.buffered.size === 0 || running.size >= this.concurrency) {
+        if (running.size === 0) this.notifyIdle();
+        const woken = new Promise<void>((resolve) => {
+          this.wakeWriter = resolve;
+        });
+        await Promise.race([woken, ...running]);
+        this.wakeWriter = null;
+        continue;
+      }
+      const batch = this.takeBatch();
+      const done: Promise<void> = this.processBatch(batch)
+        .catch((error: unknown) => this.log({ level: 'error', msg: 'batch failed', error: String(error) }))
+        .finally(() => {
+          for (const entry of batch) this.working.delete(entry.source);
+          running.delete(done);
+          this.notifyIdle();
+        });
+      running.add(done);
+    }
+    await Promise.all(running);
+  }
+
+  private notifyIdle(): void {
+    if (!this.idle) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async processBatch(batch: Entry[]): Promise<void> {
+    const valid: { entry: Entry; event: TrialEvent }[] = [];
+    const dead: DeadEntry[] = [];
+    for (const entry of batch) {
+      const decoded = entry.decoded;
+      if (decoded.ok) valid.push({ entry, event: decoded.event });
+      else dead.push({ entry, reason: decoded.reason, detail: decoded.detail });
+    }
+    const committed = await this.commit(valid, dead);
+    if (!committed) return; // stopping while the database was down: nothing acked, all redelivered
+    // Dead letters are published after the commit; one that cannot be is left unacked (redelivered).
+    const unpublished = new Set<Entry>();
+    for (const d of committed.dead) {
+      try {
+        await this.source.deadLetter({
+          subject: d.entry.subject,
+          data: d.entry.data,
+          source: d.entry.source,
+          reason: d.reason,
+          detail: d.detail,
+        });
+        this.log({
+          level: 'warn',
+          msg: 'dead letter',
+          reason: d.reason,
+          detail: d.detail,
+          subject: d.entry.subject,
+        });
+      } catch (error) {
+        unpublished.add(d.entry);
+        this.log({ level: 'warn', msg: 'dead letter not published, will retry', error: String(error) });
+      }
+    }
+    for (const entry of batch) {
+      for (const h of entry.handles) {
+        try {
+          if (unpublished.has(entry)) h.nak(1000);
+          else h.ack();
+        } catch (error) {
+          // The connection is gone: the server redelivers, and the write is idempotent.
+          this.log({ level: 'warn', msg: 'ack failed', error: String(error) });
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes events and dead letters in one transaction, retrying until it commits. A batch that keeps
+   * failing with a data error (SQLSTATE class 22 or 23) while the database answers is split until the
+   * message it cannot take is found; that one becomes a dead letter (reason `rejected`). Any other
+   * failure (connection, disk, locks) is retried as it is. Returns null only when stopped first.
+   */
+  private async commit(
+    valid: { entry: Entry; event: TrialEvent }[],
+    dead: DeadEntry[],
+  ): Promise<{ dead: DeadEntry[] } | null> {
+    let backoff = this.initialBackoffMs;
+    let failures = 0;
+    for (;;) {
+      try {
+        const t0 = performance.now();
+        const allDead = [...dead];
+        const outcome = await this.prisma.$transaction(
+          async (tx) => {
+            const result = await writeEvents(
+              tx,
+              valid.map((v) => v.event),
+            );
+            const byKey = new Map<string, Entry[]>();
+            for (const v of valid) {
+              const key = `${v.event.trialId}:${v.event.attempt}:${v.event.seq}`;
+              byKey.set(key, [...(byKey.get(key) ?? []), v.entry]);
+            }
+            for (const r of result.rejected) {
+              for (const entry of byKey.get(`${r.event.trialId}:${r.event.attempt}:${r.event.seq}`) ?? []) {
+                allDead.push({ entry, reason: r.reason, detail: r.detail });
+              }
+            }
+            await writeDeadLetters(tx, allDead.map(deadRow));
+            return result;
+          },
+          { timeout: this.options.transactionTimeoutMs ?? 120_000, maxWait: 30_000 },
+        );
+        this.stats.batches++;
+        this.stats.inserted += outcome.inserted;
+        this.stats.duplicates += outcome.duplicates;
+        this.stats.points += outcome.points;
+        this.stats.deadLetters += allDead.length;
+        this.log({
+          level: 'debug',
+          msg: 'batch',
+          messages: valid.length + dead.length,
+          inserted: outcome.inserted,
+          duplicates: outcome.duplicates,
+          points: outcome.points,
+          deadLetters: allDead.length,
+          ms: Math.round(performance.now() - t0),
+        });
+        return { dead: allDead };
+      } catch (error) {
+        failures++;
+        this.stats.dbErrors++;
+        this.stats.lastError = String((error as Error)?.message ?? error).slice(0, 500);
+        this.log({
+          level: 'warn',
+          msg: 'batch not written, retrying',
+          failures,
+          error: this.stats.lastError,
+        });
+        for (const v of valid) for (const h of v.entry.handles) h.working();
+        for (const d of dead) for (const h of d.entry.handles) h.working();
+        if (failures >= 3 && valid.length > 0 && isDataError(error) && (await this.databaseAnswers())) {
+          if (valid.length > 1) return this.bisect(valid, dead);
+          const [v] = valid;
+          return this.commit(
+            [],
+            [...dead, { entry: v!.entry, reason: 'rejected', detail: this.stats.lastError }],
+          );
+        }
+        if (this.stopping) return null;
+        await sleep(backoff);
+        backoff = Math.min(this.maxBackoffMs, backoff * 2);
+      }
+    }
+  }
+
+  private async bisect(
+    valid: { entry: Entry; event: TrialEvent }[],
+    dead: DeadEntry[],
+  ): Promise<{ dead: DeadEntry[] } | null> {
+    const half = Math.ceil(valid.length / 2);
+    const first = await this.commit(valid.slice(0, half), dead);
+    if (!first) return null;
+    const second = await this.commit(valid.slice(half), []);
+    if (!second) return null;
+    return { dead: [...first.dead, ...second.dead] };
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await Promise.race([
+        this.prisma.$queryRaw`SELECT 1`,
+        sleep(5000).then(() => {
+          throw new Error('timeout');
+        }),
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A data exception or integrity violation: the data is at fault, not the database. */
+function isDataError(error: unknown): boolean {
+  const meta = (error as { meta?: { code?: unknown } })?.meta;
+  const code =
+    typeof meta?.code === 'string'
+      ? meta.code
+      : /Code: `(\w{5})`/.exec(String((error as Error)?.message))?.[1];
+  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+}
+
+function deadRow(d: DeadEntry): DeadLetterRow {
+  return {
+    source: d.entry.source,
+    subject: d.entry.subject,
+    reason: d.reason,
+    detail: d.detail,
+    data: textDecoder.decode(d.entry.data).replaceAll('\u0000', '\\u0000'),
+  };
+}

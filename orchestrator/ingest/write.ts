@@ -1,0 +1,389 @@
+// Writes one batch of validated events in one transaction. Every table is filled with a bulk
+// `INSERT … SELECT * FROM unnest($arrays)` through Prisma's raw queries (createMany is ~10× slower), and
+// every statement is idempotent: events are keyed on (trial, attempt, seq) and only the events that
+// were new in this transaction have effects, so a batch that is delivered again after a crash (written,
+// not acked) changes nothing.
+//
+// Status rules (documented in orchestrator/ingest/README.md): any event of an attempt means at least
+// `running`; `failed` and `completed` are terminal; the enum order pending < queued < running < failed <
+// cancelled < completed is a rank and a status only ever moves up (GREATEST), so events that arrive
+// twice or out of order (completed before started) end in the same state. A trial mirrors its current
+// attempt: events of an older attempt update that attempt only; events of a newer one (which the
+// orchestrator did not record) make it the trial's current attempt.
+import { Prisma, type PrismaClient } from '../db/client.ts';
+import { compressionFromSparsity, type EventOf, type TrialEvent } from '../events/protocol.ts';
+
+export type Tx = Prisma.TransactionClient | PrismaClient;
+
+export interface RejectedEvent {
+  event: TrialEvent;
+  reason: 'unknown-trial';
+  detail: string;
+}
+
+export interface BatchOutcome {
+  /** Events new to the database. */
+  inserted: number;
+  /** Events already there (redelivered or published twice). */
+  duplicates: number;
+  points: number;
+  /** Events that name a trial the database does not know (or the wrong sweep): dead letters. */
+  rejected: RejectedEvent[];
+}
+
+export interface DeadLetterRow {
+  source: string;
+  subject: string;
+  reason: string;
+  detail: string;
+  data: string;
+}
+
+const STATUS_OF: Partial<Record<TrialEvent['kind'], string>> = { completed: 'completed', failed: 'failed' };
+
+function eventKey(e: Pick<TrialEvent, 'trialId' | 'attempt' | 'seq'>): string {
+  return `${e.trialId}:${e.attempt}:${e.seq}`;
+}
+
+/** What the event table keeps of an event: its payload without the header (metrics: the count). */
+function storedPayload(event: TrialEvent): string {
+  if (event.kind === 'metrics') return JSON.stringify({ points: event.points.length });
+  const { v: _v, kind: _k, sweepId: _s, trialId: _t, attempt: _a, seq: _q, time: _time, ...rest } = event;
+  return JSON.stringify(rest);
+}
+
+const inf = (value: number | null | undefined, sparsity: number): number => {
+  const c = value === undefined ? compressionFromSparsity(sparsity) : value;
+  return c === null ? Number.POSITIVE_INFINITY : c;
+};
+
+interface AttemptAgg {
+  trialId: string;
+  number: number;
+  status: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  heartbeatAt: string;
+  step: number | null;
+  totalSteps: number | null;
+  phase: string | null;
+  host: string | null;
+  backend: string | null;
+  jobName: string | null;
+  error: string | null;
+  retryable: boolean | null;
+  artifacts: Record<string, string> | null;
+}
+
+const RANK = ['pending', 'queued', 'running', 'failed', 'cancelled', 'completed'];
+const later = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a > b ? a : b);
+const earlier = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a < b ? a : b);
+
+function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
+  const byAttempt = new Map<string, AttemptAgg>();
+  // Within a batch, apply in (seq) order so "latest progress" is the highest step.
+  const ordered = [...events].sort((a, b) => a.seq - b.seq);
+  for (const e of ordered) {
+    const key = `${e.trialId}:${e.attempt}`;
+    const time = new Date(e.time).toISOString();
+    let agg = byAttempt.get(key);
+    if (!agg) {
+      agg = {
+        trialId: e.trialId,
+        number: e.attempt,
+        status: 'running',
+        startedAt: null,
+        finishedAt: null,
+        heartbeatAt: time,
+        step: null,
+        totalSteps: null,
+        phase: null,
+        host: null,
+        backend: null,
+        jobName: null,
+        error: null,
+        retryable: null,
+        artifacts: null,
+      };
+      byAttempt.set(key, agg);
+    }
+    const status = STATUS_OF[e.kind] ?? 'running';
+    if (RANK.indexOf(status) > RANK.indexOf(agg.status)) agg.status = status;
+    agg.heartbeatAt = later(agg.heartbeatAt, time)!;
+    switch (e.kind) {
+      case 'started':
+        agg.startedAt = earlier(agg.startedAt, time);
+        agg.host = e.host ?? agg.host;
+        agg.backend = e.backend ?? agg.backend;
+        agg.jobName = e.jobName ?? agg.jobName;
+        agg.totalSteps = e.totalSteps ?? agg.totalSteps;
+        break;
+      case 'progress':
+        if (agg.step === null || e.step >= agg.step) {
+          agg.step = e.step;
+          agg.totalSteps = e.totalSteps ?? agg.totalSteps;
+          agg.phase = e.phase ?? agg.phase;
+        }
+        break;
+      case 'heartbeat':
+        if (e.step !== undefined && (agg.step === null || e.step > agg.step)) agg.step = e.step;
+        break;
+      case 'completed':
+        agg.finishedAt = later(agg.finishedAt, time);
+        if (e.artifacts) agg.artifacts = { ...agg.artifacts, ...e.artifacts };
+        break;
+      case 'failed':
+        agg.finishedAt = later(agg.finishedAt, time);
+        agg.error = e.error;
+        agg.retryable = e.retryable;
+        break;
+      case 'sparsity':
+        if (e.artifacts) agg.artifacts = { ...agg.artifacts, ...e.artifacts };
+        break;
+      default:
+        break;
+    }
+  }
+  return [...byAttempt.values()];
+}
+
+/**
+ * Writes the batch (call inside a transaction). `events` must be valid (decodeEvent); duplicates
+ * within the batch are tolerated.
+ */
+export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { inserted: 0, duplicates: 0, points: 0, rejected: [] };
+  if (events.length === 0) return outcome;
+
+  // Unique by key (first wins), then only events of known trials of the named sweep.
+  const unique = new Map<string, TrialEvent>();
+  for (const e of events) {
+    const key = eventKey(e);
+    if (unique.has(key)) outcome.duplicates++;
+    else unique.set(key, e);
+  }
+  const trialIds = [...new Set([...unique.values()].map((e) => e.trialId))];
+  const trials = await tx.$queryRaw<{ id: string; sweep_id: string }[]>`
+    SELECT id, sweep_id FROM trial WHERE id = ANY(${trialIds}::text[])`;
+  const sweepOf = new Map(trials.map((t) => [t.id, t.sweep_id]));
+  const known: TrialEvent[] = [];
+  for (const e of unique.values()) {
+    const sweepId = sweepOf.get(e.trialId);
+    if (sweepId === undefined) {
+      outcome.rejected.push({
+        event: e,
+        reason: 'unknown-trial',
+        detail: `trial ${e.trialId} does not exist`,
+      });
+    } else if (sweepId !== e.sweepId) {
+      outcome.rejected.push({
+        event: e,
+        reason: 'unknown-trial',
+        detail: `trial ${e.trialId} belongs to sweep ${sweepId}, not ${e.sweepId}`,
+      });
+    } else known.push(e);
+  }
+  if (known.length === 0) return outcome;
+  // One order for every statement (trial, attempt, seq): concurrent ingesters then lock rows in the
+  // same order and cannot deadlock each other.
+  known.sort((a, b) =>
+    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.attempt - b.attempt || a.seq - b.seq,
+  );
+
+  // 1. The events themselves; RETURNING tells which ones are new.
+  const fresh = await tx.$queryRaw<{ trial_id: string; attempt: number; seq: number }[]>`
+    INSERT INTO event (trial_id, attempt, seq, sweep_id, kind, time, payload)
+    SELECT * FROM unnest(
+      ${known.map((e) => e.trialId)}::text[], ${known.map((e) => e.attempt)}::int[],
+      ${known.map((e) => e.seq)}::int[], ${known.map((e) => e.sweepId)}::text[],
+      ${known.map((e) => e.kind)}::text[], ${known.map((e) => e.time)}::timestamptz[],
+      ${known.map(storedPayload)}::jsonb[])
+    ON CONFLICT DO NOTHING
+    RETURNING trial_id, attempt, seq`;
+  const freshKeys = new Set(fresh.map((r) => `${r.trial_id}:${r.attempt}:${r.seq}`));
+  const news = known.filter((e) => freshKeys.has(eventKey(e)));
+  outcome.inserted = news.length;
+  outcome.duplicates += known.length - news.length;
+  if (news.length === 0) return outcome;
+
+  // 2. Curve points.
+  const metrics = news.filter((e): e is EventOf<'metrics'> => e.kind === 'metrics');
+  if (metrics.length > 0) outcome.points = await insertPoints(tx, metrics);
+
+  // 3. Attempts (created when the orchestrator did not), merged monotonically.
+  const attempts = aggregateAttempts(news).sort((a, b) =>
+    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.number - b.number,
+  );
+  await tx.$executeRaw`
+    INSERT INTO attempt AS a (trial_id, number, status, started_at, finished_at, heartbeat_at, step,
+      total_steps, phase, host, backend, job_name, error, retryable, artifacts)
+    SELECT * FROM unnest(
+      ${attempts.map((a) => a.trialId)}::text[], ${attempts.map((a) => a.number)}::int[],
+      ${attempts.map((a) => a.status)}::text[]::trial_status[], ${attempts.map((a) => a.startedAt)}::timestamptz[],
+      ${attempts.map((a) => a.finishedAt)}::timestamptz[], ${attempts.map((a) => a.heartbeatAt)}::timestamptz[],
+      ${attempts.map((a) => a.step)}::int[], ${attempts.map((a) => a.totalSteps)}::int[],
+      ${attempts.map((a) => a.phase)}::text[], ${attempts.map((a) => a.host)}::text[],
+      ${attempts.map((a) => a.backend)}::text[], ${attempts.map((a) => a.jobName)}::text[],
+      ${attempts.map((a) => a.error)}::text[], ${attempts.map((a) => a.retryable)}::boolean[],
+      ${attempts.map((a) => (a.artifacts ? JSON.stringify(a.artifacts) : null))}::jsonb[])
+    ON CONFLICT (trial_id, number) DO UPDATE SET
+      status = GREATEST(a.status, EXCLUDED.status),
+      started_at = LEAST(a.started_at, EXCLUDED.started_at),
+      finished_at = GREATEST(a.finished_at, EXCLUDED.finished_at),
+      heartbeat_at = GREATEST(a.heartbeat_at, EXCLUDED.heartbeat_at),
+      total_steps = CASE WHEN EXCLUDED.step >= coalesce(a.step, -1) OR a.total_steps IS NULL
+                         THEN coalesce(EXCLUDED.total_steps, a.total_steps) ELSE a.total_steps END,
+      phase = CASE WHEN EXCLUDED.step >= coalesce(a.step, -1) THEN coalesce(EXCLUDED.phase, a.phase) ELSE a.phase END,
+      step = GREATEST(a.step, EXCLUDED.step),
+      host = coalesce(EXCLUDED.host, a.host),
+      backend = coalesce(EXCLUDED.backend, a.backend),
+      job_name = coalesce(a.job_name, EXCLUDED.job_name),
+      error = coalesce(EXCLUDED.error, a.error),
+      retryable = coalesce(EXCLUDED.retryable, a.retryable),
+      artifacts = CASE WHEN EXCLUDED.artifacts IS NULL THEN a.artifacts
+                       ELSE coalesce(a.artifacts, '{}'::jsonb) || EXCLUDED.artifacts END`;
+
+  // 4. Trials mirror their current attempt (the highest one touched here, if not older than theirs).
+  const top = new Map<string, number>();
+  for (const a of attempts) top.set(a.trialId, Math.max(top.get(a.trialId) ?? 0, a.number));
+  await tx.$executeRaw`
+    UPDATE trial AS t SET
+      status = CASE WHEN a.number > t.attempts THEN a.status ELSE GREATEST(t.status, a.status) END,
+      attempts = a.number,
+      started_at = LEAST(t.started_at, coalesce(a.started_at, a.heartbeat_at)),
+      finished_at = CASE WHEN GREATEST(t.status, a.status) IN ('failed', 'completed') OR a.number > t.attempts
+                         THEN a.finished_at ELSE t.finished_at END,
+      heartbeat_at = GREATEST(t.heartbeat_at, a.heartbeat_at),
+      error = CASE WHEN a.status = 'completed' THEN NULL ELSE coalesce(a.error, t.error) END,
+      retryable = CASE WHEN a.status = 'completed' THEN NULL ELSE coalesce(a.retryable, t.retryable) END,
+      job_name = coalesce(a.job_name, t.job_name),
+      updated_at = now()
+    FROM unnest(${[...top.keys()]}::text[], ${[...top.values()]}::int[]) AS v(id, number)
+    JOIN attempt a ON a.trial_id = v.id AND a.number = v.number
+    WHERE t.id = v.id AND a.number >= t.attempts`;
+
+  // 5. Results (one per trial; a later attempt's result replaces an earlier one).
+  const completed = latestPer(
+    news.filter((e): e is EventOf<'completed'> => e.kind === 'completed'),
+    false,
+  );
+  if (completed.length > 0) {
+    await tx.$executeRaw`
+      INSERT INTO result AS r (trial_id, attempt, accuracy, best_accuracy, loss, seconds, direct_sparsity,
+        effective_sparsity, direct_compression, effective_compression, artifacts)
+      SELECT * FROM unnest(
+        ${completed.map((e) => e.trialId)}::text[], ${completed.map((e) => e.attempt)}::int[],
+        ${completed.map((e) => e.accuracy)}::float8[], ${completed.map((e) => e.bestAccuracy ?? null)}::float8[],
+        ${completed.map((e) => e.loss ?? null)}::float8[], ${completed.map((e) => e.seconds ?? null)}::float8[],
+        ${completed.map((e) => e.directSparsity)}::float8[], ${completed.map((e) => e.effectiveSparsity)}::float8[],
+        ${completed.map((e) => String(inf(e.directCompression, e.directSparsity)))}::float8[],
+        ${completed.map((e) => String(inf(e.effectiveCompression, e.effectiveSparsity)))}::float8[],
+        ${completed.map((e) => (e.artifacts ? JSON.stringify(e.artifacts) : null))}::jsonb[])
+      ON CONFLICT (trial_id) DO UPDATE SET
+        attempt = EXCLUDED.attempt, accuracy = EXCLUDED.accuracy, best_accuracy = EXCLUDED.best_accuracy,
+        loss = EXCLUDED.loss, seconds = EXCLUDED.seconds, direct_sparsity = EXCLUDED.direct_sparsity,
+        effective_sparsity = EXCLUDED.effective_sparsity, direct_compression = EXCLUDED.direct_compression,
+        effective_compression = EXCLUDED.effective_compression, artifacts = EXCLUDED.artifacts,
+        created_at = now()
+      WHERE EXCLUDED.attempt >= r.attempt`;
+  }
+
+  // 6. Layer counts (the latest sparsity report of each attempt).
+  const sparsity = latestPer(
+    news.filter((e): e is EventOf<'sparsity'> => e.kind === 'sparsity'),
+    true,
+  );
+  const layers = sparsity.flatMap((e) => e.layers.map((layer, idx) => ({ e, layer, idx })));
+  if (layers.length > 0) {
+    await tx.$executeRaw`
+      INSERT INTO layer_sparsity AS l (trial_id, attempt, idx, seq, name, shape, params, direct, effective)
+      SELECT v.trial_id, v.attempt, v.idx, v.seq, v.name, ARRAY(SELECT jsonb_array_elements_text(v.shape)::int),
+             v.params, v.direct, v.effective
+      FROM unnest(
+        ${layers.map((x) => x.e.trialId)}::text[], ${layers.map((x) => x.e.attempt)}::int[],
+        ${layers.map((x) => x.idx)}::int[], ${layers.map((x) => x.e.seq)}::int[],
+        ${layers.map((x) => x.layer.name)}::text[], ${layers.map((x) => JSON.stringify(x.layer.shape))}::jsonb[],
+        ${layers.map((x) => String(x.layer.params))}::int8[], ${layers.map((x) => String(x.layer.direct))}::int8[],
+        ${layers.map((x) => String(x.layer.effective))}::int8[])
+        AS v(trial_id, attempt, idx, seq, name, shape, params, direct, effective)
+      ON CONFLICT (trial_id, attempt, idx) DO UPDATE SET
+        seq = EXCLUDED.seq, name = EXCLUDED.name, shape = EXCLUDED.shape, params = EXCLUDED.params,
+        direct = EXCLUDED.direct, effective = EXCLUDED.effective
+      WHERE EXCLUDED.seq >= l.seq`;
+  }
+  return outcome;
+}
+
+/** The last event (highest seq) per trial — or per trial and attempt. */
+function latestPer<E extends TrialEvent>(events: E[], perAttempt: boolean): E[] {
+  const best = new Map<string, E>();
+  for (const e of events) {
+    const key = perAttempt ? `${e.trialId}:${e.attempt}` : e.trialId;
+    const current = best.get(key);
+    if (!current || e.attempt > current.attempt || (e.attempt === current.attempt && e.seq > current.seq)) {
+      best.set(key, e);
+    }
+  }
+  return [...best.values()];
+}
+
+async function insertPoints(tx: Tx, events: EventOf<'metrics'>[]): Promise<number> {
+  let n = 0;
+  for (const e of events) n += e.points.length;
+  const trial: string[] = new Array(n);
+  const attempt: number[] = new Array(n);
+  const seq: number[] = new Array(n);
+  const idx: number[] = new Array(n);
+  const step: number[] = new Array(n);
+  const name: string[] = new Array(n);
+  const value: number[] = new Array(n);
+  let i = 0;
+  for (const e of events) {
+    e.points.forEach((p, j) => {
+      trial[i] = e.trialId;
+      attempt[i] = e.attempt;
+      seq[i] = e.seq;
+      idx[i] = j;
+      step[i] = p.step;
+      name[i] = p.name;
+      value[i] = p.value;
+      i++;
+    });
+  }
+  return insertPointRows(tx, { trial, attempt, seq, idx, step, name, value });
+}
+
+export interface PointColumns {
+  trial: string[];
+  attempt: number[];
+  seq: number[];
+  idx: number[];
+  step: number[];
+  name: string[];
+  value: number[];
+}
+
+/**
+ * The bulk insert of curve points (also what bench:ingest measures as the raw rate). No ON CONFLICT:
+ * the points belong to events that this transaction has just inserted, so they cannot exist yet.
+ */
+export function insertPointRows(tx: Tx, c: PointColumns): Promise<number> {
+  // JSON numbers can overflow to ±Infinity, which only the text form carries to float8.
+  const values = c.value.every(Number.isFinite) ? c.value : c.value.map(String);
+  return tx.$executeRaw`
+    INSERT INTO metric_point (trial_id, attempt, seq, idx, step, name, value)
+    SELECT * FROM unnest(${c.trial}::text[], ${c.attempt}::int[], ${c.seq}::int[], ${c.idx}::int[],
+      ${c.step}::int[], ${c.name}::text[], ${values}::float8[])`;
+}
+
+/** Records dead letters (idempotent on `source`). */
+export async function writeDeadLetters(tx: Tx, rows: DeadLetterRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO dead_letter (source, subject, reason, detail, data)
+    SELECT * FROM unnest(${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.subject)}::text[],
+      ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.detail)}::text[], ${rows.map((r) => r.data)}::text[])
+    ON CONFLICT (source) DO NOTHING`;
+}
+
+export { Prisma };

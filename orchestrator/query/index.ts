@@ -1,0 +1,261 @@
+// The query layer the CLI (`esweep sweep results|compare`) and the reports use: the results of a
+// sweep, pruners compared at matched effective compression, and a trial's curves. Infinite compression
+// (nothing left) is `Infinity` here; JSON.stringify writes it as null, as DESIGN §3 asks.
+import type { PrismaClient } from '../db/client.ts';
+import type { PruningType, TrialStatus } from '../db/generated/prisma/enums.ts';
+
+export interface ResultRow {
+  trialId: string;
+  key: string;
+  arch: string;
+  dataset: string;
+  pruner: string;
+  pruningType: PruningType;
+  targetSparsity: number;
+  targetCompression: number;
+  seed: number;
+  status: TrialStatus;
+  attempts: number;
+  error: string | null;
+  /** The rest is null until the trial completed. */
+  accuracy: number | null;
+  bestAccuracy: number | null;
+  loss: number | null;
+  seconds: number | null;
+  directSparsity: number | null;
+  effectiveSparsity: number | null;
+  directCompression: number | null;
+  effectiveCompression: number | null;
+}
+
+export interface ResultFilter {
+  arch?: string;
+  pruner?: string;
+  pruningType?: PruningType;
+  /** Only completed trials (default: all). */
+  completedOnly?: boolean;
+}
+
+interface ViewRow {
+  trial_id: string;
+  key: string;
+  arch: string;
+  dataset: string;
+  pruner: string;
+  pruning_type: PruningType;
+  target_sparsity: number;
+  target_compression: number;
+  seed: number;
+  status: TrialStatus;
+  attempts: number;
+  error: string | null;
+  accuracy: number | null;
+  best_accuracy: number | null;
+  loss: number | null;
+  seconds: number | null;
+  direct_sparsity: number | null;
+  effective_sparsity: number | null;
+  direct_compression: number | null;
+  effective_compression: number | null;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Every trial of a sweep with its result, ordered by arch, pruner, type, target compression, seed. */
+export async function sweepResults(
+  prisma: PrismaClient,
+  sweepId: string,
+  filter: ResultFilter = {},
+): Promise<ResultRow[]> {
+  const rows = await prisma.$queryRaw<ViewRow[]>`
+    SELECT trial_id, key, arch, dataset, pruner, pruning_type::text AS pruning_type, target_sparsity,
+           target_compression, seed, status::text AS status, attempts, error, accuracy, best_accuracy, loss,
+           seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression
+    FROM results_view
+    WHERE sweep_id = ${sweepId}
+      AND (${filter.arch ?? null}::text IS NULL OR arch = ${filter.arch ?? null}::text)
+      AND (${filter.pruner ?? null}::text IS NULL OR pruner = ${filter.pruner ?? null}::text)
+      AND (${filter.pruningType ?? null}::text IS NULL OR pruning_type::text = ${filter.pruningType ?? null}::text)
+      AND (${filter.completedOnly ?? false}::boolean = false OR accuracy IS NOT NULL)
+    ORDER BY arch, pruner, pruning_type, target_compression, seed, key`;
+  return rows.map((r) => ({
+    trialId: r.trial_id,
+    key: r.key,
+    arch: r.arch,
+    dataset: r.dataset,
+    pruner: r.pruner,
+    pruningType: r.pruning_type,
+    targetSparsity: Number(r.target_sparsity),
+    targetCompression: Number(r.target_compression),
+    seed: Number(r.seed),
+    status: r.status,
+    attempts: Number(r.attempts),
+    error: r.error,
+    accuracy: num(r.accuracy),
+    bestAccuracy: num(r.best_accuracy),
+    loss: num(r.loss),
+    seconds: num(r.seconds),
+    directSparsity: num(r.direct_sparsity),
+    effectiveSparsity: num(r.effective_sparsity),
+    directCompression: num(r.direct_compression),
+    effectiveCompression: num(r.effective_compression),
+  }));
+}
+
+export type CompareMetric = 'accuracy' | 'bestAccuracy' | 'loss';
+
+export interface CompareOptions extends Omit<ResultFilter, 'completedOnly'> {
+  metric?: CompareMetric;
+  /** Effective compressions to compare at; default `points` log-spaced over the observed range. */
+  grid?: number[];
+  points?: number;
+}
+
+export interface ComparePoint {
+  compression: number;
+  /** Mean over the seeds whose runs bracket this compression (null when none does). */
+  mean: number | null;
+  /** Sample standard deviation over those seeds (0 for one seed). */
+  std: number | null;
+  n: number;
+}
+
+export interface CompareSeries {
+  pruner: string;
+  pruningType: PruningType;
+  seeds: number;
+  points: ComparePoint[];
+}
+
+export interface ArchComparison {
+  arch: string;
+  grid: number[];
+  series: CompareSeries[];
+}
+
+export interface Comparison {
+  metric: CompareMetric;
+  archs: ArchComparison[];
+}
+
+/** Log-spaced values from `lo` to `hi` inclusive. */
+export function logGrid(lo: number, hi: number, points: number): number[] {
+  if (points <= 1 || hi <= lo) return [lo];
+  const a = Math.log(lo);
+  const b = Math.log(hi);
+  return Array.from({ length: points }, (_, i) => Math.exp(a + ((b - a) * i) / (points - 1)));
+}
+
+/**
+ * The metric of a curve of (compression, value) points at compression `c`, interpolated linearly in
+ * log-compression; undefined outside the curve's range (no extrapolation).
+ */
+export function interpolateLog(curve: { x: number; y: number }[], c: number): number | undefined {
+  const x = Math.log(c);
+  if (curve.length === 0) return undefined;
+  const eps = 1e-9;
+  if (x < curve[0]!.x - eps || x > curve[curve.length - 1]!.x + eps) return undefined;
+  for (let i = 0; i < curve.length; i++) {
+    const p = curve[i]!;
+    if (Math.abs(p.x - x) <= eps) return p.y;
+    const q = curve[i + 1];
+    if (q && x > p.x && x < q.x) return p.y + ((q.y - p.y) * (x - p.x)) / (q.x - p.x);
+  }
+  return undefined;
+}
+
+function meanStd(values: number[]): { mean: number | null; std: number | null } {
+  if (values.length === 0) return { mean: null, std: null };
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length === 1) return { mean, std: 0 };
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, std: Math.sqrt(variance) };
+}
+
+/**
+ * Pruners compared at equal *effective* compression: each seed's (effective compression, metric)
+ * curve is interpolated on log-compression at the grid points, then mean ± std over the seeds.
+ * Trials with infinite effective compression (a disconnected network) do not enter the curves.
+ */
+export async function comparePruners(
+  prisma: PrismaClient,
+  sweepId: string,
+  options: CompareOptions = {},
+): Promise<Comparison> {
+  const metric = options.metric ?? 'accuracy';
+  const rows = await sweepResults(prisma, sweepId, { ...options, completedOnly: true });
+  const archs = [...new Set(rows.map((r) => r.arch))].sort();
+  const out: ArchComparison[] = [];
+  for (const arch of archs) {
+    const usable = rows.filter(
+      (r) =>
+        r.arch === arch &&
+        r.effectiveCompression !== null &&
+        Number.isFinite(r.effectiveCompression) &&
+        r.effectiveCompression > 0 &&
+        r[metric] !== null,
+    );
+    if (usable.length === 0) continue;
+    const cs = usable.map((r) => r.effectiveCompression!);
+    const grid = options.grid ?? logGrid(Math.min(...cs), Math.max(...cs), options.points ?? 10);
+    const bySeries = new Map<string, ResultRow[]>();
+    for (const r of usable) {
+      const key = `${r.pruner}\u0000${r.pruningType}`;
+      bySeries.set(key, [...(bySeries.get(key) ?? []), r]);
+    }
+    const series: CompareSeries[] = [];
+    for (const [key, seriesRows] of [...bySeries].sort(([a], [b]) => a.localeCompare(b))) {
+      const [pruner, pruningType] = key.split('\u0000') as [string, PruningType];
+      const bySeed = new Map<number, ResultRow[]>();
+      for (const r of seriesRows) bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), r]);
+      // One curve per seed, sorted on log-compression (equal compressions averaged).
+      const curves = [...bySeed.values()].map((seedRows) => {
+        const at = new Map<number, number[]>();
+        for (const r of seedRows) {
+          const x = Math.log(r.effectiveCompression!);
+          at.set(x, [...(at.get(x) ?? []), r[metric]!]);
+        }
+        return [...at]
+          .map(([x, ys]) => ({ x, y: ys.reduce((a, b) => a + b, 0) / ys.length }))
+          .sort((a, b) => a.x - b.x);
+      });
+      const points = grid.map((compression) => {
+        const values = curves
+          .map((curve) => interpolateLog(curve, compression))
+          .filter((v) => v !== undefined);
+        return { compression, ...meanStd(values), n: values.length };
+      });
+      series.push({ pruner, pruningType, seeds: bySeed.size, points });
+    }
+    out.push({ arch, grid, series });
+  }
+  return { metric, archs: out };
+}
+
+export interface TrialCurves {
+  trialId: string;
+  attempt: number;
+  curves: Record<string, { step: number; value: number }[]>;
+}
+
+/** The training curves of a trial's attempt (default: its current one), sorted by step. */
+export async function trialCurves(
+  prisma: PrismaClient,
+  trialId: string,
+  options: { attempt?: number; names?: string[] } = {},
+): Promise<TrialCurves | null> {
+  const trial = await prisma.trial.findUnique({ where: { id: trialId }, select: { attempts: true } });
+  if (!trial) return null;
+  const attempt = options.attempt ?? trial.attempts;
+  const points = await prisma.metricPoint.findMany({
+    where: { trialId, attempt, ...(options.names ? { name: { in: options.names } } : {}) },
+    select: { step: true, name: true, value: true },
+    orderBy: [{ name: 'asc' }, { step: 'asc' }, { seq: 'asc' }, { idx: 'asc' }],
+  });
+  const curves: TrialCurves['curves'] = {};
+  for (const p of points) {
+    curves[p.name] ??= [];
+    curves[p.name]!.push({ step: p.step, value: p.value });
+  }
+  return { trialId, attempt, curves };
+}
