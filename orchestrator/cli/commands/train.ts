@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { consoleReporter } from '../../../worker/report/console.ts';
+import { orchestratedEnv, startOrchestratedRun, teeReporter } from '../../../worker/report/pipeline.ts';
 import type { TrialResult } from '../../../worker/report/reporter.ts';
 import { TrainingInterrupted } from '../../../worker/train/loop.ts';
 import { runTrial } from '../../../worker/trial/run.ts';
@@ -56,17 +57,23 @@ export function register(program: Command): void {
     .action(async (raw: object) => {
       const options = parseOptions(schema, raw);
       const spec = await readTrialFile(options.trial);
+      // Under the orchestrator (ESWEEP_SWEEP_ID set) events also go to the pipeline, flushed before exit.
+      const env = orchestratedEnv();
+      const orchestrated = env ? await startOrchestratedRun(spec, env) : undefined;
+      const log = consoleReporter(process.stderr);
       const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       let result: TrialResult;
       try {
         result = await runTrial(spec, {
-          reporter: consoleReporter(process.stderr),
+          reporter: orchestrated ? teeReporter(orchestrated.reporter, log) : log,
           backend: options.backend,
           dataDir: options.dataDir,
-          denseFrom: options.denseFrom,
-          weightsOut: options.weightsOut ?? (options.out ? dirname(options.out) : '.'),
+          denseFrom: options.denseFrom ?? orchestrated?.denseFrom,
+          weightsOut:
+            options.weightsOut ?? orchestrated?.weightsOut ?? (options.out ? dirname(options.out) : '.'),
           signal: controller.signal,
         });
       } catch (error) {
@@ -75,7 +82,9 @@ export function register(program: Command): void {
         process.exitCode = INTERRUPTED_EXIT_CODE;
         return;
       } finally {
-        process.off('SIGINT', onSigint);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await orchestrated?.close();
       }
       if (options.out) await writeFile(options.out, `${toJson(result)}\n`);
       if (options.json) printJson(result);

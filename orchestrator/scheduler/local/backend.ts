@@ -22,6 +22,11 @@ export interface LocalBackendOptions {
   output?: 'inherit' | 'ignore';
   /** Grace period between SIGTERM and SIGKILL on cancel (default 5 s). */
   killAfterMs?: number;
+  /**
+   * Gives each child an IPC channel and hands it here (embedded mode: `bridgeChild` forwards the
+   * worker's events to the in-process pipeline).
+   */
+  onChild?: (child: ChildProcess, request: RunRequest) => void;
 }
 
 interface LocalRun {
@@ -55,8 +60,10 @@ export class LocalBackend implements SchedulerBackend {
         'ignore',
         this.options.output === 'ignore' ? 'ignore' : process.stderr,
         this.options.output ?? 'inherit',
+        ...(this.options.onChild ? (['ipc'] as const) : []),
       ],
     });
+    this.options.onChild?.(child, request);
     const status: RunStatus = {
       name,
       sweepId: request.sweepId,

@@ -1,0 +1,102 @@
+// The tables people read at the end of a sweep (`esweep run`, `esweep sweep compare|results`):
+// accuracy per pruner at matched effective compression, and each trial's direct vs effective
+// compression.
+import { formatCompression, renderTable } from '../cli/output.ts';
+import type { Comparison, ResultRow } from '../query/index.ts';
+
+const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
+const compression = (v: number | null) => (v === null ? '–' : formatCompression(v));
+
+/** The comparison grid: the sweep's target compressions (its design points). */
+export function targetGrid(rows: ResultRow[]): number[] {
+  return [...new Set(rows.filter((r) => r.pruner !== 'dense').map((r) => r.targetCompression))].sort(
+    (a, b) => a - b,
+  );
+}
+
+/** One table per architecture: rows pruner (type), columns effective compression, cells accuracy. */
+export function comparisonText(comparison: Comparison): string {
+  return comparison.archs
+    .map((entry) => {
+      const columns = [
+        { header: `${entry.arch}: pruner (type)`, align: 'left' as const },
+        ...entry.grid.map((c) => ({ header: `×${formatCompression(c)}` })),
+      ];
+      // The dense network has one compression (1): nothing to compare at.
+      const rows = entry.series
+        .filter((s) => s.pruner !== 'dense')
+        .map((s) => [
+          `${s.pruner} (${s.pruningType})`,
+          ...s.points.map((p) =>
+            p.mean === null
+              ? '–'
+              : `${percent(p.mean)}${p.n > 1 && p.std ? ` ±${(p.std * 100).toFixed(1)}` : ''}`,
+          ),
+        ]);
+      return `test accuracy at matched effective compression (– = not reached)\n${renderTable(columns, rows)}`;
+    })
+    .join('\n');
+}
+
+/** Every trial: target, direct and effective compression, accuracy, state. */
+export function resultsText(rows: ResultRow[]): string {
+  return renderTable(
+    [
+      { header: 'arch', align: 'left' },
+      { header: 'pruner', align: 'left' },
+      { header: 'type', align: 'left' },
+      { header: 'target' },
+      { header: 'seed' },
+      { header: 'direct' },
+      { header: 'effective' },
+      { header: 'accuracy' },
+      { header: 'state', align: 'left' },
+    ],
+    rows.map((r) => [
+      r.arch,
+      r.pruner,
+      r.pruningType,
+      compression(r.targetCompression),
+      String(r.seed),
+      compression(r.directCompression),
+      compression(r.effectiveCompression),
+      percent(r.accuracy),
+      r.status === 'failed' && r.error ? `failed: ${r.error.slice(0, 60)}` : r.status,
+    ]),
+  );
+}
+
+const CSV_COLUMNS = [
+  'trialId',
+  'key',
+  'arch',
+  'dataset',
+  'pruner',
+  'pruningType',
+  'targetSparsity',
+  'targetCompression',
+  'seed',
+  'status',
+  'attempts',
+  'accuracy',
+  'bestAccuracy',
+  'loss',
+  'seconds',
+  'directSparsity',
+  'effectiveSparsity',
+  'directCompression',
+  'effectiveCompression',
+  'error',
+] as const satisfies readonly (keyof ResultRow)[];
+
+const csvCell = (v: unknown) => {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'inf';
+  const text = String(v);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+export function resultsCsv(rows: ResultRow[]): string {
+  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
+  return `${lines.join('\n')}\n`;
+}
