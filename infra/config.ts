@@ -1,0 +1,116 @@
+// Per-stack settings of the Pulumi program (`pulumi config set --path …`), validated with zod.
+import { z } from 'zod';
+import { InputError } from '../worker/errors.ts';
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity');
+
+const resources = z.strictObject({
+  requests: z.strictObject({ cpu: quantity, memory: quantity }),
+  limits: z.strictObject({ cpu: quantity, memory: quantity }),
+});
+export type Resources = z.infer<typeof resources>;
+
+const sized = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string) =>
+  resources.default({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+
+const toleration = z.strictObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+});
+
+export const infraConfigSchema = z.strictObject({
+  namespace: dnsLabel.default('esweep'),
+  images: z.strictObject({
+    /** CUDA + tfjs-node-gpu (infra/images/worker.Dockerfile). */
+    worker: z.string().min(1),
+    /** Controller and ingester (infra/images/orchestrator.Dockerfile). */
+    orchestrator: z.string().min(1),
+    postgres: z.string().default('postgres:16.4-alpine'),
+    nats: z.string().default('nats:2.10.22-alpine'),
+    grafana: z.string().default('grafana/grafana:11.6.0'),
+    pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+  }),
+  storage: z
+    .strictObject({
+      /** Storage class of the PVCs (absent = the cluster's default). */
+      className: z.string().optional(),
+      nats: quantity.default('10Gi'),
+      postgres: quantity.default('20Gi'),
+      /** An existing PVC with the datasets (cifar10/100, tinyimagenet), mounted read-only into workers. */
+      datasetsClaim: dnsLabel.optional(),
+    })
+    .default({ nats: '10Gi', postgres: '20Gi' }),
+  gpu: z
+    .strictObject({
+      nodeSelector: z.record(z.string(), z.string()).default({ 'nvidia.com/gpu.present': 'true' }),
+      tolerations: z
+        .array(toleration)
+        .default([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
+    })
+    .default({
+      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    }),
+  /** Kueue admission: a ClusterQueue with an nvidia.com/gpu quota and the namespace's LocalQueue. */
+  kueue: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      clusterQueue: dnsLabel.default('esweep'),
+      localQueue: dnsLabel.default('esweep'),
+      resourceFlavor: dnsLabel.default('esweep-gpu'),
+      gpus: z.number().int().positive().default(8),
+      cpu: quantity.default('64'),
+      memory: quantity.default('256Gi'),
+    })
+    .default({
+      enabled: false,
+      clusterQueue: 'esweep',
+      localQueue: 'esweep',
+      resourceFlavor: 'esweep-gpu',
+      gpus: 8,
+      cpu: '64',
+      memory: '256Gi',
+    }),
+  /** Where the Kubernetes API server is, for the orchestrator's egress NetworkPolicy. */
+  apiServer: z
+    .strictObject({
+      cidrs: z
+        .array(z.string().regex(/^[0-9a-f.:]+\/\d+$/i, 'must be a CIDR'))
+        .min(1)
+        .default(['0.0.0.0/0']),
+      ports: z.array(z.number().int().min(1).max(65535)).min(1).default([443, 6443]),
+    })
+    .default({ cidrs: ['0.0.0.0/0'], ports: [443, 6443] }),
+  grafana: z
+    .strictObject({ serviceType: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP') })
+    .default({ serviceType: 'ClusterIP' }),
+  resources: z
+    .strictObject({
+      controller: sized('100m', '256Mi', '1', '512Mi'),
+      ingester: sized('200m', '256Mi', '2', '1Gi'),
+      postgres: sized('500m', '1Gi', '2', '4Gi'),
+      nats: sized('200m', '256Mi', '1', '1Gi'),
+      grafana: sized('100m', '256Mi', '1', '512Mi'),
+    })
+    .default({
+      controller: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+      ingester: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } },
+      postgres: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } },
+      nats: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    }),
+});
+
+export type InfraConfig = z.output<typeof infraConfigSchema>;
+export type InfraConfigInput = z.input<typeof infraConfigSchema>;
+
+export function parseInfraConfig(document: unknown): InfraConfig {
+  const result = infraConfigSchema.safeParse(document ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.map(String).join('.');
+  throw new InputError(`esweep stack config: ${where ? `${where}: ` : ''}${issue.message}`);
+}

@@ -1,0 +1,127 @@
+// The orchestrator: controller (creates one Job per runnable trial) and ingester (NATS → Postgres)
+// in one Deployment, under a ServiceAccount whose namespaced Role allows only what the controller's
+// kubernetes backend calls. Workers run under their own ServiceAccount without an API token.
+import * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+import { stringify } from 'yaml';
+import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
+import type { InfraConfig } from './config.ts';
+import { fromSecret, SECRET_NAMES } from './secrets.ts';
+import { containerSecurity, labelsFor, podSecurity, scratch } from './security.ts';
+
+export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
+export const CONTROLLER_ACCOUNT = 'esweep-controller';
+export const WORKER_ACCOUNT = 'esweep-worker';
+export const METRICS_PORT = 9464;
+/** Label the controller puts on every Job and pod it creates (scheduler/kubernetes/manifest.ts). */
+export const WORKER_SELECTOR = { 'app.kubernetes.io/managed-by': 'esweep' };
+const UID = 1000;
+
+/** Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status). */
+export const CONTROLLER_RULES = [
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+];
+
+/** The kubernetes backend's settings (esweep-cluster.yaml), read by `esweep controller --cluster`. */
+export function clusterConfig(config: InfraConfig): KubernetesConfigInput {
+  return {
+    namespace: config.namespace,
+    image: config.images.worker,
+    imagePullPolicy: config.images.pullPolicy,
+    serviceAccountName: WORKER_ACCOUNT,
+    nodeSelector: config.gpu.nodeSelector,
+    tolerations: config.gpu.tolerations,
+    ...(config.kueue.enabled ? { queueName: config.kueue.localQueue } : {}),
+    secretEnv: [{ name: 'NATS_URL', secret: SECRET_NAMES.nats, key: 'url' }],
+    ...(config.storage.datasetsClaim ? { dataVolume: { claimName: config.storage.datasetsClaim } } : {}),
+  };
+}
+
+export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<string>) {
+  const labels = labelsFor('orchestrator');
+  const controllerAccount = new k8s.core.v1.ServiceAccount('controller', {
+    metadata: { name: CONTROLLER_ACCOUNT, namespace },
+  });
+  const workerAccount = new k8s.core.v1.ServiceAccount('worker', {
+    metadata: { name: WORKER_ACCOUNT, namespace },
+    automountServiceAccountToken: false,
+  });
+  const role = new k8s.rbac.v1.Role('controller', {
+    metadata: { name: CONTROLLER_ACCOUNT, namespace },
+    rules: CONTROLLER_RULES,
+  });
+  const roleBinding = new k8s.rbac.v1.RoleBinding('controller', {
+    metadata: { name: CONTROLLER_ACCOUNT, namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
+    subjects: [{ kind: 'ServiceAccount', name: controllerAccount.metadata.name, namespace }],
+  });
+  const cluster = new k8s.core.v1.ConfigMap('cluster-config', {
+    metadata: { name: 'esweep-cluster', namespace },
+    data: { 'cluster.yaml': stringify(clusterConfig(config)) },
+  });
+  const tmp = scratch('tmp', '/tmp');
+  const common = {
+    image: config.images.orchestrator,
+    imagePullPolicy: config.images.pullPolicy,
+    securityContext: containerSecurity(UID),
+    volumeMounts: [tmp.mount, { name: 'cluster', mountPath: '/etc/esweep', readOnly: true }],
+  };
+  const deployment = new k8s.apps.v1.Deployment('orchestrator', {
+    metadata: { name: ORCHESTRATOR_NAME, namespace, labels },
+    spec: {
+      replicas: 1,
+      // Two controllers would race on the same trials: replace, never overlap.
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: controllerAccount.metadata.name,
+          securityContext: podSecurity(UID),
+          containers: [
+            {
+              ...common,
+              name: 'controller',
+              args: [
+                'controller',
+                '--backend',
+                'kubernetes',
+                '--cluster',
+                '/etc/esweep/cluster.yaml',
+                '--migrate',
+                '--metrics-port',
+                String(METRICS_PORT),
+              ],
+              env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url')],
+              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+              resources: config.resources.controller,
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: METRICS_PORT },
+                initialDelaySeconds: 10,
+                periodSeconds: 15,
+              },
+              readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },
+            },
+            {
+              ...common,
+              name: 'ingester',
+              args: ['ingest', '--migrate'],
+              env: [
+                fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
+                fromSecret('NATS_URL', SECRET_NAMES.nats, 'url'),
+              ],
+              resources: config.resources.ingester,
+            },
+          ],
+          volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
+        },
+      },
+    },
+  });
+  const service = new k8s.core.v1.Service('orchestrator-metrics', {
+    metadata: { name: ORCHESTRATOR_NAME, namespace, labels },
+    spec: { selector: labels, ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT }] },
+  });
+  return { controllerAccount, workerAccount, role, roleBinding, cluster, deployment, service };
+}

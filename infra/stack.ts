@@ -1,0 +1,35 @@
+// The whole cluster side of esweep in one namespace (see infra/README.md).
+import * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+import type { InfraConfig } from './config.ts';
+import { createGrafana, GRAFANA_NAME } from './grafana.ts';
+import { createKueue } from './kueue.ts';
+import { createNats, NATS_NAME } from './nats.ts';
+import { createNetworkPolicies } from './network.ts';
+import { createOrchestrator } from './orchestrator.ts';
+import { createPostgres, POSTGRES_NAME } from './postgres.ts';
+import { createSecrets } from './secrets.ts';
+
+export function deploy(config: InfraConfig) {
+  const ns = new k8s.core.v1.Namespace('namespace', { metadata: { name: config.namespace } });
+  // Every namespaced child refers to the namespace through this output, so Pulumi creates it first.
+  const namespace = ns.metadata.name;
+  const parts = {
+    secrets: createSecrets(namespace, { nats: NATS_NAME, postgres: POSTGRES_NAME }),
+    nats: createNats(config, namespace),
+    postgres: createPostgres(config, namespace),
+    grafana: createGrafana(config, namespace),
+    orchestrator: createOrchestrator(config, namespace),
+    network: createNetworkPolicies(config, namespace),
+    kueue: config.kueue.enabled ? createKueue(config, namespace) : null,
+  };
+  const resources: pulumi.CustomResource[] = [
+    ns,
+    ...Object.values(parts).flatMap((part) => (part ? Object.values(part) : [])),
+  ];
+  return {
+    namespace: ns.metadata.name,
+    grafanaService: GRAFANA_NAME,
+    resources,
+  };
+}
