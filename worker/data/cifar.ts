@@ -31,7 +31,11 @@ function cifarLoader(format: CifarFormat): DatasetLoader {
 
   const loadSplit = async (dir: string, names: string[], limit: number | undefined): Promise<Split> => {
     const paths = names.map((name) => join(dir, name));
-    const contents = await Promise.all(paths.map((path) => files.read(path)));
+    // Read in parallel, but report the first problem in file order, not whichever read lost the race.
+    const settled = await Promise.allSettled(paths.map((path) => files.read(path)));
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const contents = settled.map((result) => (result as PromiseFulfilledResult<Uint8Array>).value);
     contents.forEach((bytes, k) => {
       if (bytes.length % record !== 0) {
         throw new InputError(
