@@ -82,8 +82,18 @@ describe('Job manifests', () => {
     });
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'esweep-extra' } }]);
     assert.deepEqual(pod.volumes, [
+      { name: 'scratch', emptyDir: {} },
       { name: 'data', persistentVolumeClaim: { claimName: 'datasets', readOnly: true } },
     ]);
+    // Unprivileged, read-only root filesystem; the trial file and scratch space live on /tmp.
+    assert.equal(pod.securityContext?.runAsNonRoot, true);
+    assert.equal(container.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(container.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(container.securityContext?.capabilities?.drop, ['ALL']);
+    assert.deepEqual(
+      container.volumeMounts?.map((m) => m.mountPath),
+      ['/tmp', '/data'],
+    );
   });
 
   test('a minimal config gives no GPU for gpu 0 and no Kueue label; bad settings are input errors', () => {

@@ -27,6 +27,20 @@ export const MANAGED_SELECTOR = `${LABELS.managedBy}=esweep`;
  */
 const TRIAL_FILE_SCRIPT = 'f="$(mktemp)" && printf "%s" "$ESWEEP_TRIAL" > "$f" && exec "$@" --trial "$f"';
 
+/** Workers run as an unprivileged user on a read-only root filesystem; /tmp is a scratch emptyDir. */
+const POD_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  fsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+const CONTAINER_SECURITY = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
 function containerEnv(request: RunRequest, name: string, config: KubernetesConfig): V1EnvVar[] {
   const plain = { ...config.env, ...workerEnvironment(request, name) };
   if (config.dataVolume) plain.ESWEEP_DATA_DIR = config.dataVolume.mountPath;
@@ -96,6 +110,7 @@ export function jobManifest(request: RunRequest, config: KubernetesConfig): V1Jo
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: config.serviceAccountName,
+          securityContext: POD_SECURITY,
           imagePullSecrets: config.imagePullSecrets.length
             ? config.imagePullSecrets.map((secret) => ({ name: secret }))
             : undefined,
@@ -116,19 +131,26 @@ export function jobManifest(request: RunRequest, config: KubernetesConfig): V1Jo
                   )
                 : undefined,
               resources: resourceRequirements(request),
-              volumeMounts: config.dataVolume
-                ? [{ name: 'data', mountPath: config.dataVolume.mountPath, readOnly: true }]
-                : undefined,
+              securityContext: CONTAINER_SECURITY,
+              volumeMounts: [
+                { name: 'scratch', mountPath: '/tmp' },
+                ...(config.dataVolume
+                  ? [{ name: 'data', mountPath: config.dataVolume.mountPath, readOnly: true }]
+                  : []),
+              ],
             },
           ],
-          volumes: config.dataVolume
-            ? [
-                {
-                  name: 'data',
-                  persistentVolumeClaim: { claimName: config.dataVolume.claimName, readOnly: true },
-                },
-              ]
-            : undefined,
+          volumes: [
+            { name: 'scratch', emptyDir: {} },
+            ...(config.dataVolume
+              ? [
+                  {
+                    name: 'data',
+                    persistentVolumeClaim: { claimName: config.dataVolume.claimName, readOnly: true },
+                  },
+                ]
+              : []),
+          ],
         },
       },
     },
