@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { InputError } from '../../../worker/errors.ts';
-import { describeTarget, openDatabase, resolveDatabaseTarget } from '../../db/client.ts';
-import { migrate } from '../../db/migrate.ts';
-import { Repositories, TRIAL_STATUSES } from '../../db/repositories.ts';
 import {
   type KubernetesConfig,
   loadKubernetesConfig,
@@ -12,10 +8,11 @@ import {
 import { dryRun } from '../../sweep/dry-run.ts';
 import { loadSweep } from '../../sweep/load.ts';
 import { submitPlan } from '../../sweep/records.ts';
+import { databaseHelp, withRepositories } from '../database.ts';
 import { parseOptions } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';
+import { registerSweepManagement } from './sweep-manage.ts';
 
-const databaseHelp = 'postgres://… URL or pglite:DIR; default $DATABASE_URL, else pglite:.esweep/db';
 const clusterHelp = 'kubernetes backend settings (YAML); default $ESWEEP_CLUSTER_CONFIG';
 
 const submitSchema = z.object({
@@ -38,21 +35,6 @@ async function clusterConfig(path: string | undefined): Promise<KubernetesConfig
   const file = path ?? process.env.ESWEEP_CLUSTER_CONFIG;
   if (file) return loadKubernetesConfig(file);
   return parseKubernetesConfig({ image: process.env.ESWEEP_WORKER_IMAGE ?? 'esweep-worker:latest' });
-}
-
-async function withRepositories<T>(
-  options: { database?: string; migrate?: boolean },
-  work: (repos: Repositories, where: string) => Promise<T>,
-): Promise<T> {
-  const target = resolveDatabaseTarget(options.database);
-  const database = await openDatabase(target);
-  try {
-    // An embedded database belongs to this user: bring it up to date; a server is migrated on request.
-    if (options.migrate || target.kind === 'pglite') await migrate(database);
-    return await work(new Repositories(database.prisma), describeTarget(target));
-  } finally {
-    await database.close();
-  }
 }
 
 export function register(program: Command): void {
@@ -97,27 +79,7 @@ export function register(program: Command): void {
       );
     });
 
-  sweep
-    .command('status')
-    .description('trial counts by state')
-    .argument('<sweep>', 'sweep name or id')
-    .option('--database <location>', databaseHelp)
-    .option('--json', 'print one JSON document')
-    .action(async (name: string, options: { database?: string; json?: boolean }) => {
-      await withRepositories(options, async (repos) => {
-        const found = await repos.findSweep(name);
-        if (!found) throw new InputError(`no sweep named '${name}'`);
-        const counts = await repos.statusCounts(found.id);
-        if (options.json)
-          return printJson({ sweep: { id: found.id, name: found.name, status: found.status }, counts });
-        process.stdout.write(
-          renderTable(
-            [{ header: 'state', align: 'left' }, { header: 'trials' }],
-            TRIAL_STATUSES.map((s) => [s, formatCount(counts[s])]),
-          ),
-        );
-      });
-    });
+  registerSweepManagement(sweep);
 }
 
 function printPlan(trials: ReturnType<typeof dryRun>['trials']): void {

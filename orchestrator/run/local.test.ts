@@ -1,0 +1,69 @@
+// `esweep run` end to end on this machine (real workers, embedded database): interrupting it and
+// running it again resumes — the finished trial is not run again and the sweep completes.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openDatabase } from '../db/client.ts';
+import { runSweepLocally } from './local.ts';
+
+const SWEEP = `name: resume-test
+architectures: [lenet300100]
+pruners: [random/uniform]
+types: [direct]
+compressions: [10, 100]
+budget: {iterations: 10}
+resources: {gpu: 0}
+maxParallel: 1
+`;
+
+describe('esweep run', () => {
+  it('resumes after an interruption without rerunning finished trials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esweep-run-'));
+    try {
+      const file = join(dir, 'sweep.yaml');
+      writeFileSync(file, SWEEP);
+      const home = join(dir, '.esweep');
+
+      // First run: stop it as soon as one trial has completed.
+      const stop = new AbortController();
+      const lines: string[] = [];
+      const first = await runSweepLocally(file, {
+        home,
+        refreshMs: 200,
+        signal: stop.signal,
+        progress: {
+          write: (text: string) => {
+            lines.push(text);
+            if (/ 1\/2 done/.test(text)) stop.abort();
+          },
+        },
+      });
+      assert.equal(first.finished, false);
+      assert.equal(first.counts.completed, 1);
+      assert.equal(first.counts.pending, 1, 'the interrupted trial is back to pending');
+      assert.match(lines.join(''), /resume-test: 0\/2 done/);
+      const done = first.results.find((r) => r.status === 'completed')!;
+
+      const second = await runSweepLocally(file, { home, refreshMs: 200, progress: { write: () => true } });
+      assert.equal(second.finished, true);
+      assert.equal(second.addedTrials, 0);
+      assert.equal(second.counts.completed, 2);
+      assert.ok(second.report && existsSync(second.report));
+      assert.ok(second.results.every((r) => r.accuracy !== null && r.effectiveCompression! >= 10));
+
+      const db = await openDatabase(`pglite:${join(home, 'db')}`);
+      try {
+        const again = await db.prisma.trial.findUniqueOrThrow({ where: { id: done.trialId } });
+        assert.equal(again.attempts, 1, 'the completed trial ran once');
+        const points = await db.prisma.metricPoint.count({ where: { trialId: done.trialId } });
+        assert.ok(points > 0, 'its curve was ingested');
+      } finally {
+        await db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
