@@ -11,7 +11,7 @@ const program = new Command('esweep')
       write(`esweep: ${message.replace(/^error: /, '').trim()} (see --help)\n`),
   })
   .exitOverride();
-registerCommands(program);
+await registerCommands(program, process.argv);
 
 function describeZodError(error: ZodError): string {
   const issue = error.issues[0];

@@ -1,17 +1,43 @@
 import type { Command } from 'commander';
-import * as analyze from './analyze.ts';
-import * as arch from './arch.ts';
-import * as controller from './controller.ts';
-import * as db from './db.ts';
-import * as ingest from './ingest.ts';
-import * as prune from './prune.ts';
-import * as quotas from './quotas.ts';
-import * as run from './run.ts';
-import * as sweep from './sweep.ts';
-import * as train from './train.ts';
 
-/** Every sub-command module exports `register(program)`; this is the one list of them. */
-export function registerCommands(program: Command): void {
-  for (const command of [arch, analyze, quotas, prune, db, ingest, sweep, controller, train, run])
-    command.register(program);
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Every sub-command: its one-line summary for `esweep --help`, and its module. Only the invoked
+ * command's module is loaded: together they pull in tfjs, Prisma, NATS and the Kubernetes client,
+ * which would cost every command seconds of start-up.
+ */
+const COMMANDS: { name: string; summary: string; load: () => Promise<CommandModule> }[] = [
+  { name: 'arch', summary: 'describe an architecture: its prunable layers', load: () => import('./arch.ts') },
+  {
+    name: 'analyze',
+    summary: 'direct and effective sparsity of a mask file',
+    load: () => import('./analyze.ts'),
+  },
+  { name: 'quotas', summary: 'per-layer sparsities of a layerwise quota', load: () => import('./quotas.ts') },
+  { name: 'prune', summary: 'prune an architecture and write the masks', load: () => import('./prune.ts') },
+  { name: 'train', summary: 'run one trial: prune, train, evaluate', load: () => import('./train.ts') },
+  { name: 'sweep', summary: 'submit and manage sweeps', load: () => import('./sweep.ts') },
+  {
+    name: 'controller',
+    summary: 'reconcile sweeps with runs on the backend',
+    load: () => import('./controller.ts'),
+  },
+  {
+    name: 'ingest',
+    summary: 'consume trial events into the results database',
+    load: () => import('./ingest.ts'),
+  },
+  { name: 'db', summary: 'the results database (migrate, status, diff)', load: () => import('./db.ts') },
+];
+
+/** Registers the invoked command in full and the others as entries of the command list. */
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const invoked = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  for (const command of COMMANDS) {
+    if (command.name === invoked) (await command.load()).register(program);
+    else program.command(command.name).description(command.summary);
+  }
 }
