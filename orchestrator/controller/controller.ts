@@ -3,7 +3,7 @@
 // and acts: create runs for runnable trials up to maxParallel, record outcomes, retry with backoff,
 // replace stuck runs, delete runs nobody wants. It keeps no state that a restart would lose: run
 // names are deterministic and a create that finds its Job already there is a no-op.
-import type { Repositories } from '../db/repositories.ts';
+import type { Repositories, TrialMark } from '../db/repositories.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { runName } from '../scheduler/names.ts';
 import type { TrialDocument } from '../sweep/expand.ts';
@@ -14,8 +14,9 @@ import {
   type ActiveSweep,
   activeSweeps,
   blockedTrials,
+  type LaunchRow,
+  launchRows,
   runnableTrials,
-  type TrialRow,
   trialsInFlight,
 } from './queries.ts';
 
@@ -157,33 +158,34 @@ export class Controller {
     const policy = { retries: sweep.retries, heartbeatTimeoutMs: this.options.heartbeatTimeoutMs };
     const now = this.now();
     let inFlight = 0;
-    let changed = false;
+    // Decisions are collected and written in one statement per pass, not one transaction per trial.
+    const marks: TrialMark[] = [];
+    const cancels: string[] = [];
+    const missing: string[] = [];
     for (const trial of await trialsInFlight(this.repos.prisma, sweep.id)) {
       const name = runName(sweep.name, trial.key, trial.attempts);
       const run = runs.get(`${trial.id}/${trial.attempts}`);
       const decision = decide(trial, run, policy, now);
-      if (decision.kind === 'wait') {
-        wanted.add(name);
-        inFlight++;
-      } else if (decision.kind === 'create') {
+      if (decision.kind === 'wait' || decision.kind === 'create') {
         wanted.add(name);
         inFlight++;
         const created = this.recentlyCreated.get(name);
-        if (created === undefined || now - created > CREATE_GRACE_MS)
-          await this.createRun(sweep, spec, trial, trial.attempts);
+        if (decision.kind === 'create' && (created === undefined || now - created > CREATE_GRACE_MS))
+          missing.push(trial.id);
       } else if (decision.kind === 'complete') {
-        await this.repos.markTrial(trial.id, 'completed');
+        marks.push({ trialId: trial.id, status: 'completed' });
         this.metrics.trialsCompleted++;
-        changed = true;
       } else {
-        if (decision.cancel) await this.backend.cancel(decision.cancel);
-        if (decision.kind === 'retry') {
-          this.metrics.retries++;
-          await this.repos.markTrial(trial.id, 'pending', { error: decision.error, retryable: true });
-        } else {
-          this.metrics.trialsFailed++;
-          await this.repos.markTrial(trial.id, 'failed', { error: decision.error, retryable: false });
-        }
+        if (decision.cancel) cancels.push(decision.cancel);
+        const retry = decision.kind === 'retry';
+        if (retry) this.metrics.retries++;
+        else this.metrics.trialsFailed++;
+        marks.push({
+          trialId: trial.id,
+          status: retry ? 'pending' : 'failed',
+          error: decision.error,
+          retryable: retry,
+        });
         this.log({
           level: 'warn',
           msg: decision.kind,
@@ -191,14 +193,20 @@ export class Controller {
           attempt: trial.attempts,
           error: decision.error,
         });
-        changed = true;
       }
     }
-
     for (const blocked of await blockedTrials(this.repos.prisma, sweep.id)) {
       const error = `its dense trial ${blocked.dependsOn?.key} ${blocked.dependsOn?.status}`;
-      await this.repos.markTrial(blocked.id, 'failed', { error, retryable: false });
-      changed = true;
+      marks.push({ trialId: blocked.id, status: 'failed', error, retryable: false });
+    }
+    await pool(cancels, this.options.createConcurrency, (name) => this.backend.cancel(name));
+    await this.repos.markTrials(marks);
+    // Attempts recorded whose run never appeared (a crash between the two): create them, idempotently.
+    if (missing.length > 0) {
+      const rows = await launchRows(this.repos.prisma, missing);
+      await pool(rows, this.options.createConcurrency, (trial) =>
+        this.createRun(sweep, spec, trial, trial.attempts),
+      );
     }
 
     const limit = sweep.maxParallel ?? this.backend.defaultParallelism;
@@ -216,25 +224,34 @@ export class Controller {
         // Wake up when the first backoff ends (the resync would, later).
         setTimeout(() => this.poke(), this.options.retryBaseMs).unref();
       }
-      const starting = ready.slice(0, take);
-      await pool(starting, this.options.createConcurrency, async (trial) => {
-        const attempt = await this.repos.startAttempt(trial.id, (n) => runName(sweep.name, trial.key, n));
-        wanted.add(runName(sweep.name, trial.key, attempt.number));
-        await this.createRun(sweep, spec, trial, attempt.number);
-      });
-      inFlight += starting.length;
-      if (starting.length > 0 && sweep.status === 'pending')
+      // Record the attempts first (one statement), then create their runs: a crash in between leaves
+      // queued attempts without runs, which the next pass creates under the same names.
+      const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
+      const started = await this.repos.startAttempts(
+        [...byId.values()].map((t) => ({
+          trialId: t.id,
+          attempts: t.attempts,
+          jobName: runName(sweep.name, t.key, t.attempts + 1),
+        })),
+      );
+      for (const { trialId, number } of started)
+        wanted.add(runName(sweep.name, byId.get(trialId)!.key, number));
+      await pool(started, this.options.createConcurrency, ({ trialId, number }) =>
+        this.createRun(sweep, spec, byId.get(trialId)!, number),
+      );
+      inFlight += started.length;
+      if (started.length > 0 && sweep.status === 'pending')
         await this.repos.setSweepStatus(sweep.id, 'running');
-      if (starting.length === take && candidates.length > take) this.dirty = true;
+      if (byId.size === take && candidates.length > take) this.dirty = true;
     }
-    if (inFlight === 0 && (changed || slots > 0)) await this.finishIfDone(sweep);
+    if (inFlight === 0 && (marks.length > 0 || slots > 0)) await this.finishIfDone(sweep);
     return inFlight;
   }
 
   private async createRun(
     sweep: ActiveSweep,
     spec: SweepFile,
-    trial: TrialRow,
+    trial: LaunchRow,
     attempt: number,
   ): Promise<void> {
     const request: RunRequest = {

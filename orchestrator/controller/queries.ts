@@ -28,11 +28,14 @@ const trialColumns = {
   updatedAt: true,
   startedAt: true,
   heartbeatAt: true,
-  params: true,
   dependsOnId: true,
 } as const;
 
+/** What creating a run needs besides the row: the trial document. */
+const launchColumns = { ...trialColumns, params: true } as const;
+
 export type TrialRow = Awaited<ReturnType<typeof trialsInFlight>>[number];
+export type LaunchRow = Awaited<ReturnType<typeof launchRows>>[number];
 
 /** Sweeps on this backend that are not finished. */
 export function activeSweeps(prisma: PrismaClient, backend: string): Promise<ActiveSweep[]> {
@@ -43,7 +46,10 @@ export function activeSweeps(prisma: PrismaClient, backend: string): Promise<Act
   });
 }
 
-/** Trials with an attempt out, or with a failure the controller has not decided on yet. */
+/**
+ * Trials with an attempt out, or with a failure the controller has not decided on yet (read every
+ * pass, so without the documents).
+ */
 export function trialsInFlight(prisma: PrismaClient, sweepId: string) {
   return prisma.trial.findMany({
     where: {
@@ -54,15 +60,20 @@ export function trialsInFlight(prisma: PrismaClient, sweepId: string) {
   });
 }
 
+/** In-flight trials by id, with their documents (to create a run that went missing). */
+export function launchRows(prisma: PrismaClient, ids: string[]) {
+  return prisma.trial.findMany({ where: { id: { in: ids } }, select: launchColumns });
+}
+
 /** Pending trials whose dependency (if any) completed, oldest first. */
-export function runnableTrials(prisma: PrismaClient, sweepId: string, take: number) {
+export function runnableTrials(prisma: PrismaClient, sweepId: string, take: number): Promise<LaunchRow[]> {
   return prisma.trial.findMany({
     where: {
       sweepId,
       status: 'pending',
       OR: [{ dependsOnId: null }, { dependsOn: { status: 'completed' } }],
     },
-    select: trialColumns,
+    select: launchColumns,
     orderBy: [{ createdAt: 'asc' }, { key: 'asc' }],
     take,
   });

@@ -1,6 +1,7 @@
 // The small, typed API through which the orchestrator writes sweeps, trials and attempts. Events
 // (worker → ingester) change trials only through orchestrator/ingest; what is here are the decisions
 // of the controller: submit, launch an attempt, cancel. Works the same on PostgreSQL and PGlite.
+import { randomBytes } from 'node:crypto';
 import type { Attempt, Prisma, PrismaClient, Sweep, Trial } from './client.ts';
 import type { PruningType, SweepStatus, TrialStatus } from './generated/prisma/enums.ts';
 
@@ -52,6 +53,40 @@ export interface SubmitResult {
 
 export type StatusCounts = Record<TrialStatus, number>;
 
+/** A trial whose next attempt to start, if it is still at `attempts` (see {@link Repositories.startAttempts}). */
+export interface AttemptStart {
+  trialId: string;
+  attempts: number;
+  jobName: string | null;
+}
+
+export interface StartedAttempt {
+  trialId: string;
+  number: number;
+}
+
+/** A status the controller decided for a trial (see {@link Repositories.markTrial}). */
+export interface TrialMark {
+  trialId: string;
+  status: TrialStatus;
+  error?: string | null;
+  retryable?: boolean | null;
+}
+
+let idCounter = 0;
+
+/**
+ * A collision-resistant id shaped like Prisma's cuid() (25 lowercase characters, a letter first), for
+ * rows inserted in bulk with raw SQL: time, a per-process counter and 64 random bits.
+ */
+function newId(): string {
+  idCounter = (idCounter + 1) % 36 ** 4;
+  const random = BigInt(`0x${randomBytes(8).toString('hex')}`)
+    .toString(36)
+    .padStart(13, '0');
+  return `c${Date.now().toString(36).padStart(8, '0')}${idCounter.toString(36).padStart(4, '0')}${random.slice(-12)}`;
+}
+
 export class Repositories {
   constructor(readonly prisma: PrismaClient) {}
 
@@ -82,10 +117,22 @@ export class Repositories {
         const sweep = existing
           ? await tx.sweep.update({ where: { id: existing.id }, data })
           : await tx.sweep.create({ data: { name: input.name, ...data } });
-        const { count } = await tx.trial.createMany({
-          data: trials.map(({ dependsOnKey: _d, ...t }) => ({ ...t, sweepId: sweep.id })),
-          skipDuplicates: true,
-        });
+        // One INSERT … SELECT FROM unnest(arrays): createMany binds every value separately (~10× slower
+        // and hundreds of MB for a paper-scale sweep). Ids are made here since the client would make them.
+        const count = await tx.$executeRaw`
+          INSERT INTO trial (id, sweep_id, key, arch, dataset, pruner, pruning_type, target_sparsity,
+            target_compression, seed, budget, params)
+          SELECT v.id, ${sweep.id}, v.key, v.arch, v.dataset, v.pruner, v.pruning_type, v.target_sparsity,
+            v.target_compression, v.seed, v.budget, v.params
+          FROM unnest(
+            ${trials.map(() => newId())}::text[], ${trials.map((t) => t.key)}::text[],
+            ${trials.map((t) => t.arch)}::text[], ${trials.map((t) => t.dataset)}::text[],
+            ${trials.map((t) => t.pruner)}::text[], ${trials.map((t) => t.pruningType)}::text[]::pruning_type[],
+            ${trials.map((t) => String(t.targetSparsity))}::float8[],
+            ${trials.map((t) => String(t.targetCompression))}::float8[], ${trials.map((t) => t.seed)}::int[],
+            ${trials.map((t) => JSON.stringify(t.budget))}::jsonb[], ${trials.map((t) => JSON.stringify(t.params))}::jsonb[])
+            AS v(id, key, arch, dataset, pruner, pruning_type, target_sparsity, target_compression, seed, budget, params)
+          ON CONFLICT (sweep_id, key) DO NOTHING`;
         const deps = trials.filter((t) => t.dependsOnKey);
         if (deps.length > 0) {
           await tx.$executeRaw`
@@ -147,29 +194,42 @@ export class Repositories {
    * which may be derived from the returned number). Refuses a trial that is `running` or `completed`.
    */
   async startAttempt(trialId: string, jobName?: (attempt: number) => string): Promise<Attempt> {
-    return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ attempts: number; status: TrialStatus }[]>`
-        SELECT attempts, status FROM trial WHERE id = ${trialId} FOR UPDATE`;
-      const trial = rows[0];
-      if (!trial) throw new Error(`trial ${trialId} does not exist`);
-      if (trial.status === 'running' || trial.status === 'completed') {
-        throw new Error(`trial ${trialId} is ${trial.status}; not starting another attempt`);
-      }
-      const number = trial.attempts + 1;
-      const name = jobName?.(number) ?? null;
-      await tx.trial.update({
-        where: { id: trialId },
-        data: {
-          attempts: number,
-          status: 'queued',
-          jobName: name,
-          error: null,
-          retryable: null,
-          finishedAt: null,
-        },
-      });
-      return tx.attempt.create({ data: { trialId, number, status: 'queued', jobName: name } });
+    const trial = await this.prisma.trial.findUnique({
+      where: { id: trialId },
+      select: { attempts: true, status: true },
     });
+    if (!trial) throw new Error(`trial ${trialId} does not exist`);
+    if (trial.status === 'running' || trial.status === 'completed') {
+      throw new Error(`trial ${trialId} is ${trial.status}; not starting another attempt`);
+    }
+    const number = trial.attempts + 1;
+    const [started] = await this.startAttempts([
+      { trialId, attempts: trial.attempts, jobName: jobName?.(number) ?? null },
+    ]);
+    if (!started) throw new Error(`trial ${trialId} changed while starting attempt ${number}; try again`);
+    return this.prisma.attempt.findUniqueOrThrow({ where: { trialId_number: { trialId, number } } });
+  }
+
+  /**
+   * Starts the next attempt of many trials in one statement: for each trial still at `attempts` (so
+   * a concurrent start or an event that moved it on wins) and neither `running` nor `completed`:
+   * attempts+1, status `queued`, the job name, and a `queued` Attempt row. Returns the ones started.
+   */
+  async startAttempts(starts: AttemptStart[]): Promise<StartedAttempt[]> {
+    if (starts.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<{ trial_id: string; number: number }[]>`
+      WITH started AS (
+        UPDATE trial AS t SET attempts = t.attempts + 1, status = 'queued', job_name = v.job_name,
+          error = NULL, retryable = NULL, finished_at = NULL, updated_at = now()
+        FROM unnest(${starts.map((s) => s.trialId)}::text[], ${starts.map((s) => s.attempts)}::int[],
+          ${starts.map((s) => s.jobName)}::text[]) AS v(id, attempts, job_name)
+        WHERE t.id = v.id AND t.attempts = v.attempts AND t.status NOT IN ('running', 'completed')
+        RETURNING t.id, t.attempts, t.job_name)
+      INSERT INTO attempt (trial_id, number, status, job_name)
+      SELECT id, attempts, 'queued', job_name FROM started
+      ON CONFLICT (trial_id, number) DO UPDATE SET status = 'queued', job_name = EXCLUDED.job_name
+      RETURNING trial_id, number`;
+    return rows.map((r) => ({ trialId: r.trial_id, number: Number(r.number) }));
   }
 
   /**
@@ -181,27 +241,24 @@ export class Repositories {
     status: TrialStatus,
     detail: { error?: string | null; retryable?: boolean | null } = {},
   ): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const trial = await tx.trial.update({
-        where: { id: trialId },
-        data: {
-          status,
-          error: detail.error ?? null,
-          retryable: detail.retryable ?? null,
-          finishedAt: TERMINAL_STATUSES.includes(status) ? new Date() : null,
-        },
-      });
-      if (trial.attempts > 0) {
-        await tx.attempt.updateMany({
-          where: { trialId, number: trial.attempts },
-          data: {
-            status,
-            error: detail.error ?? undefined,
-            finishedAt: TERMINAL_STATUSES.includes(status) ? new Date() : undefined,
-          },
-        });
-      }
-    });
+    await this.markTrials([{ trialId, status, ...detail }]);
+  }
+
+  /** {@link markTrial} for many trials in one statement. */
+  async markTrials(marks: TrialMark[]): Promise<void> {
+    if (marks.length === 0) return;
+    await this.prisma.$executeRaw`
+      WITH marked AS (
+        UPDATE trial AS t SET status = v.status, error = v.error, retryable = v.retryable, updated_at = now(),
+          finished_at = CASE WHEN v.status = ANY(${[...TERMINAL_STATUSES]}::text[]::trial_status[]) THEN now() END
+        FROM unnest(${marks.map((m) => m.trialId)}::text[], ${marks.map((m) => m.status)}::text[]::trial_status[],
+          ${marks.map((m) => m.error ?? null)}::text[], ${marks.map((m) => m.retryable ?? null)}::bool[])
+          AS v(id, status, error, retryable)
+        WHERE t.id = v.id
+        RETURNING t.id, t.attempts, t.status, t.error, t.finished_at)
+      UPDATE attempt AS a SET status = m.status, error = COALESCE(m.error, a.error),
+        finished_at = COALESCE(m.finished_at, a.finished_at)
+      FROM marked AS m WHERE a.trial_id = m.id AND a.number = m.attempts`;
   }
 
   /** Cancels every trial of the sweep that has not finished, and the sweep. Returns how many. */

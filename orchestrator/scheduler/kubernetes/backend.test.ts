@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { type FakeCluster, startFakeCluster, waitFor } from '../../../test/fake-kube/support.ts';
 import type { RunRequest } from '../backend.ts';
 import { runName } from '../names.ts';
-import { KubernetesBackend, kubeConfigFor } from './backend.ts';
+import { KubernetesBackend, kubeConfigFor, runStatusOf, slimJob } from './backend.ts';
 
 function request(seed: number, attempt = 1): RunRequest {
   return {
@@ -84,6 +84,14 @@ describe('kubernetes backend against the fake API server', () => {
       body: { metadata: { name: pod } },
     });
     await waitFor('seed 3 succeeded after eviction', () => run(3)?.phase === 'succeeded');
+
+    // The informer caches slim Jobs: they must tell the controller all that the whole Jobs tell.
+    const jobs = cluster.server.store.list('jobs', 'esweep-test') as unknown as V1Job[];
+    assert.equal(jobs.length, 4);
+    for (const job of jobs) {
+      assert.ok(JSON.stringify(slimJob(job)).length < JSON.stringify(job).length / 3);
+      assert.deepEqual(runStatusOf(slimJob(job)), runStatusOf(job));
+    }
 
     // What the worker saw: its trial file, its ids, the secret through secretKeyRef.
     const seen = JSON.parse(

@@ -1,13 +1,18 @@
 // The kubernetes backend: a batch/v1 Job per trial attempt, observed through an informer (list +
 // watch, re-list on 410 Gone) on the Jobs this program labelled.
+import http from 'node:http';
+import https from 'node:https';
 import {
   ApiException,
   BatchV1Api,
-  type Informer,
+  createConfiguration,
   KubeConfig,
-  makeInformer,
-  type ObjectCache,
+  ListWatch,
+  type RequestContext,
+  type SecurityAuthentication,
+  ServerConfiguration,
   type V1Job,
+  Watch,
 } from '@kubernetes/client-node';
 import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
 import type { RunPhase, RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
@@ -35,6 +40,64 @@ export function kubeConfigFor(
 const isTrue = (job: V1Job, type: string) =>
   job.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 const conditionOf = (job: V1Job, type: string) => job.status?.conditions?.find((c) => c.type === type);
+
+/**
+ * A Job cut down to what {@link runStatusOf} reads (name, labels, suspend, active, conditions). The
+ * informer caches every Job of every sweep; whole Jobs (pod template, environment, the trial
+ * document) would be most of the controller's memory at the paper's scale.
+ */
+export function slimJob(job: V1Job): V1Job {
+  const { name, namespace, labels, resourceVersion } = job.metadata ?? {};
+  return {
+    metadata: { name, namespace, labels, resourceVersion },
+    spec: { suspend: job.spec?.suspend } as V1Job['spec'],
+    status: {
+      active: job.status?.active,
+      conditions: job.status?.conditions?.map(({ type, status, reason, message }) => ({
+        type,
+        status,
+        reason,
+        message,
+      })),
+    },
+  };
+}
+
+/**
+ * The kubeconfig's authentication with one keep-alive agent: client-node 1.x makes a new Agent, and so
+ * a new TCP (and TLS) connection, for every request. Headers (tokens) are still applied per request;
+ * the agent is rebuilt when its TLS options change (rotated client certificates). Proxy agents are
+ * left as they are.
+ */
+class KeepAliveAuthentication implements SecurityAuthentication {
+  private agent: http.Agent | undefined;
+  private agentKey = '';
+
+  constructor(private readonly kubeConfig: KubeConfig) {}
+
+  getName(): string {
+    return 'kubeconfig (keep-alive)';
+  }
+
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await this.kubeConfig.applySecurityAuthentication(context);
+    const made = context.getAgent();
+    if (!made || (made.constructor !== http.Agent && made.constructor !== https.Agent)) return;
+    const options = (made as http.Agent & { options: https.AgentOptions }).options;
+    const key = JSON.stringify([made.constructor === https.Agent, options]);
+    if (key !== this.agentKey) {
+      this.agent?.destroy();
+      const shared = { ...options, keepAlive: true };
+      this.agent = made.constructor === https.Agent ? new https.Agent(shared) : new http.Agent(shared);
+      this.agentKey = key;
+    }
+    context.setAgent(this.agent!);
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+}
 
 /** What the controller needs to know of a Job: its phase and, for a failure, whether it was bad input. */
 export function runStatusOf(job: V1Job): RunStatus | null {
@@ -70,7 +133,8 @@ export class KubernetesBackend implements SchedulerBackend {
   readonly name = 'kubernetes';
   readonly defaultParallelism = Number.POSITIVE_INFINITY;
   private readonly batch: BatchV1Api;
-  private readonly informer: Informer<V1Job> & ObjectCache<V1Job>;
+  private readonly auth: KeepAliveAuthentication;
+  private readonly informer: ListWatch<V1Job>;
   private readonly listeners = new Set<() => void>();
   private readonly statuses = new Map<string, RunStatus>();
   private stopped = false;
@@ -81,12 +145,40 @@ export class KubernetesBackend implements SchedulerBackend {
     private readonly options: KubernetesBackendOptions = {},
     kubeConfig: KubeConfig = kubeConfigFor(config),
   ) {
-    this.batch = kubeConfig.makeApiClient(BatchV1Api);
+    const server = kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error('kubernetes: the kubeconfig has no current cluster');
+    this.auth = new KeepAliveAuthentication(kubeConfig);
+    this.batch = new BatchV1Api(
+      createConfiguration({
+        baseServer: new ServerConfiguration(server, {}),
+        authMethods: { default: this.auth },
+      }),
+    );
     const namespace = config.namespace;
-    this.informer = makeInformer(
-      kubeConfig,
+    // makeInformer's list-watch, fed slim Jobs by both the list and the watch.
+    const watch = new Watch(kubeConfig);
+    const slimWatch = {
+      watch: (...[path, query, callback, done]: Parameters<Watch['watch']>) =>
+        watch.watch(
+          path,
+          query,
+          (phase, object, raw) =>
+            callback(
+              phase,
+              phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? slimJob(object) : object,
+              raw,
+            ),
+          done,
+        ),
+    } as Watch;
+    this.informer = new ListWatch<V1Job>(
       `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      () => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }),
+      slimWatch,
+      async () => {
+        const list = await this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR });
+        return { ...list, items: list.items.map(slimJob) };
+      },
+      false,
       MANAGED_SELECTOR,
     );
     const update = (job: V1Job) => {
@@ -157,5 +249,6 @@ export class KubernetesBackend implements SchedulerBackend {
     clearTimeout(this.restartTimer);
     await this.informer.stop();
     this.listeners.clear();
+    this.auth.close();
   }
 }
