@@ -20,6 +20,7 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandModu
   { name: 'prune', summary: 'prune an architecture and write the masks', load: () => import('./prune.ts') },
   { name: 'train', summary: 'run one trial: prune, train, evaluate', load: () => import('./train.ts') },
   { name: 'sweep', summary: 'submit and manage sweeps', load: () => import('./sweep.ts') },
+  { name: 'run', summary: 'run a whole sweep on this machine', load: () => import('./run.ts') },
   {
     name: 'controller',
     summary: 'reconcile sweeps with runs on the backend',
