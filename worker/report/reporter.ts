@@ -3,7 +3,7 @@
  * DESIGN §3 (started | progress | metrics | sparsity | completed | failed); a transport adds the
  * envelope `{v, kind, sweepId, trialId, attempt, seq, time}` and heartbeats of its own.
  */
-import type { LayerSparsity } from '../sparsity/analysis.ts';
+import type { LayerSparsity, SparsityReport } from '../sparsity/analysis.ts';
 import type { TrialSpec } from '../trial/spec.ts';
 
 export interface StartedEvent {
@@ -28,15 +28,7 @@ export interface StartedEvent {
 }
 
 /** Whole-network figures of a sparsity report; `Infinity` compression when nothing is left. */
-export interface SparsityOverall {
-  total: number;
-  direct: number;
-  effective: number;
-  directSparsity: number;
-  effectiveSparsity: number;
-  directCompression: number;
-  effectiveCompression: number;
-}
+export type SparsityOverall = Omit<SparsityReport, 'arch' | 'layers'>;
 
 export interface SparsityEvent {
   layers: LayerSparsity[];

@@ -33,25 +33,8 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-function overallOf(report: SparsityReport): SparsityOverall {
-  const {
-    total,
-    direct,
-    effective,
-    directSparsity,
-    effectiveSparsity,
-    directCompression,
-    effectiveCompression,
-  } = report;
-  return {
-    total,
-    direct,
-    effective,
-    directSparsity,
-    effectiveSparsity,
-    directCompression,
-    effectiveCompression,
-  };
+function overallOf({ arch: _arch, layers: _layers, ...overall }: SparsityReport): SparsityOverall {
+  return overall;
 }
 
 /** The dense run's final weights, for pruners that score them; an input error names what is missing. */
