@@ -47,12 +47,23 @@ function bracketSearch(
   target: number,
   limit: number,
   tolerance: number,
+  /** The answer is expected just below `limit` (after a pin): bracket it stepping down from there. */
+  nearLimit: boolean,
 ): Bracketed {
-  const graphLimit = count(limit, 'graph');
   const graph = (kept: number) => count(kept, 'graph');
   const exact = (kept: number) => count(kept, 'exact');
+  let start = { lo: 0, fLo: 0, hi: limit, fHi: graph(limit) };
+  for (let step = Math.ceil(limit / 1000); nearLimit && start.hi - step > 0; step *= 4) {
+    const below = start.hi - step;
+    const value = graph(below);
+    if (value < target) {
+      start = { ...start, lo: below, fLo: value };
+      break;
+    }
+    start = { ...start, hi: below, fHi: value };
+  }
   // The bound over-counts, so below where it reaches the target the exact count is below it too.
-  const bounded = searchCount(graph, target, { lo: 0, fLo: 0, hi: limit, fHi: graphLimit }, tolerance);
+  const bounded = searchCount(graph, target, start, tolerance);
   let hi = bounded.n;
   let fHi = exact(hi);
   if (Math.abs(fHi - target) <= tolerance)
@@ -112,7 +123,7 @@ export function searchEffective(
   let limit = total;
   let best = { kept: total, effective: Number.POSITIVE_INFINITY, pins: 0 };
   for (let pins = 0; pins <= MAX_PINS; pins++) {
-    const found = bracketSearch(count, targetEffective, limit, tolerance);
+    const found = bracketSearch(count, targetEffective, limit, tolerance, pinned.length > 0);
     if (Math.abs(found.effective - targetEffective) < Math.abs(best.effective - targetEffective)) {
       best = { kept: found.kept, effective: found.effective, pins: pinned.length };
     }
