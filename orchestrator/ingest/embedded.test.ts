@@ -30,7 +30,8 @@ describe('embedded mode', () => {
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         bridgeChild(child, pipeline.transport);
-        return new Promise<number | null>((resolve) => child.once('exit', resolve));
+        // 'close' fires once the IPC channel has delivered every message, 'exit' may come before.
+        return new Promise<number | null>((resolve) => child.once('close', resolve));
       });
       assert.deepEqual(await Promise.all(exits), [0, 0]);
       await pipeline.stop();

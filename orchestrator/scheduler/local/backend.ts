@@ -80,7 +80,8 @@ export class LocalBackend implements SchedulerBackend {
       this.notify();
     };
     child.on('error', (error) => finish({ phase: 'failed', reason: `cannot start: ${error.message}` }));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has every IPC message (the trial's last events) been delivered.
+    child.on('close', (code, signal) => {
       if (code === 0) finish({ phase: 'succeeded' });
       else
         finish({
@@ -110,7 +111,7 @@ export class LocalBackend implements SchedulerBackend {
     const run = this.running.get(name);
     this.finished.delete(name);
     if (!run) return this.notify();
-    const exited = new Promise<void>((resolve) => run.child.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => run.child.once('close', () => resolve()));
     run.child.kill('SIGTERM');
     const timer = setTimeout(() => run.child.kill('SIGKILL'), this.options.killAfterMs ?? 5000);
     await exited;
