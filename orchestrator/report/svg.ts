@@ -24,9 +24,9 @@ export interface ChartOptions {
   series: Series[];
 }
 
-const WIDTH = 720;
+const WIDTH = 780;
 const HEIGHT = 420;
-const MARGIN = { left: 70, right: 190, top: 40, bottom: 70 };
+const MARGIN = { left: 70, right: 240, top: 40, bottom: 70 };
 export const PALETTE = [
   '#1f77b4',
   '#d62728',
