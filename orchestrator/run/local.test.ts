@@ -1,10 +1,11 @@
 // `esweep run` end to end on this machine (real workers, embedded database): interrupting it and
 // running it again resumes — the finished trial is not run again and the sweep completes.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runCli } from '../cli/run-cli.ts';
 import { openDatabase } from '../db/client.ts';
 import { runSweepLocally } from './local.ts';
 
@@ -62,6 +63,34 @@ describe('esweep run', () => {
       } finally {
         await db.close();
       }
+
+      // The recorded sweep, read back through the CLI from the same embedded database.
+      const database = `pglite:${join(home, 'db')}`;
+      const out = join(dir, 'report.html');
+      const report = await runCli(['sweep', 'report', 'resume-test', '--database', database, '--out', out]);
+      assert.equal(report.code, 0, report.stderr);
+      assert.equal(readFileSync(out, 'utf8').match(/<svg /g)?.length, 3, 'the report has its three charts');
+      const results = await runCli(['sweep', 'results', 'resume-test', '--database', database, '--json']);
+      assert.equal(results.code, 0, results.stderr);
+      const rows = JSON.parse(results.stdout).results as { status: string }[];
+      assert.deepEqual(
+        rows.map((r) => r.status),
+        ['completed', 'completed'],
+      );
+      const compare = await runCli(['sweep', 'compare', 'resume-test', '--database', database, '--json']);
+      assert.equal(compare.code, 0, compare.stderr);
+      assert.ok(JSON.parse(compare.stdout).archs.length === 1, 'one architecture compared');
+      const unknown = await runCli([
+        'sweep',
+        'report',
+        'no-such-sweep',
+        '--database',
+        database,
+        '--out',
+        out,
+      ]);
+      assert.equal(unknown.code, 2);
+      assert.equal(unknown.stderr.trim().split('\n').length, 1, unknown.stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
