@@ -36,10 +36,10 @@ async function train(name: string, trial: object, ...flags: string[]): Promise<T
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line).kind);
-  assert.deepEqual(
-    [...new Set(events)],
-    ['started', 'sparsity', 'progress', 'metrics', 'completed'].filter((kind) => events.includes(kind)),
-  );
+  // started and sparsity open the stream and completed ends it; progress and metrics interleave
+  // during training in whichever order the evaluation schedule gives.
+  assert.deepEqual(events.slice(0, 2), ['started', 'sparsity']);
+  assert.deepEqual([...new Set(events.slice(2, -1))].sort(), ['metrics', 'progress']);
   assert.equal(events.at(-1), 'completed');
   return result;
 }
