@@ -4,6 +4,7 @@ import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { fromSecret, NATS_USER, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, podSecurity } from './security.ts';
+import { dataClaimTemplate } from './storage.ts';
 
 export const NATS_NAME = 'esweep-nats';
 export const NATS_PORT = 4222;
@@ -71,16 +72,7 @@ export function createNats(config: InfraConfig, namespace: pulumi.Input<string>)
           volumes: [{ name: 'config', configMap: { name: conf.metadata.name } }],
         },
       },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: 'data' },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: config.storage.className,
-            resources: { requests: { storage: config.storage.nats } },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataClaimTemplate(config.storage.className, config.storage.nats)],
     },
   });
   return { conf, service, statefulSet };

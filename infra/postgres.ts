@@ -6,6 +6,7 @@ import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { APP_ROLE, DATABASE, fromSecret, READER_ROLE, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, podSecurity, scratch } from './security.ts';
+import { dataClaimTemplate } from './storage.ts';
 
 export const POSTGRES_NAME = 'esweep-postgres';
 export const POSTGRES_PORT = 5432;
@@ -88,16 +89,7 @@ export function createPostgres(config: InfraConfig, namespace: pulumi.Input<stri
           ],
         },
       },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: 'data' },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: config.storage.className,
-            resources: { requests: { storage: config.storage.postgres } },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataClaimTemplate(config.storage.className, config.storage.postgres)],
     },
   });
   return { init, service, statefulSet };
