@@ -1,8 +1,19 @@
 # The trial worker: `esweep train --trial FILE.json` on a GPU. @tensorflow/tfjs-node-gpu 4.22 is built
 # against libtensorflow 2.9 (CUDA 11.2, cuDNN 8), so the base is that CUDA runtime; Node comes from
-# the official image. Build from the repository root:
+# the official image. It runs the CLI bundle (`npm run build`, orchestrator/cli/bundle.ts): no tsx
+# compile at each pod's start. Build from the repository root:
 #   docker build -f infra/images/worker.Dockerfile -t REGISTRY/esweep-worker:TAG .
 FROM node:20-bookworm-slim AS node
+
+FROM node AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY prisma ./prisma
+RUN npm ci --omit=optional
+COPY bin ./bin
+COPY worker ./worker
+COPY orchestrator ./orchestrator
+RUN npm run build
 
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
@@ -15,10 +26,8 @@ COPY package.json package-lock.json ./
 COPY prisma ./prisma
 # Optional dependencies stay: tfjs-node-gpu's install script downloads libtensorflow (GPU) here.
 RUN npm ci --omit=dev --include=optional && npm cache clean --force
-COPY bin ./bin
-COPY worker ./worker
-COPY orchestrator ./orchestrator
-RUN ln -s /app/bin/esweep.js /usr/local/bin/esweep
+COPY --from=build /app/dist ./dist
+RUN ln -s /app/dist/esweep.mjs /usr/local/bin/esweep
 ENV NODE_ENV=production ESWEEP_DATA_DIR=/data HOME=/tmp
 USER 1000:1000
 ENTRYPOINT ["esweep"]

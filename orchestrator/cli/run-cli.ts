@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../../bin/esweep.js', import.meta.url));
+import { ESWEEP_BIN } from '../project-root.ts';
 
 export interface CliResult {
   code: number;
@@ -9,10 +7,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `esweep` binary as users do (for tests and scripts that drive the CLI). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+/**
+ * Runs the real `esweep` binary as users do (for tests and scripts that drive the CLI); `bin` may
+ * name another build of it, such as the bundle.
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  bin = ESWEEP_BIN,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -5,8 +5,7 @@
 // either tool can take over a database the other migrated.
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
@@ -14,12 +13,12 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
+import { PROJECT_ROOT } from '../project-root.ts';
 import { type Database, openDatabase, pgConfig } from './client.ts';
 import { loadSchemaEngine } from './schema-engine.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SCHEMA_PATH = join(root, 'prisma/schema.prisma');
-export const MIGRATIONS_DIR = join(root, 'prisma/migrations');
+export const SCHEMA_PATH = join(PROJECT_ROOT, 'prisma/schema.prisma');
+export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'prisma/migrations');
 
 const noFilter = { externalTables: [], externalEnums: [] };
 

@@ -3,13 +3,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import { ESWEEP_BIN } from '../../project-root.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import { workerEnvironment } from '../environment.ts';
 import { runName } from '../names.ts';
-
-const ESWEEP_BIN = fileURLToPath(new URL('../../../bin/esweep.js', import.meta.url));
 
 export interface LocalBackendOptions {
   /** The worker command; `--trial FILE` is appended. Default: this package's `esweep train`. */
