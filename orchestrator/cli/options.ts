@@ -12,7 +12,8 @@ const oneOf = (flag: string, values: readonly string[]) =>
     error: (issue) => `unknown ${flag} '${String(issue.input)}' (expected one of ${values.join(', ')})`,
   });
 
-const numberIn = (what: string, check: (n: number) => boolean) =>
+/** A numeric flag; `what` completes "--flag: …" in the error, e.g. 'must be a number ≥ 1'. */
+export const numberIn = (what: string, check: (n: number) => boolean) =>
   z
     .string()
     .transform((text) => Number(text))

@@ -9,24 +9,18 @@ import type { SchedulerBackend } from '../../scheduler/backend.ts';
 import { KubernetesBackend } from '../../scheduler/kubernetes/backend.ts';
 import { loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
 import { LocalBackend } from '../../scheduler/local/backend.ts';
-import { parseOptions } from '../options.ts';
+import { numberIn, parseOptions } from '../options.ts';
 
-const int = (what: string) =>
-  z
-    .string()
-    .transform(Number)
-    .refine((n) => Number.isInteger(n) && n >= 0, {
-      error: (i) => `${what} must be a whole number, got '${String(i.input)}'`,
-    });
+const wholeNumber = numberIn('must be a whole number', (n) => Number.isInteger(n) && n >= 0);
 
 const schema = z.object({
   backend: z.enum(['kubernetes', 'local'], { error: (i) => `unknown backend '${String(i.input)}'` }),
   cluster: z.string().optional(),
   database: z.string().optional(),
   migrate: z.boolean().optional(),
-  metricsPort: int('--metrics-port'),
-  heartbeatTimeout: int('--heartbeat-timeout'),
-  retryBackoff: int('--retry-backoff'),
+  metricsPort: wholeNumber,
+  heartbeatTimeout: wholeNumber,
+  retryBackoff: wholeNumber,
 });
 
 export function register(program: Command): void {

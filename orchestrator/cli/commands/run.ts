@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatDuration } from '../../../worker/report/console.ts';
 import { type LocalRunOutcome, runSweepLocally } from '../../run/local.ts';
 import { comparisonText, resultsText } from '../../run/tables.ts';
-import { parseOptions } from '../options.ts';
+import { numberIn, parseOptions } from '../options.ts';
 import { formatCount, printJson } from '../output.ts';
 
 /** Exit status after Ctrl-C, as shells report a SIGINT death. */
@@ -12,13 +12,7 @@ const INTERRUPTED_EXIT_CODE = 130;
 const schema = z.object({
   home: z.string().min(1),
   database: z.string().min(1).optional(),
-  parallel: z
-    .string()
-    .transform(Number)
-    .refine((n) => Number.isInteger(n) && n >= 1, {
-      error: (i) => `--parallel must be a whole number ≥ 1, got '${String(i.input)}'`,
-    })
-    .optional(),
+  parallel: numberIn('must be a whole number ≥ 1', (n) => Number.isInteger(n) && n >= 1).optional(),
   report: z.string().min(1).optional(),
   force: z.boolean().optional(),
   json: z.boolean().optional(),

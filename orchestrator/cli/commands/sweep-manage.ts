@@ -15,7 +15,7 @@ import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, sweepProgress } from '../../run/progress.ts';
 import { comparisonText, resultsCsv, resultsText, targetGrid } from '../../run/tables.ts';
 import { databaseHelp, withRepositories } from '../database.ts';
-import { parseOptions } from '../options.ts';
+import { numberIn, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
 
 async function findSweep(repos: Repositories, idOrName: string): Promise<Sweep> {
@@ -39,12 +39,7 @@ const statusSchema = z.object({
   database: z.string().optional(),
   json: z.boolean().optional(),
   watch: z.boolean().optional(),
-  interval: z
-    .string()
-    .transform(Number)
-    .refine((n) => Number.isFinite(n) && n > 0, {
-      error: (i) => `--interval must be a positive number of seconds, got '${String(i.input)}'`,
-    }),
+  interval: numberIn('must be a positive number of seconds', (n) => n > 0),
 });
 
 const common = z.object({ database: z.string().optional(), json: z.boolean().optional() });
