@@ -16,10 +16,10 @@ const oneOf = (flag: string, values: readonly string[]) =>
 export const numberIn = (what: string, check: (n: number) => boolean) =>
   z
     .string()
-    .transform((text) => Number(text))
-    .refine((n) => Number.isFinite(n) && check(n), {
+    .refine((text) => text.trim() !== '' && Number.isFinite(Number(text)) && check(Number(text)), {
       error: (issue) => `${what}, got '${String(issue.input)}'`,
-    });
+    })
+    .transform(Number);
 
 export const flags = {
   arch: oneOf('architecture', ARCHITECTURE_NAMES),

@@ -116,13 +116,14 @@ describe('esweep sweep status, retry and cancel', () => {
       ['cancel', 'no-such-sweep'],
       ['retry', 'no-such-sweep'],
       ['status', name, '--watch', '--interval', '0'],
+      ['status', name, '--watch', '--interval', 'soon'],
     ]) {
       const result = await cli(...args);
       assert.equal(result.code, 2, args.join(' '));
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
       assert.match(
         result.stderr,
-        /^esweep: (no sweep with id or name 'no-such-sweep'|--interval: must be a positive number of seconds, got '0')$/m,
+        /^esweep: (no sweep with id or name 'no-such-sweep'|--interval: must be a positive number of seconds, got '(0|soon)')$/m,
       );
     }
   });
