@@ -32,12 +32,29 @@ test('a floor step computes exactly the weight gradients of the bare linear netw
 
 test('benchFloorEpoch times the requested steps on the active backend and frees its tensors', async () => {
   await selectBackend('wasm');
-  const before = tf.memory().numTensors;
-  const result = await benchFloorEpoch({ steps: 3, batch: 4 });
-  assert.equal(result.steps, 3);
-  assert.equal(result.batch, 4);
-  assert.equal(result.backend, 'wasm');
-  assert.ok(result.seconds > 0 && Number.isFinite(result.seconds));
-  assert.ok(result.cpuSeconds > 0 && Number.isFinite(result.cpuSeconds));
-  assert.equal(tf.memory().numTensors, before);
+  for (const fixedWeights of [false, true]) {
+    const before = tf.memory().numTensors;
+    const result = await benchFloorEpoch({ steps: 3, batch: 4, fixedWeights });
+    assert.equal(result.steps, 3);
+    assert.equal(result.batch, 4);
+    assert.equal(result.backend, 'wasm');
+    assert.ok(result.seconds > 0 && Number.isFinite(result.seconds));
+    assert.ok(result.cpuSeconds > 0 && Number.isFinite(result.cpuSeconds));
+    assert.equal(tf.memory().numTensors, before, `fixedWeights ${fixedWeights}`);
+  }
+});
+
+test('the default floor makes new weight tensors every step; fixedWeights keeps one set', async () => {
+  await selectBackend('wasm');
+  // Tensor ids count every tensor ever made: the difference between the two runs is the uploads.
+  const nextId = () => tf.tidy(() => tf.scalar(0).id);
+  const tensorsMade = async (fixedWeights: boolean) => {
+    const start = nextId();
+    await benchFloorEpoch({ steps: 4, batch: 2, sizes: [3, 2, 2], fixedWeights });
+    return nextId() - start;
+  };
+  const fresh = await tensorsMade(false);
+  const fixed = await tensorsMade(true);
+  // Two layers' weights, in the warm-up step and each of the four timed steps.
+  assert.equal(fresh - fixed, 2 * 5);
 });
