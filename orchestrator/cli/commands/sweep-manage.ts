@@ -12,7 +12,7 @@ import { retryFailedTrials } from '../../db/sweep-admin.ts';
 import { comparePruners, sweepResults } from '../../query/index.ts';
 import { loadReportData } from '../../report/data.ts';
 import { renderReport } from '../../report/html.ts';
-import { ProgressDisplay, progressLines, sweepProgress } from '../../run/progress.ts';
+import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
 import { comparisonText, resultsCsv, resultsText, targetGrid } from '../../run/tables.ts';
 import { databaseHelp, withRepositories } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
@@ -35,136 +35,144 @@ async function parallelismOf(prisma: PrismaClient, sweep: Sweep): Promise<number
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
-const statusSchema = z.object({
-  database: z.string().optional(),
-  json: z.boolean().optional(),
+const common = z.object({ database: z.string().optional(), json: z.boolean().optional() });
+const statusSchema = common.extend({
   watch: z.boolean().optional(),
   interval: numberIn('must be a positive number of seconds', (n) => n > 0),
 });
-
-const common = z.object({ database: z.string().optional(), json: z.boolean().optional() });
 const resultsSchema = common.extend({ csv: z.boolean().optional() });
 const reportSchema = z.object({ database: z.string().optional(), out: z.string().min(1) });
 
+/**
+ * A sub-command on one recorded sweep: the `<sweep>` argument (name or id) and `--database`, plus
+ * what `configure` adds; `run` gets the sweep found and the validated options.
+ */
+function sweepCommand<S extends z.ZodType<{ database?: string }>>(
+  parent: Command,
+  name: string,
+  description: string,
+  schema: S,
+  configure: (command: Command) => Command,
+  run: (repos: Repositories, sweep: Sweep, options: z.output<S>) => Promise<void>,
+): void {
+  const command = parent
+    .command(name)
+    .description(description)
+    .argument('<sweep>', 'sweep name or id')
+    .option('--database <location>', databaseHelp);
+  configure(command).action(async (sweepName: string, raw: object) => {
+    const options = parseOptions(schema, raw);
+    await withRepositories(options, async (repos) => run(repos, await findSweep(repos, sweepName), options));
+  });
+}
+
+const withJson = (command: Command) => command.option('--json', 'print one JSON document');
+const named = (sweep: Sweep) => ({ id: sweep.id, name: sweep.name });
+
+async function watchProgress(snapshot: () => Promise<SweepProgress>, intervalSeconds: number): Promise<void> {
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  const display = new ProgressDisplay(process.stdout);
+  try {
+    while (!stop.signal.aborted) {
+      const progress = await snapshot();
+      display.show(progress);
+      if (FINISHED.has(progress.sweep.status)) break;
+      await sleep(intervalSeconds * 1000, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
 export function registerSweepManagement(sweep: Command): void {
-  sweep
-    .command('status')
-    .description('trial counts by state, running trials and ETA (--watch: a live view)')
-    .argument('<sweep>', 'sweep name or id')
-    .option('--database <location>', databaseHelp)
-    .option('--watch', 'keep refreshing until the sweep finishes (Ctrl-C stops watching)')
-    .option('--interval <s>', 'seconds between refreshes with --watch', '2')
-    .option('--json', 'print one JSON document')
-    .action(async (name: string, raw: object) => {
-      const options = parseOptions(statusSchema, raw);
-      await withRepositories(options, async (repos) => {
-        const found = await findSweep(repos, name);
-        const snapshot = async () =>
-          sweepProgress(repos.prisma, found.id, await parallelismOf(repos.prisma, found));
-        if (options.json) return printJson(await snapshot());
-        if (!options.watch) {
-          process.stdout.write(`${progressLines(await snapshot()).join('\n')}\n`);
-          return;
-        }
-        const stop = new AbortController();
-        const onSigint = () => stop.abort();
-        process.once('SIGINT', onSigint);
-        const display = new ProgressDisplay(process.stdout);
-        try {
-          while (!stop.signal.aborted) {
-            const progress = await snapshot();
-            display.show(progress);
-            if (FINISHED.has(progress.sweep.status)) break;
-            await sleep(options.interval * 1000, undefined, { signal: stop.signal }).catch(() => {});
-          }
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-      });
-    });
+  sweepCommand(
+    sweep,
+    'status',
+    'trial counts by state, running trials and ETA (--watch: a live view)',
+    statusSchema,
+    (command) =>
+      withJson(
+        command
+          .option('--watch', 'keep refreshing until the sweep finishes (Ctrl-C stops watching)')
+          .option('--interval <s>', 'seconds between refreshes with --watch', '2'),
+      ),
+    async (repos, found, options) => {
+      const snapshot = async () =>
+        sweepProgress(repos.prisma, found.id, await parallelismOf(repos.prisma, found));
+      if (options.json) return printJson(await snapshot());
+      if (options.watch) return watchProgress(snapshot, options.interval);
+      process.stdout.write(`${progressLines(await snapshot()).join('\n')}\n`);
+    },
+  );
 
-  sweep
-    .command('results')
-    .description('every trial with its direct and effective compression and accuracy')
-    .argument('<sweep>', 'sweep name or id')
-    .option('--database <location>', databaseHelp)
-    .option('--csv', 'print CSV')
-    .option('--json', 'print one JSON document')
-    .action(async (name: string, raw: object) => {
-      const options = parseOptions(resultsSchema, raw);
-      await withRepositories(options, async (repos) => {
-        const found = await findSweep(repos, name);
-        const rows = await sweepResults(repos.prisma, found.id);
-        if (options.json) return printJson({ sweep: { id: found.id, name: found.name }, results: rows });
-        process.stdout.write(options.csv ? resultsCsv(rows) : resultsText(rows));
-      });
-    });
+  sweepCommand(
+    sweep,
+    'results',
+    'every trial with its direct and effective compression and accuracy',
+    resultsSchema,
+    (command) => withJson(command.option('--csv', 'print CSV')),
+    async (repos, found, options) => {
+      const rows = await sweepResults(repos.prisma, found.id);
+      if (options.json) return printJson({ sweep: named(found), results: rows });
+      process.stdout.write(options.csv ? resultsCsv(rows) : resultsText(rows));
+    },
+  );
 
-  sweep
-    .command('compare')
-    .description('test accuracy of each pruner at matched effective compression')
-    .argument('<sweep>', 'sweep name or id')
-    .option('--database <location>', databaseHelp)
-    .option('--json', 'print one JSON document')
-    .action(async (name: string, raw: object) => {
-      const options = parseOptions(common, raw);
-      await withRepositories(options, async (repos) => {
-        const found = await findSweep(repos, name);
-        const rows = await sweepResults(repos.prisma, found.id, { completedOnly: true });
-        const comparison = await comparePruners(repos.prisma, found.id, { grid: targetGrid(rows) });
-        if (options.json) return printJson({ sweep: { id: found.id, name: found.name }, ...comparison });
-        process.stdout.write(
-          comparison.archs.length > 0 ? comparisonText(comparison) : 'no completed trials yet\n',
-        );
-      });
-    });
+  sweepCommand(
+    sweep,
+    'compare',
+    'test accuracy of each pruner at matched effective compression',
+    common,
+    withJson,
+    async (repos, found, options) => {
+      const rows = await sweepResults(repos.prisma, found.id, { completedOnly: true });
+      const comparison = await comparePruners(repos.prisma, found.id, { grid: targetGrid(rows) });
+      if (options.json) return printJson({ sweep: named(found), ...comparison });
+      process.stdout.write(
+        comparison.archs.length > 0 ? comparisonText(comparison) : 'no completed trials yet\n',
+      );
+    },
+  );
 
-  sweep
-    .command('report')
-    .description('write the offline HTML report (charts, comparison, trials, the sweep file)')
-    .argument('<sweep>', 'sweep name or id')
-    .requiredOption('--out <file.html>', 'where to write it')
-    .option('--database <location>', databaseHelp)
-    .action(async (name: string, raw: object) => {
-      const options = parseOptions(reportSchema, raw);
-      await withRepositories(options, async (repos) => {
-        const found = await findSweep(repos, name);
-        const out = resolve(options.out);
-        await mkdir(dirname(out), { recursive: true });
-        await writeFile(out, renderReport(await loadReportData(repos.prisma, found.id)));
-        process.stdout.write(`report: ${out}\n`);
-      });
-    });
+  sweepCommand(
+    sweep,
+    'report',
+    'write the offline HTML report (charts, comparison, trials, the sweep file)',
+    reportSchema,
+    (command) => command.requiredOption('--out <file.html>', 'where to write it'),
+    async (repos, found, options) => {
+      const out = resolve(options.out);
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, renderReport(await loadReportData(repos.prisma, found.id)));
+      process.stdout.write(`report: ${out}\n`);
+    },
+  );
 
-  sweep
-    .command('cancel')
-    .description('cancel every unfinished trial (the controller deletes their runs)')
-    .argument('<sweep>', 'sweep name or id')
-    .option('--database <location>', databaseHelp)
-    .option('--json', 'print one JSON document')
-    .action(async (name: string, raw: object) => {
-      const options = parseOptions(common, raw);
-      await withRepositories(options, async (repos) => {
-        const found = await findSweep(repos, name);
-        const cancelled = await repos.cancelSweep(found.id);
-        if (options.json) return printJson({ sweep: { id: found.id, name: found.name }, cancelled });
-        process.stdout.write(`sweep ${found.name}: ${cancelled} trials cancelled\n`);
-      });
-    });
+  sweepCommand(
+    sweep,
+    'cancel',
+    'cancel every unfinished trial (the controller deletes their runs)',
+    common,
+    withJson,
+    async (repos, found, options) => {
+      const cancelled = await repos.cancelSweep(found.id);
+      if (options.json) return printJson({ sweep: named(found), cancelled });
+      process.stdout.write(`sweep ${found.name}: ${cancelled} trials cancelled\n`);
+    },
+  );
 
-  sweep
-    .command('retry')
-    .description('put failed trials back to pending (each gets a new attempt)')
-    .argument('<sweep>', 'sweep name or id')
-    .option('--database <location>', databaseHelp)
-    .option('--json', 'print one JSON document')
-    .action(async (name: string, raw: object) => {
-      const options = parseOptions(common, raw);
-      await withRepositories(options, async (repos) => {
-        const found = await findSweep(repos, name);
-        const retried = await retryFailedTrials(repos.prisma, found.id);
-        if (options.json) return printJson({ sweep: { id: found.id, name: found.name }, retried });
-        process.stdout.write(`sweep ${found.name}: ${retried} failed trials back to pending\n`);
-      });
-    });
+  sweepCommand(
+    sweep,
+    'retry',
+    'put failed trials back to pending (each gets a new attempt)',
+    common,
+    withJson,
+    async (repos, found, options) => {
+      const retried = await retryFailedTrials(repos.prisma, found.id);
+      if (options.json) return printJson({ sweep: named(found), retried });
+      process.stdout.write(`sweep ${found.name}: ${retried} failed trials back to pending\n`);
+    },
+  );
 }
