@@ -8,7 +8,7 @@ import { POSTGRES_DATASOURCE_TYPE } from '../dashboards/sql.ts';
 import type { InfraConfig } from './config.ts';
 import { POSTGRES_NAME, POSTGRES_PORT } from './postgres.ts';
 import { DATABASE, fromSecret, READER_ROLE, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, podSecurity, scratch } from './security.ts';
+import { containerSecurity, labelsFor, scratch, singlePod } from './security.ts';
 
 export const GRAFANA_NAME = 'esweep-grafana';
 export const GRAFANA_PORT = 3000;
@@ -65,58 +65,51 @@ export function createGrafana(config: InfraConfig, namespace: pulumi.Input<strin
   const deployment = new k8s.apps.v1.Deployment('grafana', {
     metadata: { name: GRAFANA_NAME, namespace, labels },
     spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          securityContext: podSecurity(UID),
-          automountServiceAccountToken: false,
-          containers: [
-            {
-              name: 'grafana',
-              image: config.images.grafana,
-              imagePullPolicy: config.images.pullPolicy,
-              env: [
-                { name: 'GF_PATHS_PROVISIONING', value: '/etc/grafana/provisioning' },
-                { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
-                { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
-                { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
-                fromSecret('GF_SECURITY_ADMIN_PASSWORD', SECRET_NAMES.grafana, 'admin-password'),
-                fromSecret('READER_PASSWORD', SECRET_NAMES.grafana, 'reader-password'),
-              ],
-              ports: [{ name: 'http', containerPort: GRAFANA_PORT }],
-              securityContext: containerSecurity(UID),
-              resources: config.resources.grafana,
-              volumeMounts: [
-                data.mount,
-                tmp.mount,
-                {
-                  name: 'provisioning',
-                  mountPath: '/etc/grafana/provisioning/datasources/esweep.yaml',
-                  subPath: 'datasources.yaml',
-                  readOnly: true,
-                },
-                {
-                  name: 'provisioning',
-                  mountPath: '/etc/grafana/provisioning/dashboards/esweep.yaml',
-                  subPath: 'dashboards.yaml',
-                  readOnly: true,
-                },
-                { name: 'dashboards', mountPath: '/var/lib/grafana-dashboards/esweep', readOnly: true },
-              ],
-              livenessProbe: { httpGet: { path: '/api/health', port: GRAFANA_PORT }, periodSeconds: 10 },
-              readinessProbe: { httpGet: { path: '/api/health', port: GRAFANA_PORT }, periodSeconds: 5 },
-            },
-          ],
-          volumes: [
-            data.volume,
-            tmp.volume,
-            { name: 'provisioning', configMap: { name: provisioning.metadata.name } },
-            { name: 'dashboards', configMap: { name: dashboards.metadata.name } },
-          ],
-        },
-      },
+      ...singlePod(labels, UID, {
+        containers: [
+          {
+            name: 'grafana',
+            image: config.images.grafana,
+            imagePullPolicy: config.images.pullPolicy,
+            env: [
+              { name: 'GF_PATHS_PROVISIONING', value: '/etc/grafana/provisioning' },
+              { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+              { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+              { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+              fromSecret('GF_SECURITY_ADMIN_PASSWORD', SECRET_NAMES.grafana, 'admin-password'),
+              fromSecret('READER_PASSWORD', SECRET_NAMES.grafana, 'reader-password'),
+            ],
+            ports: [{ name: 'http', containerPort: GRAFANA_PORT }],
+            securityContext: containerSecurity(UID),
+            resources: config.resources.grafana,
+            volumeMounts: [
+              data.mount,
+              tmp.mount,
+              {
+                name: 'provisioning',
+                mountPath: '/etc/grafana/provisioning/datasources/esweep.yaml',
+                subPath: 'datasources.yaml',
+                readOnly: true,
+              },
+              {
+                name: 'provisioning',
+                mountPath: '/etc/grafana/provisioning/dashboards/esweep.yaml',
+                subPath: 'dashboards.yaml',
+                readOnly: true,
+              },
+              { name: 'dashboards', mountPath: '/var/lib/grafana-dashboards/esweep', readOnly: true },
+            ],
+            livenessProbe: { httpGet: { path: '/api/health', port: GRAFANA_PORT }, periodSeconds: 10 },
+            readinessProbe: { httpGet: { path: '/api/health', port: GRAFANA_PORT }, periodSeconds: 5 },
+          },
+        ],
+        volumes: [
+          data.volume,
+          tmp.volume,
+          { name: 'provisioning', configMap: { name: provisioning.metadata.name } },
+          { name: 'dashboards', configMap: { name: dashboards.metadata.name } },
+        ],
+      }),
     },
   });
   const service = new k8s.core.v1.Service('grafana', {

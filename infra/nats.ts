@@ -3,7 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { fromSecret, NATS_USER, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, podSecurity } from './security.ts';
+import { containerSecurity, labelsFor, singlePod } from './security.ts';
 import { dataClaimTemplate } from './storage.ts';
 
 export const NATS_NAME = 'esweep-nats';
@@ -38,40 +38,33 @@ export function createNats(config: InfraConfig, namespace: pulumi.Input<string>)
     metadata: { name: NATS_NAME, namespace, labels },
     spec: {
       serviceName: NATS_NAME,
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          securityContext: podSecurity(UID),
-          automountServiceAccountToken: false,
-          containers: [
-            {
-              name: 'nats',
-              image: config.images.nats,
-              imagePullPolicy: config.images.pullPolicy,
-              args: ['-c', '/etc/nats/nats.conf'],
-              env: [fromSecret('NATS_PASSWORD', SECRET_NAMES.nats, 'password')],
-              ports: [
-                { name: 'client', containerPort: NATS_PORT },
-                { name: 'monitor', containerPort: MONITOR_PORT },
-              ],
-              securityContext: containerSecurity(UID),
-              resources: config.resources.nats,
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/nats', readOnly: true },
-                { name: 'data', mountPath: '/data' },
-              ],
-              livenessProbe: { httpGet: { path: '/healthz', port: MONITOR_PORT }, periodSeconds: 10 },
-              readinessProbe: {
-                httpGet: { path: '/healthz?js-enabled-only=true', port: MONITOR_PORT },
-                periodSeconds: 5,
-              },
+      ...singlePod(labels, UID, {
+        containers: [
+          {
+            name: 'nats',
+            image: config.images.nats,
+            imagePullPolicy: config.images.pullPolicy,
+            args: ['-c', '/etc/nats/nats.conf'],
+            env: [fromSecret('NATS_PASSWORD', SECRET_NAMES.nats, 'password')],
+            ports: [
+              { name: 'client', containerPort: NATS_PORT },
+              { name: 'monitor', containerPort: MONITOR_PORT },
+            ],
+            securityContext: containerSecurity(UID),
+            resources: config.resources.nats,
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/nats', readOnly: true },
+              { name: 'data', mountPath: '/data' },
+            ],
+            livenessProbe: { httpGet: { path: '/healthz', port: MONITOR_PORT }, periodSeconds: 10 },
+            readinessProbe: {
+              httpGet: { path: '/healthz?js-enabled-only=true', port: MONITOR_PORT },
+              periodSeconds: 5,
             },
-          ],
-          volumes: [{ name: 'config', configMap: { name: conf.metadata.name } }],
-        },
-      },
+          },
+        ],
+        volumes: [{ name: 'config', configMap: { name: conf.metadata.name } }],
+      }),
       volumeClaimTemplates: [dataClaimTemplate(config.storage.className, config.storage.nats)],
     },
   });

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
 import type { InfraConfig } from './config.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, podSecurity, scratch } from './security.ts';
+import { containerSecurity, labelsFor, scratch, singlePod } from './security.ts';
 
 export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
 export const CONTROLLER_ACCOUNT = 'esweep-controller';
@@ -70,53 +70,48 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
   const deployment = new k8s.apps.v1.Deployment('orchestrator', {
     metadata: { name: ORCHESTRATOR_NAME, namespace, labels },
     spec: {
-      replicas: 1,
       // Two controllers would race on the same trials: replace, never overlap.
       strategy: { type: 'Recreate' },
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: controllerAccount.metadata.name,
-          securityContext: podSecurity(UID),
-          containers: [
-            {
-              ...common,
-              name: 'controller',
-              args: [
-                'controller',
-                '--backend',
-                'kubernetes',
-                '--cluster',
-                '/etc/esweep/cluster.yaml',
-                '--migrate',
-                '--metrics-port',
-                String(METRICS_PORT),
-              ],
-              env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url')],
-              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-              resources: config.resources.controller,
-              livenessProbe: {
-                httpGet: { path: '/healthz', port: METRICS_PORT },
-                initialDelaySeconds: 10,
-                periodSeconds: 15,
-              },
-              readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },
+      ...singlePod(labels, UID, {
+        serviceAccountName: controllerAccount.metadata.name,
+        automountServiceAccountToken: true,
+        containers: [
+          {
+            ...common,
+            name: 'controller',
+            args: [
+              'controller',
+              '--backend',
+              'kubernetes',
+              '--cluster',
+              '/etc/esweep/cluster.yaml',
+              '--migrate',
+              '--metrics-port',
+              String(METRICS_PORT),
+            ],
+            env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url')],
+            ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+            resources: config.resources.controller,
+            livenessProbe: {
+              httpGet: { path: '/healthz', port: METRICS_PORT },
+              initialDelaySeconds: 10,
+              periodSeconds: 15,
             },
-            {
-              ...common,
-              name: 'ingester',
-              args: ['ingest', '--migrate'],
-              env: [
-                fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
-                fromSecret('NATS_URL', SECRET_NAMES.nats, 'url'),
-              ],
-              resources: config.resources.ingester,
-            },
-          ],
-          volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
-        },
-      },
+            readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },
+          },
+          {
+            ...common,
+            name: 'ingester',
+            args: ['ingest', '--migrate'],
+            env: [
+              fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
+              fromSecret('NATS_URL', SECRET_NAMES.nats, 'url'),
+            ],
+            resources: config.resources.ingester,
+          },
+        ],
+        volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
+      }),
     },
   });
   const service = new k8s.core.v1.Service('orchestrator-metrics', {

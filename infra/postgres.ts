@@ -5,7 +5,7 @@ import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { APP_ROLE, DATABASE, fromSecret, READER_ROLE, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, podSecurity, scratch } from './security.ts';
+import { containerSecurity, labelsFor, scratch, singlePod } from './security.ts';
 import { dataClaimTemplate } from './storage.ts';
 
 export const POSTGRES_NAME = 'esweep-postgres';
@@ -46,49 +46,42 @@ export function createPostgres(config: InfraConfig, namespace: pulumi.Input<stri
     metadata: { name: POSTGRES_NAME, namespace, labels },
     spec: {
       serviceName: POSTGRES_NAME,
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          securityContext: podSecurity(UID),
-          automountServiceAccountToken: false,
-          containers: [
-            {
-              name: 'postgres',
-              image: config.images.postgres,
-              imagePullPolicy: config.images.pullPolicy,
-              env: [
-                { name: 'POSTGRES_USER', value: 'postgres' },
-                { name: 'POSTGRES_DB', value: DATABASE },
-                { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-                fromSecret('POSTGRES_PASSWORD', SECRET_NAMES.postgres, 'admin-password'),
-                fromSecret('APP_PASSWORD', SECRET_NAMES.postgres, 'app-password'),
-                fromSecret('READER_PASSWORD', SECRET_NAMES.postgres, 'reader-password'),
-              ],
-              ports: [{ name: 'postgres', containerPort: POSTGRES_PORT }],
-              securityContext: containerSecurity(UID),
-              resources: config.resources.postgres,
-              volumeMounts: [
-                { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
-                run.mount,
-                tmp.mount,
-              ],
-              livenessProbe: { exec: { command: ['pg_isready', '-U', 'postgres'] }, periodSeconds: 10 },
-              readinessProbe: {
-                exec: { command: ['pg_isready', '-U', 'postgres', '-d', DATABASE] },
-                periodSeconds: 5,
-              },
+      ...singlePod(labels, UID, {
+        containers: [
+          {
+            name: 'postgres',
+            image: config.images.postgres,
+            imagePullPolicy: config.images.pullPolicy,
+            env: [
+              { name: 'POSTGRES_USER', value: 'postgres' },
+              { name: 'POSTGRES_DB', value: DATABASE },
+              { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+              fromSecret('POSTGRES_PASSWORD', SECRET_NAMES.postgres, 'admin-password'),
+              fromSecret('APP_PASSWORD', SECRET_NAMES.postgres, 'app-password'),
+              fromSecret('READER_PASSWORD', SECRET_NAMES.postgres, 'reader-password'),
+            ],
+            ports: [{ name: 'postgres', containerPort: POSTGRES_PORT }],
+            securityContext: containerSecurity(UID),
+            resources: config.resources.postgres,
+            volumeMounts: [
+              { name: 'data', mountPath: '/var/lib/postgresql/data' },
+              { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
+              run.mount,
+              tmp.mount,
+            ],
+            livenessProbe: { exec: { command: ['pg_isready', '-U', 'postgres'] }, periodSeconds: 10 },
+            readinessProbe: {
+              exec: { command: ['pg_isready', '-U', 'postgres', '-d', DATABASE] },
+              periodSeconds: 5,
             },
-          ],
-          volumes: [
-            { name: 'init', configMap: { name: init.metadata.name, defaultMode: 0o555 } },
-            run.volume,
-            tmp.volume,
-          ],
-        },
-      },
+          },
+        ],
+        volumes: [
+          { name: 'init', configMap: { name: init.metadata.name, defaultMode: 0o555 } },
+          run.volume,
+          tmp.volume,
+        ],
+      }),
       volumeClaimTemplates: [dataClaimTemplate(config.storage.className, config.storage.postgres)],
     },
   });

@@ -36,3 +36,18 @@ export function scratch(name: string, mountPath: string) {
 export function labelsFor(component: string): Record<string, string> {
   return { 'app.kubernetes.io/part-of': 'esweep', 'app.kubernetes.io/component': component };
 }
+
+/**
+ * One pod's worth of a Deployment or StatefulSet spec: one replica, selected by `labels`, under the
+ * pod security context above and (unless `pod` says otherwise) without a service-account token.
+ */
+export function singlePod(labels: Record<string, string>, uid: number, pod: k8s.types.input.core.v1.PodSpec) {
+  return {
+    replicas: 1,
+    selector: { matchLabels: labels },
+    template: {
+      metadata: { labels },
+      spec: { securityContext: podSecurity(uid), automountServiceAccountToken: false, ...pod },
+    },
+  };
+}
