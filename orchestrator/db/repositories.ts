@@ -26,7 +26,8 @@ export interface SweepInput {
   retries?: number;
 }
 
-export interface TrialInput {
+/** What a trial is: its key and the parameters a sweep varies. */
+export interface TrialParameters {
   /** Stable hash of the normalized parameters, unique within the sweep. */
   key: string;
   arch: string;
@@ -36,6 +37,9 @@ export interface TrialInput {
   targetSparsity: number;
   targetCompression: number;
   seed: number;
+}
+
+export interface TrialInput extends TrialParameters {
   budget: Prisma.InputJsonValue;
   params: Prisma.InputJsonValue;
   /** Key of the trial (same sweep) that must complete first. */

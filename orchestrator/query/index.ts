@@ -3,17 +3,10 @@
 // (nothing left) is `Infinity` here; JSON.stringify writes it as null, as DESIGN §3 asks.
 import type { PrismaClient } from '../db/client.ts';
 import type { PruningType, TrialStatus } from '../db/generated/prisma/enums.ts';
+import type { TrialParameters } from '../db/repositories.ts';
 
-export interface ResultRow {
+export interface ResultRow extends TrialParameters {
   trialId: string;
-  key: string;
-  arch: string;
-  dataset: string;
-  pruner: string;
-  pruningType: PruningType;
-  targetSparsity: number;
-  targetCompression: number;
-  seed: number;
   status: TrialStatus;
   attempts: number;
   error: string | null;
