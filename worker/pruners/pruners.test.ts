@@ -10,7 +10,7 @@ import { masksEqual } from '../sparsity/testing/tiny-networks.ts';
 import { selectBackend } from '../tf/backend.ts';
 import { pruner } from './catalog.ts';
 import { prune } from './prune.ts';
-import { pruneContext } from './setup.ts';
+import { defaultScoreBatches, pruneContext } from './setup.ts';
 
 /** LeNet-300-100 on real MNIST, the paper's setting for these claims. */
 describe("pruners on LeNet-300-100 (the paper's claims)", () => {
@@ -104,4 +104,17 @@ describe("pruners on LeNet-300-100 (the paper's claims)", () => {
     );
     await assert.rejects(run('dense', 0.5, 'direct'), /dense pruner keeps every weight/);
   });
+});
+
+test('data-driven scores see ≈ 10 examples per class by default (trials and `esweep prune` alike)', async () => {
+  assert.equal(defaultScoreBatches(10, 100), 1);
+  assert.equal(defaultScoreBatches(100, 128), 8);
+  assert.equal(defaultScoreBatches(200, 256), 8);
+  const ctx = await pruneContext({ arch: architecture('vgg19'), pruner: pruner('random/igq'), seed: 0 });
+  try {
+    assert.equal(ctx.arch.classes, 100);
+    assert.equal(ctx.scoreBatches, defaultScoreBatches(100, 128));
+  } finally {
+    ctx.dispose();
+  }
 });

@@ -15,9 +15,17 @@ export interface PruneSetup {
   dataset?: Dataset;
   /** Where cifar/tinyimagenet files live (default ESWEEP_DATA_DIR). */
   dataDir?: string;
-  /** Batches data-driven scores average over; default ≈ 10 examples per class. */
+  /** Batches data-driven scores average over; default {@link defaultScoreBatches}. */
   scoreBatches?: number;
   scoreBatchSize?: number;
+}
+
+/** Examples per class that data-driven scores (SNIP, GraSP) see, as the reference prunes with. */
+const SCORE_EXAMPLES_PER_CLASS = 10;
+
+/** Batches of `batchSize` covering ≈ 10 examples per class (at least one batch). */
+export function defaultScoreBatches(classes: number, batchSize: number): number {
+  return Math.ceil((SCORE_EXAMPLES_PER_CLASS * classes) / batchSize);
 }
 
 /**
@@ -38,7 +46,7 @@ export async function pruneContext(setup: PruneSetup): Promise<PruneContext & { 
     seed,
     initialWeights: setup.initialWeights ?? referenceInit(arch, seed),
     network,
-    scoreBatches: setup.scoreBatches ?? Math.ceil((10 * arch.classes) / scoreBatchSize),
+    scoreBatches: setup.scoreBatches ?? defaultScoreBatches(arch.classes, scoreBatchSize),
     ...(setup.trainedWeights ? { trainedWeights: setup.trainedWeights } : {}),
     dispose: () => network.dispose(),
   };

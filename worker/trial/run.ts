@@ -11,6 +11,7 @@ import { modelGradients } from '../model/gradients.ts';
 import { initialWeights } from '../model/init.ts';
 import { Model } from '../model/model.ts';
 import { prune } from '../pruners/prune.ts';
+import { defaultScoreBatches } from '../pruners/setup.ts';
 import type { Reporter, SparsityOverall, TrialResult } from '../report/reporter.ts';
 import { analyze, type SparsityReport } from '../sparsity/analysis.ts';
 import { type BackendChoice, selectBackend } from '../tf/backend.ts';
@@ -93,7 +94,7 @@ export async function runTrial(spec: TrialSpec, options: RunOptions): Promise<Tr
           seed: spec.seed,
           initialWeights: initial,
           network,
-          scoreBatches: spec.scoreBatches,
+          scoreBatches: spec.scoreBatches ?? defaultScoreBatches(arch.classes, plan.batchSize),
           trainedWeights,
         },
         pruner,

@@ -23,7 +23,7 @@ test('a valid trial resolves to its architecture, pruner and sparsity', () => {
   assert.equal(trial.arch.dataset, 'mnist');
   assert.equal(trial.pruner.name, 'random/igq');
   assert.equal(trial.sparsity, 0.99);
-  assert.equal(trial.spec.scoreBatches, 1);
+  assert.equal(trial.spec.scoreBatches, undefined);
   const dense = resolveTrial(parseTrial({ arch: 'vgg19', pruner: 'dense', seed: 1 }));
   assert.equal(dense.sparsity, 0);
   assert.equal(dense.arch.dataset, 'cifar100');

@@ -39,8 +39,11 @@ export const TrialSpec = z
     batchSize: z.number().int().positive().optional(),
     learningRate: z.number().positive().optional(),
     weightDecay: z.number().nonnegative().optional(),
-    /** Training batches that data-driven pruning scores (SNIP, GraSP) average over. */
-    scoreBatches: z.number().int().positive().default(1),
+    /**
+     * Training batches that data-driven pruning scores (SNIP, GraSP) average over; default ≈ 10
+     * examples per class, as `esweep prune` (pruners/setup.ts).
+     */
+    scoreBatches: z.number().int().positive().optional(),
   })
   .refine((t) => t.sparsity === undefined || t.compression === undefined, {
     error: 'give sparsity or compression, not both',
