@@ -3,14 +3,13 @@ import { InputError } from '../errors.ts';
 import { effectiveConnectivity, type SparsityMethod } from '../sparsity/analysis.ts';
 import type { MaskSet } from '../sparsity/masks.ts';
 import type { PruneContext, Pruner, Requirement } from './pruner.ts';
+import { searchCount } from './search.ts';
+import type { Selection } from './selection.ts';
 
 const REQUIREMENT_NAMES: Record<Requirement, string> = {
   data: 'training data',
   trainedWeights: "the dense run's trained weights",
 };
-
-import { searchCount } from './search.ts';
-import type { Selection } from './selection.ts';
 
 export const PRUNING_TYPES = ['direct', 'effective'] as const;
 export type PruningType = (typeof PRUNING_TYPES)[number];
