@@ -103,14 +103,30 @@ export function isConvolutional(name: string): boolean {
 
 const cache = new Map<string, Architecture>();
 
+export interface ArchitectureOptions {
+  /**
+   * Replaces the dataset's image height and width: the same layers, channels and classes on
+   * smaller images, for tests whose reference backend is too slow at full size.
+   */
+  imageSize?: number;
+}
+
 /** The architecture `name` shaped for `dataset` (its default dataset when omitted). Built once. */
-export function architecture(name: string, dataset?: string): Architecture {
+export function architecture(
+  name: string,
+  dataset?: string,
+  options: ArchitectureOptions = {},
+): Architecture {
   const entry = zooEntry(name);
   const datasetName = dataset ?? entry.defaultDataset;
-  const key = `${name}/${datasetName}`;
+  const {
+    input: [h, w, c],
+    classes,
+  } = datasetShape(datasetName);
+  const input = [options.imageSize ?? h, options.imageSize ?? w, c] as const;
+  const key = `${name}/${datasetName}/${input.join('x')}`;
   const cached = cache.get(key);
   if (cached) return cached;
-  const { input, classes } = datasetShape(datasetName);
   const g = new GraphBuilder(input);
   entry.build(g, classes);
   const arch = g.build({ name, dataset: datasetName, input, classes });

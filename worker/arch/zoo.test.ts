@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { architecture } from './zoo.ts';
+
+const layerShapes = (name: string, imageSize?: number) =>
+  architecture(name, undefined, { imageSize }).layers.map((layer) => [layer.name, layer.shape]);
+
+test('imageSize builds the same layers on smaller images', () => {
+  const small = architecture('resnet18', undefined, { imageSize: 16 });
+  assert.deepEqual(small.input, [16, 16, 3]);
+  assert.equal(small.classes, 200);
+  assert.deepEqual(layerShapes('resnet18', 16), layerShapes('resnet18'));
+  // Stage 4 of ResNet-18 sees 2×2 maps at 16×16 (8×8 at the default 64×64).
+  const last = small.layers.find((layer) => layer.name === 'layer4.1.conv2')!.node;
+  assert.deepEqual(last.kind === 'conv' && last.inShape, [512, 2, 2]);
+  assert.deepEqual(architecture('resnet18').input, [64, 64, 3]);
+});
+
+test('imageSize too small for the network is refused', () => {
+  // Five 2×2 max pools need at least 32×32.
+  assert.throws(() => architecture('vgg16', undefined, { imageSize: 16 }), /smaller than the window/);
+});
