@@ -1,6 +1,6 @@
 // bench:controller — the paper's scale (≈7,000 trials) against the fake API server with pods that
 // complete at once. The controller is the real `esweep controller` command in its own process, run
-// from the bundle as the orchestrator image runs it (orchestrator/cli/bundle.ts), so its CPU time and
+// from the bundle with the environment of the orchestrator image, as that image runs it, so its CPU time and
 // peak RSS are read from /proc for that process alone (not for this script, which also holds the test
 // database client and the baseline). Prints expansion + persist seconds, Jobs created per second,
 // controller CPU-ms per trial and peak RSS. Baseline in the same run: the bare client creating Jobs
@@ -54,9 +54,20 @@ function processMemoryMB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(line[1]) / 1024;
 }
 
+/** The `ENV` settings of a Dockerfile (`ENV KEY=value …` lines). */
+function imageEnvironment(dockerfile: string): Record<string, string> {
+  const text = readFileSync(join(PROJECT_ROOT, dockerfile), 'utf8');
+  const settings = [...text.matchAll(/^ENV\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
+  return Object.fromEntries(settings.map((setting) => setting.split('=', 2) as [string, string]));
+}
+
 /** Starts a command and resolves with the first stdout line that passes `ready`. */
-async function startProcess(args: string[], ready: (line: string) => boolean) {
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startProcess(args: string[], ready: (line: string) => boolean, env = process.env) {
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface(child.stdout!);
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`${args.join(' ')} exited with ${code} before it was ready`);
@@ -131,6 +142,7 @@ try {
   const started = await startProcess(
     [bin, 'controller', '--database', db.url, '--cluster', clusterFile, '--metrics-port', '0'],
     (l) => startedLine.safeParse(JSON.parse(l)).success,
+    { ...process.env, ...imageEnvironment('infra/images/orchestrator.Dockerfile') },
   );
   controller = started.child;
   const pid = controller.pid!;
