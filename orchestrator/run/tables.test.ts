@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Comparison, ResultRow } from '../query/index.ts';
+import { comparisonText, resultsCsv, resultsText, targetGrid } from './tables.ts';
+
+function row(overrides: Partial<ResultRow>): ResultRow {
+  return {
+    trialId: 't1',
+    key: 'k1',
+    arch: 'lenet300100',
+    dataset: 'mnist',
+    pruner: 'random/igq',
+    pruningType: 'effective',
+    targetSparsity: 0.99,
+    targetCompression: 100,
+    seed: 0,
+    status: 'completed',
+    attempts: 1,
+    error: null,
+    accuracy: 0.9312,
+    bestAccuracy: 0.94,
+    loss: 0.25,
+    seconds: 12.5,
+    directSparsity: 0.985,
+    effectiveSparsity: 0.99,
+    directCompression: 66.7,
+    effectiveCompression: 100,
+    ...overrides,
+  };
+}
+
+test('CSV: a header, one line per trial, quoting where needed, empty for null, inf for ∞', () => {
+  const csv = resultsCsv([
+    row({}),
+    row({
+      trialId: 't2',
+      status: 'failed',
+      error: 'exit code 1: "out of memory", twice\nthen gave up',
+      accuracy: null,
+      effectiveCompression: Number.POSITIVE_INFINITY,
+    }),
+  ]);
+  const [header, first, second, end] = csv.split(/\n(?=t\d,|$)/);
+  assert.equal(header.split(',')[0], 'trialId');
+  assert.equal(header.split(',').length, 20);
+  assert.equal(first.split(',').length, 20);
+  assert.match(first, /^t1,k1,lenet300100,mnist,random\/igq,effective,0\.99,100,0,completed,1,0\.9312,/);
+  assert.match(second, /,failed,1,,0\.94,/);
+  assert.match(second, /,66\.7,inf,"exit code 1: ""out of memory"", twice\nthen gave up"$/);
+  assert.equal(end, '');
+});
+
+test('results table: compressions, accuracy in percent, a failed trial shows its error', () => {
+  const text = resultsText([row({}), row({ status: 'failed', error: 'pod evicted', accuracy: null })]);
+  const lines = text.trim().split('\n');
+  assert.match(lines[0], /arch\s+pruner\s+type\s+target\s+seed\s+direct\s+effective\s+accuracy\s+state/);
+  assert.ok(
+    lines.some((l) => /random\/igq\s+effective\s+100\.0\s+0\s+66\.70\s+100\.0\s+93\.12%\s+completed/.test(l)),
+    text,
+  );
+  assert.ok(
+    lines.some((l) => /–\s+failed: pod evicted/.test(l)),
+    text,
+  );
+});
+
+test('the comparison grid is the sweep design points (dense excluded), and the table marks gaps', () => {
+  const grid = targetGrid([
+    row({ targetCompression: 1000 }),
+    row({ targetCompression: 10 }),
+    row({ targetCompression: 10, seed: 1 }),
+    row({ pruner: 'dense', targetCompression: 1 }),
+  ]);
+  assert.deepEqual(grid, [10, 1000]);
+  const comparison: Comparison = {
+    metric: 'accuracy',
+    archs: [
+      {
+        arch: 'lenet300100',
+        grid,
+        series: [
+          {
+            pruner: 'synflow',
+            pruningType: 'direct',
+            seeds: 2,
+            points: [
+              { compression: 10, mean: 0.98, std: 0.004, n: 2 },
+              { compression: 1000, mean: null, std: null, n: 0 },
+            ],
+          },
+          {
+            pruner: 'dense',
+            pruningType: 'direct',
+            seeds: 1,
+            points: [
+              { compression: 10, mean: null, std: null, n: 0 },
+              { compression: 1000, mean: null, std: null, n: 0 },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const text = comparisonText(comparison);
+  assert.match(text, /lenet300100: pruner \(type\)\s+×10\.00\s+×1000\.0/);
+  assert.match(text, /synflow \(direct\)\s+98\.00% ±0\.4\s+–/);
+  assert.doesNotMatch(text, /dense/);
+});
