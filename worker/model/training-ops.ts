@@ -11,19 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => void;
 
 /**
- * Column sums of a [rows, c] matrix, times `scale`, as one [1, rows]·[rows, c] matMul: on wasm a
- * reduction over the first axis transposes first and costs 4× as much (30 µs vs 7 µs at 100×300).
- */
-function columnSums(x: tf.Tensor2D, scale = 1): tf.Tensor2D {
-  return tf.matMul(tf.fill([1, x.shape[0]], scale), x);
-}
-
-/**
  * y = γ·(x − μ)/√(σ² + ε) + β over the last axis (channels), μ and σ² from the batch (every other
  * axis). With x̂ = (x − μ)/√(σ² + ε) and M values per channel, the gradients are
  *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/√(σ² + ε) · (dy − dβ/M − x̂·dγ/M).
- * Plain elementwise ops and column sums, not tf.moments and tf.batchNorm: wasm's batch norm kernel
- * takes 115 µs on a 100×300 batch where the same arithmetic as elementwise ops takes 40 µs.
  * The statistics are computed inside the op, off the gradient tape (which would otherwise record
  * and differentiate them for nothing); `onStats` sees them there, e.g. to update running averages.
  */
@@ -38,23 +28,22 @@ export function batchNormTraining(
   const rows = x.size / channels;
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x0, g0, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const mean = columnSums(x0, 1 / rows);
-    const centred = tf.sub(x0, mean) as tf.Tensor2D;
-    const variance = columnSums(tf.square(centred), 1 / rows);
-    onStats?.(tf.reshape(mean, [channels]), tf.reshape(variance, [channels]), rows);
-    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
-    const xHat = tf.mul(centred, inverseStd);
+    const { mean, variance } = tf.moments(x0, 0) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+    onStats?.(mean, variance, rows);
     // The forward pass's tensors are disposed before the backward pass; only saved ones survive.
-    save([xHat, tf.mul(g0, inverseStd)]);
+    save([x0, g0, mean, variance]);
     return {
-      value: tf.add(tf.mul(xHat, g0), b),
+      value: tf.batchNorm(x0, mean, variance, b, g0, epsilon),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [xh, scale] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dBeta = columnSums(dy);
-        const dGamma = columnSums(tf.mul(dy, xh));
-        const centredDy = tf.sub(dy, tf.div(dBeta, rows));
-        const dx = tf.mul(tf.sub(centredDy, tf.mul(xh, tf.div(dGamma, rows))), scale);
-        return [dx, tf.reshape(dGamma, [channels]), tf.reshape(dBeta, [channels])];
+        const [xs, g, mu, sigma2] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const xHat = tf.batchNorm(xs, mu, sigma2, undefined, undefined, epsilon);
+        const dBeta = tf.sum(dy, 0);
+        const dGamma = tf.sum(tf.mul(dy, xHat), 0);
+        const scale = tf.mul(g, tf.rsqrt(tf.add(sigma2, epsilon)));
+        // (dy − dβ/M)·scale in one fused kernel: batch norm with mean dβ/M, variance 1, ε = 0.
+        const centred = tf.batchNorm(dy, tf.div(dBeta, rows), tf.onesLike(dBeta), undefined, scale, 0);
+        const dx = tf.sub(centred, tf.mul(xHat, tf.mul(scale, tf.div(dGamma, rows))));
+        return [dx, dGamma, dBeta];
       },
     };
   }) as (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor2D;
