@@ -1,35 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ResultRow } from '../query/index.ts';
+import { resultRow } from '../query/test-support.ts';
 import { renderReport } from './html.ts';
-
-const row = (over: Partial<ResultRow>): ResultRow => ({
-  trialId: 't',
-  key: 'k',
-  arch: 'lenet300100',
-  dataset: 'mnist',
-  pruner: 'synflow',
-  pruningType: 'direct',
-  targetSparsity: 0.99,
-  targetCompression: 100,
-  seed: 0,
-  status: 'completed',
-  attempts: 1,
-  error: null,
-  accuracy: 0.95,
-  bestAccuracy: 0.95,
-  loss: 0.2,
-  seconds: 10,
-  directSparsity: 0.99,
-  effectiveSparsity: 0.991,
-  directCompression: 100,
-  effectiveCompression: 111,
-  ...over,
-});
 
 test('the report holds the three charts per architecture, the tables and the definition, escaped', () => {
   const results = [
-    row({
+    resultRow({
       trialId: 'a',
       pruner: 'synflow',
       targetCompression: 10,
@@ -37,15 +13,15 @@ test('the report holds the three charts per architecture, the tables and the def
       effectiveCompression: 10.2,
       accuracy: 0.97,
     }),
-    row({ trialId: 'b', pruner: 'synflow', targetCompression: 100 }),
-    row({
+    resultRow({ trialId: 'b', pruner: 'synflow', targetCompression: 100 }),
+    resultRow({
       trialId: 'c',
       pruner: 'random/uniform',
       targetCompression: 100,
       effectiveCompression: Number.POSITIVE_INFINITY,
       accuracy: 0.1,
     }),
-    row({
+    resultRow({
       trialId: 'd',
       pruner: 'random/uniform',
       pruningType: 'effective',

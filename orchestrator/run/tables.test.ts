@@ -1,33 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Comparison, ResultRow } from '../query/index.ts';
+import { resultRow } from '../query/test-support.ts';
 import { comparisonText, resultsCsv, resultsText, targetGrid } from './tables.ts';
 
-function row(overrides: Partial<ResultRow>): ResultRow {
-  return {
+/** A completed random/igq effective trial that reached 100× effective from 66.7× direct. */
+const row = (overrides: Partial<ResultRow>) =>
+  resultRow({
     trialId: 't1',
     key: 'k1',
-    arch: 'lenet300100',
-    dataset: 'mnist',
     pruner: 'random/igq',
     pruningType: 'effective',
-    targetSparsity: 0.99,
-    targetCompression: 100,
-    seed: 0,
-    status: 'completed',
-    attempts: 1,
-    error: null,
     accuracy: 0.9312,
     bestAccuracy: 0.94,
-    loss: 0.25,
-    seconds: 12.5,
-    directSparsity: 0.985,
-    effectiveSparsity: 0.99,
     directCompression: 66.7,
     effectiveCompression: 100,
     ...overrides,
-  };
-}
+  });
 
 test('CSV: a header, one line per trial, quoting where needed, empty for null, inf for ∞', () => {
   const csv = resultsCsv([
