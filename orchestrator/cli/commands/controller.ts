@@ -9,6 +9,7 @@ import type { SchedulerBackend } from '../../scheduler/backend.ts';
 import { KubernetesBackend } from '../../scheduler/kubernetes/backend.ts';
 import { loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
 import { LocalBackend } from '../../scheduler/local/backend.ts';
+import { databaseHelp } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 
 const wholeNumber = numberIn('must be a whole number', (n) => Number.isInteger(n) && n >= 0);
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .description('reconcile sweeps in the database with runs on the backend (runs until SIGTERM)')
     .option('--backend <name>', 'kubernetes | local', 'kubernetes')
     .option('--cluster <file>', 'kubernetes backend settings (YAML); default $ESWEEP_CLUSTER_CONFIG')
-    .option('--database <location>', 'postgres://… URL or pglite:DIR (default $DATABASE_URL)')
+    .option('--database <location>', databaseHelp)
     .option('--migrate', 'apply pending migrations first')
     .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 = any)', '9464')
     .option('--heartbeat-timeout <s>', 'replace a running trial silent for this long', '600')

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { describeTarget, openDatabase, resolveDatabaseTarget } from '../../db/client.ts';
+import { migrate } from '../../db/migrate.ts';
+import { connectNats, DEFAULT_NATS_URL, NatsEventSource } from '../../events/nats.ts';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/protocol.ts';
+import { Ingester } from '../../ingest/ingester.ts';
+import { databaseHelp } from '../database.ts';
+import { numberIn, parseOptions } from '../options.ts';
 
-const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
-
-const positive = () => z.coerce.number().int().positive({ message: 'must be a positive integer' });
+const positive = () => numberIn('must be a positive integer', (n) => Number.isInteger(n) && n > 0);
 const schema = z.object({
   database: z.string().optional(),
   nats: z.string().optional(),
@@ -21,7 +25,7 @@ export function register(program: Command): void {
   program
     .command('ingest')
     .description('consume trial events from NATS JetStream into the results database (runs until SIGTERM)')
-    .option('--database <location>', 'postgres:// URL or pglite:DIR (default $DATABASE_URL)')
+    .option('--database <location>', databaseHelp)
     .option('--nats <url>', `NATS server (default $NATS_URL, else ${DEFAULT_NATS_URL})`)
     .option('--stream <name>', 'JetStream stream', DEFAULT_STREAM)
     .option('--prefix <prefix>', 'subject prefix', DEFAULT_SUBJECT_PREFIX)
@@ -31,12 +35,7 @@ export function register(program: Command): void {
     .option('--migrate', 'apply pending migrations first')
     .option('--verbose', 'log every batch')
     .action(async (raw: object) => {
-      const options = schema.parse(raw);
-      // Heavy modules (Prisma, PGlite, NATS) load only when this command runs.
-      const { describeTarget, openDatabase, resolveDatabaseTarget } = await import('../../db/client.ts');
-      const { migrate } = await import('../../db/migrate.ts');
-      const { connectNats, NatsEventSource } = await import('../../events/nats.ts');
-      const { Ingester } = await import('../../ingest/ingester.ts');
+      const options = parseOptions(schema, raw);
       const target = resolveDatabaseTarget(options.database);
       const log = (entry: Record<string, unknown>) => {
         if (entry.level === 'debug' && !options.verbose) return;
