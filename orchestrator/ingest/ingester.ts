@@ -5,7 +5,7 @@
 // keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrismaClient } from '../db/client.ts';
-import { type DecodeResult, decodeEvent, type TrialEvent } from '../events/protocol.ts';
+import { type DecodeResult, decodeEvent, messageId, type TrialEvent } from '../events/protocol.ts';
 import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
 import { type DeadLetterRow, writeDeadLetters, writeEvents } from './write.ts';
 
@@ -280,6 +280,12 @@ export class Ingester {
   ): Promise<{ dead: DeadEntry[] } | null> {
     let backoff = this.initialBackoffMs;
     let failures = 0;
+    // The queue entries behind each event, to dead-letter the ones the database rejects.
+    const byKey = new Map<string, Entry[]>();
+    for (const v of valid) {
+      const key = messageId(v.event);
+      byKey.set(key, [...(byKey.get(key) ?? []), v.entry]);
+    }
     for (;;) {
       try {
         const t0 = performance.now();
@@ -290,13 +296,8 @@ export class Ingester {
               tx,
               valid.map((v) => v.event),
             );
-            const byKey = new Map<string, Entry[]>();
-            for (const v of valid) {
-              const key = `${v.event.trialId}:${v.event.attempt}:${v.event.seq}`;
-              byKey.set(key, [...(byKey.get(key) ?? []), v.entry]);
-            }
             for (const r of result.rejected) {
-              for (const entry of byKey.get(`${r.event.trialId}:${r.event.attempt}:${r.event.seq}`) ?? []) {
+              for (const entry of byKey.get(messageId(r.event)) ?? []) {
                 allDead.push({ entry, reason: r.reason, detail: r.detail });
               }
             }

@@ -11,7 +11,7 @@
 // attempt: events of an older attempt update that attempt only; events of a newer one (which the
 // orchestrator did not record) make it the trial's current attempt.
 import { Prisma, type PrismaClient } from '../db/client.ts';
-import { compressionFromSparsity, type EventOf, type TrialEvent } from '../events/protocol.ts';
+import { compressionFromSparsity, type EventOf, messageId, type TrialEvent } from '../events/protocol.ts';
 
 export type Tx = Prisma.TransactionClient | PrismaClient;
 
@@ -40,10 +40,6 @@ export interface DeadLetterRow {
 }
 
 const STATUS_OF: Partial<Record<TrialEvent['kind'], string>> = { completed: 'completed', failed: 'failed' };
-
-function eventKey(e: Pick<TrialEvent, 'trialId' | 'attempt' | 'seq'>): string {
-  return `${e.trialId}:${e.attempt}:${e.seq}`;
-}
 
 /** What the event table keeps of an event: its payload without the header (metrics: the count). */
 function storedPayload(event: TrialEvent): string {
@@ -158,7 +154,7 @@ export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOu
   // Unique by key (first wins), then only events of known trials of the named sweep.
   const unique = new Map<string, TrialEvent>();
   for (const e of events) {
-    const key = eventKey(e);
+    const key = messageId(e);
     if (unique.has(key)) outcome.duplicates++;
     else unique.set(key, e);
   }
@@ -200,8 +196,10 @@ export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOu
       ${known.map(storedPayload)}::jsonb[])
     ON CONFLICT DO NOTHING
     RETURNING trial_id, attempt, seq`;
-  const freshKeys = new Set(fresh.map((r) => `${r.trial_id}:${r.attempt}:${r.seq}`));
-  const news = known.filter((e) => freshKeys.has(eventKey(e)));
+  const freshKeys = new Set(
+    fresh.map((r) => messageId({ trialId: r.trial_id, attempt: r.attempt, seq: r.seq })),
+  );
+  const news = known.filter((e) => freshKeys.has(messageId(e)));
   outcome.inserted = news.length;
   outcome.duplicates += known.length - news.length;
   if (news.length === 0) return outcome;
