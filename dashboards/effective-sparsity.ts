@@ -8,7 +8,7 @@ import { LOG10_AXIS, seriesXYChart } from './panels.ts';
 import { QuerySet } from './sql.ts';
 import { compressionVariable, selection, selectionVariables } from './variables.ts';
 
-export const EFFECTIVE_SPARSITY_UID = 'esweep-effective-sparsity';
+const EFFECTIVE_SPARSITY_UID = 'esweep-effective-sparsity';
 
 /** One series per architecture, pruner and pruning type. */
 const SERIES = `arch || ' · ' || pruner || ' · ' || pruning_type`;
@@ -108,5 +108,5 @@ export function effectiveSparsity(): BuiltDashboard {
         .span(24)
         .height(10),
     );
-  return finish(EFFECTIVE_SPARSITY_UID, 'effective-sparsity.json', board, q.all);
+  return finish('effective-sparsity.json', board, q.all);
 }

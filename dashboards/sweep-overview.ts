@@ -4,13 +4,15 @@ import { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { TERMINAL_STATUSES, TRIAL_STATUSES } from '../orchestrator/db/repositories.ts';
 import { type BuiltDashboard, finish } from './built.ts';
 import { QuerySet } from './sql.ts';
 import { selection, selectionVariables } from './variables.ts';
 
-export const SWEEP_OVERVIEW_UID = 'esweep-sweep-overview';
+const SWEEP_OVERVIEW_UID = 'esweep-sweep-overview';
 
-const STATES = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+/** Trials still to finish: the ETA's numerator. */
+const REMAINING = TRIAL_STATUSES.filter((s) => !TERMINAL_STATUSES.includes(s));
 
 export function sweepOverview(): BuiltDashboard {
   const q = new QuerySet();
@@ -26,9 +28,9 @@ export function sweepOverview(): BuiltDashboard {
         .title('Trials by state')
         .withTarget(
           q.sql(
-            `SELECT ${STATES.map((s) => `(count(*) FILTER (WHERE status = '${s}'))::int AS ${s}`).join(', ')}
+            `SELECT ${TRIAL_STATUSES.map((s) => `(count(*) FILTER (WHERE status = '${s}'))::int AS ${s}`).join(', ')}
              FROM results_view WHERE ${selection()}`,
-            STATES,
+            TRIAL_STATUSES,
           ),
         )
         .reduceOptions(lastValue)
@@ -39,7 +41,7 @@ export function sweepOverview(): BuiltDashboard {
       new stat.PanelBuilder()
         .title('ETA')
         .description(
-          'Trials left (pending, queued, running) divided by the completion rate of the last hour ' +
+          `Trials left (${REMAINING.join(', ')}) divided by the completion rate of the last hour ` +
             '(or since the first start, if younger).',
         )
         .withTarget(
@@ -47,7 +49,7 @@ export function sweepOverview(): BuiltDashboard {
             `WITH f AS (SELECT status, started_at, finished_at FROM results_view WHERE ${selection()}),
                   w AS (SELECT greatest(now() - interval '1 hour', min(started_at)) AS since FROM f),
                   s AS (
-                    SELECT count(*) FILTER (WHERE status IN ('pending', 'queued', 'running')) AS remaining,
+                    SELECT count(*) FILTER (WHERE status IN (${REMAINING.map((s) => `'${s}'`).join(', ')})) AS remaining,
                            count(*) FILTER (WHERE status = 'completed' AND finished_at > w.since) AS recent,
                            extract(epoch FROM now() - w.since) AS window_s
                     FROM f, w GROUP BY w.since)
@@ -160,5 +162,5 @@ export function sweepOverview(): BuiltDashboard {
         .span(24)
         .height(9),
     );
-  return finish(SWEEP_OVERVIEW_UID, 'sweep-overview.json', board, q.all);
+  return finish('sweep-overview.json', board, q.all);
 }

@@ -8,7 +8,7 @@ import { seriesXYChart } from './panels.ts';
 import { QuerySet } from './sql.ts';
 import { selectionVariables, trialVariable } from './variables.ts';
 
-export const TRIAL_DETAIL_UID = 'esweep-trial-detail';
+const TRIAL_DETAIL_UID = 'esweep-trial-detail';
 
 const curveSql = (names: string[]) =>
   `SELECT name, step, value FROM metric_curve_view
@@ -106,5 +106,5 @@ export function trialDetail(): BuiltDashboard {
         .span(10)
         .height(10),
     );
-  return finish(TRIAL_DETAIL_UID, 'trial-detail.json', board, q.all);
+  return finish('trial-detail.json', board, q.all);
 }

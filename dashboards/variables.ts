@@ -37,7 +37,6 @@ export const VARIABLE_SQL = {
       AND pruning_type::text IN ($type)
     ORDER BY arch, pruner, pruning_type, target_compression, seed`,
 } as const;
-export type VariableName = keyof typeof VARIABLE_SQL | typeof DATASOURCE_VARIABLE;
 
 export const sweepVariable = () => queryVariable('sweep', 'Sweep', VARIABLE_SQL.sweep, false);
 export const archVariable = () => queryVariable('arch', 'Architecture', VARIABLE_SQL.arch, true);
@@ -47,7 +46,7 @@ export const compressionVariable = () =>
   queryVariable('compression', 'Target compression', VARIABLE_SQL.compression, false);
 export const trialVariable = () => queryVariable('trial', 'Trial', VARIABLE_SQL.trial, false);
 
-/** The four selection variables every dashboard has, in display order. */
+/** The selection variables every dashboard has (data source, sweep, arch, pruner, type), in display order. */
 export const selectionVariables = () => [
   datasourceVariable(),
   sweepVariable(),

@@ -1,5 +1,6 @@
 // Per-stack settings of the Pulumi program (`pulumi config set --path …`), validated with zod.
 import { z } from 'zod';
+import { toleration } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { InputError } from '../worker/errors.ts';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
@@ -14,13 +15,7 @@ export type Resources = z.infer<typeof resources>;
 const sized = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string) =>
   resources.default({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
 
-const toleration = z.strictObject({
-  key: z.string().optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-});
-
+// An absent section parses as `{}` (`.prefault({})`), so its fields' own defaults fill it in.
 export const infraConfigSchema = z.strictObject({
   namespace: dnsLabel.default('esweep'),
   images: z.strictObject({
@@ -42,7 +37,7 @@ export const infraConfigSchema = z.strictObject({
       /** An existing PVC with the datasets (cifar10/100, tinyimagenet), mounted read-only into workers. */
       datasetsClaim: dnsLabel.optional(),
     })
-    .default({ nats: '10Gi', postgres: '20Gi' }),
+    .prefault({}),
   gpu: z
     .strictObject({
       nodeSelector: z.record(z.string(), z.string()).default({ 'nvidia.com/gpu.present': 'true' }),
@@ -50,10 +45,7 @@ export const infraConfigSchema = z.strictObject({
         .array(toleration)
         .default([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
     })
-    .default({
-      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
-      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
-    }),
+    .prefault({}),
   /** Kueue admission: a ClusterQueue with an nvidia.com/gpu quota and the namespace's LocalQueue. */
   kueue: z
     .strictObject({
@@ -65,15 +57,7 @@ export const infraConfigSchema = z.strictObject({
       cpu: quantity.default('64'),
       memory: quantity.default('256Gi'),
     })
-    .default({
-      enabled: false,
-      clusterQueue: 'esweep',
-      localQueue: 'esweep',
-      resourceFlavor: 'esweep-gpu',
-      gpus: 8,
-      cpu: '64',
-      memory: '256Gi',
-    }),
+    .prefault({}),
   /** Where the Kubernetes API server is, for the orchestrator's egress NetworkPolicy. */
   apiServer: z
     .strictObject({
@@ -83,10 +67,10 @@ export const infraConfigSchema = z.strictObject({
         .default(['0.0.0.0/0']),
       ports: z.array(z.number().int().min(1).max(65535)).min(1).default([443, 6443]),
     })
-    .default({ cidrs: ['0.0.0.0/0'], ports: [443, 6443] }),
+    .prefault({}),
   grafana: z
     .strictObject({ serviceType: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP') })
-    .default({ serviceType: 'ClusterIP' }),
+    .prefault({}),
   resources: z
     .strictObject({
       controller: sized('100m', '256Mi', '1', '512Mi'),
@@ -95,13 +79,7 @@ export const infraConfigSchema = z.strictObject({
       nats: sized('200m', '256Mi', '1', '1Gi'),
       grafana: sized('100m', '256Mi', '1', '512Mi'),
     })
-    .default({
-      controller: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-      ingester: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } },
-      postgres: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } },
-      nats: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
-      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-    }),
+    .prefault({}),
 });
 
 export type InfraConfig = z.output<typeof infraConfigSchema>;

@@ -23,7 +23,8 @@ export interface StackSecrets {
 
 export function createSecrets(
   namespace: pulumi.Input<string>,
-  hosts: { nats: string; postgres: string },
+  /** `host:port` of each service, as clients reach it. */
+  addresses: { nats: string; postgres: string },
 ): StackSecrets {
   const nats = password('nats-password');
   const admin = password('postgres-admin-password');
@@ -35,7 +36,7 @@ export function createSecrets(
       metadata: { name: SECRET_NAMES.nats, namespace },
       stringData: {
         password: nats,
-        url: pulumi.interpolate`nats://${NATS_USER}:${nats}@${hosts.nats}:4222`,
+        url: pulumi.interpolate`nats://${NATS_USER}:${nats}@${addresses.nats}`,
       },
     }),
     postgres: new k8s.core.v1.Secret('postgres-credentials', {
@@ -44,7 +45,7 @@ export function createSecrets(
         'admin-password': admin,
         'app-password': app,
         'reader-password': reader,
-        'database-url': pulumi.interpolate`postgresql://${APP_ROLE}:${app}@${hosts.postgres}:5432/${DATABASE}`,
+        'database-url': pulumi.interpolate`postgresql://${APP_ROLE}:${app}@${addresses.postgres}/${DATABASE}`,
       },
     }),
     grafana: new k8s.core.v1.Secret('grafana-credentials', {

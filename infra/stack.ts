@@ -4,10 +4,10 @@ import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { createGrafana, GRAFANA_NAME } from './grafana.ts';
 import { createKueue } from './kueue.ts';
-import { createNats, NATS_NAME } from './nats.ts';
+import { createNats, NATS_NAME, NATS_PORT } from './nats.ts';
 import { createNetworkPolicies } from './network.ts';
 import { createOrchestrator } from './orchestrator.ts';
-import { createPostgres, POSTGRES_NAME } from './postgres.ts';
+import { createPostgres, POSTGRES_NAME, POSTGRES_PORT } from './postgres.ts';
 import { createSecrets } from './secrets.ts';
 
 export function deploy(config: InfraConfig) {
@@ -15,7 +15,10 @@ export function deploy(config: InfraConfig) {
   // Every namespaced child refers to the namespace through this output, so Pulumi creates it first.
   const namespace = ns.metadata.name;
   const parts = {
-    secrets: createSecrets(namespace, { nats: NATS_NAME, postgres: POSTGRES_NAME }),
+    secrets: createSecrets(namespace, {
+      nats: `${NATS_NAME}:${NATS_PORT}`,
+      postgres: `${POSTGRES_NAME}:${POSTGRES_PORT}`,
+    }),
     nats: createNats(config, namespace),
     postgres: createPostgres(config, namespace),
     grafana: createGrafana(config, namespace),

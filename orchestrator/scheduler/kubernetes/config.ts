@@ -19,7 +19,7 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, {
 /** Names that look like credentials must come from a Secret, not from this file. */
 const SECRET_LOOKING = /(PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE)/i;
 
-const toleration = z.strictObject({
+export const toleration = z.strictObject({
   key: z.string().optional(),
   operator: z.enum(['Exists', 'Equal']).optional(),
   value: z.string().optional(),
