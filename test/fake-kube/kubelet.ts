@@ -9,12 +9,8 @@ import type { KubeObject, Store } from './store.ts';
 export interface JobControllerOptions {
   /** 'process' runs each container's command (default); 'instant' completes pods at once. */
   mode?: 'process' | 'instant';
-  /** Exit code of a pod in instant mode (default 0). */
-  instantExitCode?: (pod: Pod) => number;
   /** Milliseconds per "second" of deadlines and TTLs (default 1000; tests may speed time up). */
   msPerSecond?: number;
-  /** Environment every container process gets before its own (default: PATH, HOME, TMPDIR of this process). */
-  hostEnv?: Record<string, string>;
 }
 
 interface EnvVar {
@@ -44,7 +40,7 @@ interface Condition {
   message?: string;
   lastTransitionTime?: string;
 }
-export interface Pod extends KubeObject {
+interface Pod extends KubeObject {
   spec: PodSpec;
   status: {
     phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -87,12 +83,10 @@ interface JobState {
 }
 
 const now = () => new Date().toISOString();
-const LOG_LIMIT = 64 * 1024;
 
 export class JobController {
   private readonly states = new Map<string, JobState>();
   private readonly processes = new Map<string, ChildProcess>();
-  private readonly podLogs = new Map<string, string>();
   /** Pods whose termination must carry these conditions (evictions). */
   private readonly disruptions = new Map<string, Condition>();
   private stopped = false;
@@ -169,7 +163,7 @@ export class JobController {
     if (this.options.mode === 'instant') {
       setImmediate(() => {
         if (!this.markRunning(ns, name)) return;
-        this.podExited(job, name, this.options.instantExitCode?.(pod) ?? 0);
+        this.podExited(job, name, 0);
       });
       return;
     }
@@ -195,18 +189,12 @@ export class JobController {
       return;
     }
     const [command, ...args] = [...(container.command ?? []), ...(container.args ?? [])];
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Nothing reads pod logs, so the container's output goes nowhere.
+    const child = spawn(command, args, { env, stdio: 'ignore' });
     this.processes.set(`${ns}/${pod.metadata.name}`, child);
-    const log = (chunk: Buffer) => {
-      const key = `${ns}/${pod.metadata.name}`;
-      this.podLogs.set(key, ((this.podLogs.get(key) ?? '') + chunk.toString()).slice(-LOG_LIMIT));
-    };
-    child.stdout?.on('data', log);
-    child.stderr?.on('data', log);
     child.on('spawn', () => this.markRunning(ns, pod.metadata.name));
-    child.on('error', (error) => {
-      log(Buffer.from(String(error)));
-    });
+    // A command that cannot start still ends in 'close' (with a negative exit code), which fails the pod.
+    child.on('error', () => {});
     child.on('close', (code, signal) => {
       this.processes.delete(`${ns}/${pod.metadata.name}`);
       const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
@@ -216,12 +204,13 @@ export class JobController {
 
   private containerEnv(pod: Pod, container: Container): Record<string, string> {
     const ns = pod.metadata.namespace!;
-    const host = this.options.hostEnv ?? {
+    // Only what any process needs from this one; everything else comes from the pod spec.
+    const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
       TMPDIR: process.env.TMPDIR ?? '/tmp',
+      HOSTNAME: pod.metadata.name,
     };
-    const env: Record<string, string> = { ...host, HOSTNAME: pod.metadata.name };
     const data = (resource: 'secrets' | 'configmaps', name: string) => {
       const object = this.store.get(resource, ns, name) as
         | (KubeObject & { data?: Record<string, string> })
@@ -443,7 +432,6 @@ export class JobController {
       if (job && pod.status.phase !== 'Succeeded' && pod.status.phase !== 'Failed')
         this.podFinished(job, podName, 137, []);
     }
-    this.podLogs.delete(key);
     return pod;
   }
 
@@ -462,10 +450,6 @@ export class JobController {
       }
     }
     return job;
-  }
-
-  logs(ns: string, podName: string): string {
-    return this.podLogs.get(`${ns}/${podName}`) ?? '';
   }
 
   /** Running container processes (for tests: nothing may be left behind). */

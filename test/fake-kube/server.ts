@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { JobController, type JobControllerOptions } from './kubelet.ts';
 import { parseSelector, SelectorError } from './selector.ts';
-import { type Change, type KubeObject, Store, StoreError } from './store.ts';
+import { ApiError, type Change, type KubeObject, Store } from './store.ts';
 
 interface ResourceType {
   resource: string;
@@ -22,23 +22,11 @@ const RESOURCES: Record<string, ResourceType> = {
 
 /** `/apis/batch/v1/…` or `/api/v1/…`, optionally namespaced, optionally one object and a subresource. */
 const ROUTE =
-  /^\/(?:apis\/batch\/v1|api\/v1)(?:\/namespaces\/([a-z0-9-]+))?\/(jobs|pods|secrets|configmaps)(?:\/([a-z0-9.-]+)(?:\/(log|eviction|status))?)?$/;
+  /^\/(?:apis\/batch\/v1|api\/v1)(?:\/namespaces\/([a-z0-9-]+))?\/(jobs|pods|secrets|configmaps)(?:\/([a-z0-9.-]+)(?:\/(eviction|status))?)?$/;
 
 export interface FakeKubeOptions extends JobControllerOptions {
   /** Period of BOOKMARK events on watches that ask for them (default 1 s). */
   bookmarkIntervalMs?: number;
-  /** Changes kept for resuming watches before they answer 410 Gone (default 50,000). */
-  historyLimit?: number;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const statusBody = (code: number, reason: string, message: string) => ({
@@ -67,7 +55,7 @@ export class FakeKubeServer {
   private port = 0;
 
   constructor(private readonly options: FakeKubeOptions = {}) {
-    this.store = new Store(options.historyLimit);
+    this.store = new Store();
     this.jobs = new JobController(this.store, options);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -121,7 +109,7 @@ export class FakeKubeServer {
     const match = ROUTE.exec(url.pathname);
     try {
       if (!match)
-        throw new HttpError(
+        throw new ApiError(
           404,
           'NotFound',
           `the server could not find the requested resource ${url.pathname}`,
@@ -133,12 +121,6 @@ export class FakeKubeServer {
       const body =
         method === 'POST' || method === 'PUT' || method === 'DELETE' ? await readJson(req) : undefined;
 
-      if (subresource === 'log' && method === 'GET' && namespace) {
-        this.get(type, namespace, name);
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end(this.jobs.logs(namespace, name));
-        return;
-      }
       if (subresource === 'eviction' && method === 'POST' && namespace && resource === 'pods') {
         this.get(type, namespace, name);
         this.jobs.evict(namespace, name);
@@ -151,7 +133,7 @@ export class FakeKubeServer {
         });
       }
       if (subresource)
-        throw new HttpError(405, 'MethodNotAllowed', `${method} ${subresource} is not supported`);
+        throw new ApiError(405, 'MethodNotAllowed', `${method} ${subresource} is not supported`);
 
       if (!name) {
         const matches = parseSelectorOr400(url.searchParams.get('labelSelector'));
@@ -169,9 +151,9 @@ export class FakeKubeServer {
         }
         if (method === 'POST' && namespace) {
           const object = body as KubeObject;
-          if (!object?.metadata) throw new HttpError(400, 'BadRequest', 'the body has no metadata');
+          if (!object?.metadata) throw new ApiError(400, 'BadRequest', 'the body has no metadata');
           if (resource === 'pods') {
-            throw new HttpError(403, 'Forbidden', 'this fake creates pods only through Jobs');
+            throw new ApiError(403, 'Forbidden', 'this fake creates pods only through Jobs');
           }
           const created = this.store.create(resource, namespace, {
             ...object,
@@ -196,9 +178,9 @@ export class FakeKubeServer {
           return this.send(res, 200, this.remove(type, namespace, name, propagation(url, body)));
         }
       }
-      throw new HttpError(405, 'MethodNotAllowed', `${method} ${url.pathname} is not supported`);
+      throw new ApiError(405, 'MethodNotAllowed', `${method} ${url.pathname} is not supported`);
     } catch (error) {
-      if (error instanceof HttpError || error instanceof StoreError) {
+      if (error instanceof ApiError) {
         return this.send(res, error.code, statusBody(error.code, error.reason, error.message));
       }
       throw error;
@@ -207,7 +189,7 @@ export class FakeKubeServer {
 
   private get(type: ResourceType, namespace: string, name: string): KubeObject {
     const object = this.store.get(type.resource, namespace, name);
-    if (!object) throw new HttpError(404, 'NotFound', `${type.resource} "${name}" not found`);
+    if (!object) throw new ApiError(404, 'NotFound', `${type.resource} "${name}" not found`);
     return object;
   }
 
@@ -287,7 +269,7 @@ function parseSelectorOr400(selector: string | null) {
   try {
     return parseSelector(selector);
   } catch (error) {
-    if (error instanceof SelectorError) throw new HttpError(400, 'BadRequest', error.message);
+    if (error instanceof SelectorError) throw new ApiError(400, 'BadRequest', error.message);
     throw error;
   }
 }
@@ -306,6 +288,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'BadRequest', 'the body is not JSON');
+    throw new ApiError(400, 'BadRequest', 'the body is not JSON');
   }
 }

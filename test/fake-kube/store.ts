@@ -35,7 +35,8 @@ export interface Change {
 
 type Listener = (change: Change) => void;
 
-export class StoreError extends Error {
+/** A request the API refuses: it answers with a Status of this code and reason. */
+export class ApiError extends Error {
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -46,6 +47,8 @@ export class StoreError extends Error {
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
+/** Changes kept for resuming watches before they answer 410 Gone. */
+const HISTORY_LIMIT = 50_000;
 
 export class Store {
   private rv = 1;
@@ -54,8 +57,6 @@ export class Store {
   /** Changes after this resourceVersion are still in the history. */
   private compactedThrough = 1;
   private readonly listeners = new Set<Listener>();
-
-  constructor(private readonly historyLimit = 50_000) {}
 
   get resourceVersion(): string {
     return String(this.rv);
@@ -70,8 +71,8 @@ export class Store {
   private record(resource: string, type: WatchType, object: KubeObject): void {
     const change = { resource, type, object: clone(object), rv: this.rv };
     this.history.push(change);
-    if (this.history.length > this.historyLimit) {
-      const drop = this.history.length - this.historyLimit;
+    if (this.history.length > HISTORY_LIMIT) {
+      const drop = this.history.length - HISTORY_LIMIT;
       this.compactedThrough = this.history[drop - 1].rv;
       this.history = this.history.slice(drop);
     }
@@ -95,15 +96,11 @@ export class Store {
     const meta = object.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
     if (!meta.name || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(meta.name)) {
-      throw new StoreError(
-        422,
-        'Invalid',
-        `metadata.name: Invalid value: ${JSON.stringify(meta.name ?? '')}`,
-      );
+      throw new ApiError(422, 'Invalid', `metadata.name: Invalid value: ${JSON.stringify(meta.name ?? '')}`);
     }
     const id = `${namespace}/${meta.name}`;
     if (this.bucket(resource).has(id)) {
-      throw new StoreError(409, 'AlreadyExists', `${resource} "${meta.name}" already exists`);
+      throw new ApiError(409, 'AlreadyExists', `${resource} "${meta.name}" already exists`);
     }
     this.rv++;
     const stored: KubeObject = {
@@ -130,7 +127,7 @@ export class Store {
     change: (object: KubeObject) => void,
   ): KubeObject {
     const stored = this.bucket(resource).get(`${namespace}/${name}`);
-    if (!stored) throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`);
+    if (!stored) throw new ApiError(404, 'NotFound', `${resource} "${name}" not found`);
     change(stored);
     this.rv++;
     stored.metadata.resourceVersion = String(this.rv);
@@ -141,7 +138,7 @@ export class Store {
   delete(resource: string, namespace: string, name: string): KubeObject {
     const id = `${namespace}/${name}`;
     const stored = this.bucket(resource).get(id);
-    if (!stored) throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`);
+    if (!stored) throw new ApiError(404, 'NotFound', `${resource} "${name}" not found`);
     this.bucket(resource).delete(id);
     this.rv++;
     stored.metadata.resourceVersion = String(this.rv);
