@@ -48,10 +48,12 @@ function bracketSearch(
   tolerance: number,
   /** The answer is expected just below `limit` (after a pin): bracket it stepping down from there. */
   nearLimit: boolean,
+  /** The graph count at `limit`, when the caller has it already. */
+  graphAtLimit = count(limit, 'graph'),
 ): Bracketed {
   const graph = (kept: number) => count(kept, 'graph');
   const exact = (kept: number) => count(kept, 'exact');
-  let start = { lo: 0, fLo: 0, hi: limit, fHi: graph(limit) };
+  let start = { lo: 0, fLo: 0, hi: limit, fHi: graphAtLimit };
   for (let step = Math.ceil(limit / 1000); nearLimit && start.hi - step > 0; step *= 4) {
     const below = start.hi - step;
     const value = graph(below);
@@ -115,14 +117,22 @@ export function searchEffective(
     exactEvaluations: evaluations.exact,
   });
   if (targetEffective === 0) return result(0, 0);
-  if (count(total, 'graph') < targetEffective) {
+  const graphTotal = count(total, 'graph');
+  if (graphTotal < targetEffective) {
     throw new InputError(`even the unpruned network has fewer than ${targetEffective} effective weights`);
   }
 
   let limit = total;
   let best = { kept: total, effective: Number.POSITIVE_INFINITY, pins: 0 };
   for (let pins = 0; pins <= MAX_PINS; pins++) {
-    const found = bracketSearch(count, targetEffective, limit, tolerance, pinned.length > 0);
+    const found = bracketSearch(
+      count,
+      targetEffective,
+      limit,
+      tolerance,
+      pinned.length > 0,
+      limit === total ? graphTotal : undefined,
+    );
     if (Math.abs(found.effective - targetEffective) < Math.abs(best.effective - targetEffective)) {
       best = { kept: found.kept, effective: found.effective, pins: pinned.length };
     }

@@ -3,15 +3,13 @@
  * or from the dense run's final weights for magnitude/LAMP) → effective sparsity → masked training
  * → evaluation → result, every stage reported through a Reporter.
  */
-import { mkdir } from 'node:fs/promises';
 import { loadDataset } from '../data/index.ts';
 import { InputError } from '../errors.ts';
 import { readWeightFile, writeWeightFile } from '../masks/weight-file.ts';
-import { modelGradients } from '../model/gradients.ts';
 import { initialWeights } from '../model/init.ts';
 import { Model } from '../model/model.ts';
 import { prune } from '../pruners/prune.ts';
-import { defaultScoreBatches } from '../pruners/setup.ts';
+import { pruneContext } from '../pruners/setup.ts';
 import type { Reporter, SparsityOverall, TrialResult } from '../report/reporter.ts';
 import { analyze, type SparsityReport } from '../sparsity/analysis.ts';
 import { type BackendChoice, selectBackend } from '../tf/backend.ts';
@@ -83,25 +81,22 @@ export async function runTrial(spec: TrialSpec, options: RunOptions): Promise<Tr
   });
   try {
     const initial = initialWeights(arch, spec.seed);
-    // Pruning runs before the training model exists: tfjs variable names are global and the
-    // gradient helper builds a model of its own.
-    const network = modelGradients(arch, { dataset, batchSize: plan.batchSize, seed: spec.seed });
+    // Scores are taken on the trial's own data, in batches of its training batch size.
+    const context = await pruneContext({
+      arch,
+      pruner,
+      seed: spec.seed,
+      initialWeights: initial,
+      trainedWeights,
+      dataset,
+      scoreBatches: spec.scoreBatches,
+      scoreBatchSize: plan.batchSize,
+    });
     let masks: Uint8Array[];
     try {
-      masks = await prune(
-        {
-          arch,
-          seed: spec.seed,
-          initialWeights: initial,
-          network,
-          scoreBatches: spec.scoreBatches ?? defaultScoreBatches(arch.classes, plan.batchSize),
-          trainedWeights,
-        },
-        pruner,
-        { sparsity: trial.sparsity, type: trial.type },
-      );
+      masks = await prune(context, pruner, { sparsity: trial.sparsity, type: trial.type });
     } finally {
-      network.dispose();
+      context.dispose();
     }
     const sparsity = analyze(arch, masks);
     await reporter.sparsity({ layers: sparsity.layers, overall: overallOf(sparsity) });
@@ -155,7 +150,6 @@ async function saveDenseWeights(
   dir: string,
 ) {
   const files = denseWeightFiles(dir, trial.arch, trial.spec.seed);
-  await mkdir(dir, { recursive: true });
   await writeWeightFile(files.initial, trial.arch, initial);
   await writeWeightFile(files.final, trial.arch, model.weights());
   return files;

@@ -13,7 +13,8 @@ const base = { arch: 'lenet300100', pruner: 'random/igq', type: 'effective', com
 function rejects(trial: object, message: RegExp): void {
   assert.throws(
     () => resolveTrial(parseTrial(trial)),
-    (error: unknown) => error instanceof InputError && message.test(error.message),
+    (error: unknown) =>
+      error instanceof InputError && message.test(error.message) && !error.message.includes('\n'),
   );
 }
 
@@ -41,7 +42,6 @@ test('bad trials are one-line input errors naming the problem', () => {
   rejects({ ...base, dataset: 'imagenet' }, /unknown dataset 'imagenet'/);
   rejects({ arch: 'lenet5', pruner: 'dense', sparsity: 0.5, seed: 0 }, /dense pruner keeps every weight/);
   rejects({ ...base, compression: 1e9 }, /exceeds lenet300100's 266200 prunable weights/);
-  for (const message of ['alexnet', 'both']) assert.ok(!message.includes('\n'));
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'esweep-trial-'));
