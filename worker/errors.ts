@@ -8,3 +8,6 @@ export class InputError extends Error {
 
 /** The exit code for bad input (DESIGN §3); Kubernetes Jobs fail fast on it instead of retrying. */
 export const BAD_INPUT_EXIT_CODE = 2;
+
+/** The exit status after Ctrl-C, as shells report a SIGINT death. */
+export const INTERRUPTED_EXIT_CODE = 130;

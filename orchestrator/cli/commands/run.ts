@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { INTERRUPTED_EXIT_CODE } from '../../../worker/errors.ts';
 import { formatDuration } from '../../../worker/report/console.ts';
 import { type LocalRunOutcome, runSweepLocally } from '../../run/local.ts';
 import { comparisonText, resultsText } from '../../run/tables.ts';
 import { numberIn, parseOptions } from '../options.ts';
 import { formatCount, printJson } from '../output.ts';
-
-/** Exit status after Ctrl-C, as shells report a SIGINT death. */
-const INTERRUPTED_EXIT_CODE = 130;
 
 const schema = z.object({
   home: z.string().min(1),

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { INTERRUPTED_EXIT_CODE } from '../../../worker/errors.ts';
 import { consoleReporter } from '../../../worker/report/console.ts';
 import { orchestratedEnv, startOrchestratedRun, teeReporter } from '../../../worker/report/pipeline.ts';
 import type { TrialResult } from '../../../worker/report/reporter.ts';
@@ -10,9 +11,6 @@ import { runTrial } from '../../../worker/trial/run.ts';
 import { readTrialFile } from '../../../worker/trial/spec.ts';
 import { parseOptions } from '../options.ts';
 import { formatCompression, formatPercent, printJson, toJson } from '../output.ts';
-
-/** Exit status after Ctrl-C, as shells report a SIGINT death. */
-const INTERRUPTED_EXIT_CODE = 130;
 
 const schema = z.object({
   trial: z.string().min(1),
