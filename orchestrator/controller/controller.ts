@@ -3,7 +3,7 @@
 // and acts: create runs for runnable trials up to maxParallel, record outcomes, retry with backoff,
 // replace stuck runs, delete runs nobody wants. It keeps no state that a restart would lose: run
 // names are deterministic and a create that finds its Job already there is a no-op.
-import type { Repositories, TrialMark } from '../db/repositories.ts';
+import type { Repositories, StatusCounts, TrialMark } from '../db/repositories.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { runName } from '../scheduler/names.ts';
 import type { TrialDocument } from '../sweep/expand.ts';
@@ -44,6 +44,8 @@ export class Controller {
   private readonly log: (entry: Record<string, unknown>) => void;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  /** The wake-up at the end of the earliest retry backoff. */
+  private wake: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private dirty = false;
@@ -120,6 +122,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.wake);
     clearInterval(this.resync);
     this.unsubscribe?.();
     await this.running;
@@ -214,16 +217,16 @@ export class Controller {
     if (slots > 0) {
       const take = Number.isFinite(slots) ? slots : 1000;
       const candidates = await runnableTrials(this.repos.prisma, sweep.id, take + 50);
-      const ready = candidates.filter(
-        (t) =>
-          t.attempts === 0 ||
-          now - t.updatedAt.getTime() >=
-            retryDelayMs(t.attempts, this.options.retryBaseMs, this.options.retryMaxMs),
-      );
-      if (ready.length < candidates.length) {
-        // Wake up when the first backoff ends (the resync would, later).
-        setTimeout(() => this.poke(), this.options.retryBaseMs).unref();
-      }
+      const waitMs = (t: LaunchRow) =>
+        t.attempts === 0
+          ? 0
+          : t.updatedAt.getTime() +
+            retryDelayMs(t.attempts, this.options.retryBaseMs, this.options.retryMaxMs) -
+            now;
+      const ready = candidates.filter((t) => waitMs(t) <= 0);
+      const backingOff = candidates.map(waitMs).filter((ms) => ms > 0);
+      // Wake up when the first backoff ends (the resync would, later): one timer, the earliest end.
+      if (backingOff.length > 0) this.wakeIn(Math.min(...backingOff));
       // Record the attempts first (one statement), then create their runs: a crash in between leaves
       // queued attempts without runs, which the next pass creates under the same names.
       const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
@@ -244,8 +247,16 @@ export class Controller {
         await this.repos.setSweepStatus(sweep.id, 'running');
       if (byId.size === take && candidates.length > take) this.dirty = true;
     }
-    if (inFlight === 0 && (marks.length > 0 || slots > 0)) await this.finishIfDone(sweep);
+    const counts = await this.repos.statusCounts(sweep.id);
+    this.metrics.trialCounts.set(sweep.name, counts);
+    if (inFlight === 0 && (marks.length > 0 || slots > 0)) await this.finishIfDone(sweep, counts);
     return inFlight;
+  }
+
+  private wakeIn(ms: number): void {
+    clearTimeout(this.wake);
+    this.wake = setTimeout(() => this.poke(), ms);
+    this.wake.unref();
   }
 
   private async createRun(
@@ -271,12 +282,13 @@ export class Controller {
   }
 
   /** A sweep with nothing pending or in flight is finished: completed, or failed if any trial failed. */
-  private async finishIfDone(sweep: ActiveSweep): Promise<void> {
-    const counts = await this.repos.statusCounts(sweep.id);
-    this.metrics.trialCounts.set(sweep.name, counts);
+  private async finishIfDone(sweep: ActiveSweep, counts: StatusCounts): Promise<void> {
     if (counts.pending + counts.queued + counts.running > 0) return;
-    const retryPending = await trialsInFlight(this.repos.prisma, sweep.id);
-    if (retryPending.length > 0) return;
+    // A failure the controller has not decided on yet (it may still be retried).
+    const undecided = await this.repos.prisma.trial.count({
+      where: { sweepId: sweep.id, status: 'failed', retryable: true },
+    });
+    if (undecided > 0) return;
     const status = counts.failed > 0 ? 'failed' : 'completed';
     await this.repos.setSweepStatus(sweep.id, status);
     this.log({ level: 'info', msg: `sweep ${status}`, sweep: sweep.name, counts });

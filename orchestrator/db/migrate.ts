@@ -196,17 +196,3 @@ export async function schemaDrift(dir = MIGRATIONS_DIR): Promise<string> {
     await db.close();
   }
 }
-
-/** The SQL creating the schema from nothing (how the first migration was made). */
-export async function schemaScript(db: Database): Promise<string> {
-  const out = await withEngine(db, (engine) =>
-    engine.diff({
-      from: { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files: schemaFiles() },
-      script: true,
-      exitCode: null,
-      filters: noFilter,
-    }),
-  );
-  return out.stdout ?? '';
-}

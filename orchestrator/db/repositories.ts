@@ -157,10 +157,6 @@ export class Repositories {
     return this.prisma.sweep.findFirst({ where: { OR: [{ id: idOrName }, { name: idOrName }] } });
   }
 
-  listSweeps(): Promise<Sweep[]> {
-    return this.prisma.sweep.findMany({ orderBy: { createdAt: 'desc' } });
-  }
-
   async setSweepStatus(sweepId: string, status: SweepStatus): Promise<void> {
     const terminal = status === 'completed' || status === 'failed' || status === 'cancelled';
     await this.prisma.sweep.update({
@@ -281,17 +277,6 @@ export class Repositories {
         data: { status: 'cancelled', finishedAt: new Date() },
       });
       return count;
-    });
-  }
-
-  /** Deletes a sweep with everything recorded about it (events, curves, layer counts too). */
-  async deleteSweep(sweepId: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const ids = (await tx.trial.findMany({ where: { sweepId }, select: { id: true } })).map((t) => t.id);
-      await tx.metricPoint.deleteMany({ where: { trialId: { in: ids } } });
-      await tx.layerSparsity.deleteMany({ where: { trialId: { in: ids } } });
-      await tx.event.deleteMany({ where: { trialId: { in: ids } } });
-      await tx.sweep.delete({ where: { id: sweepId } });
     });
   }
 }

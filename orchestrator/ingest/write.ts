@@ -10,7 +10,7 @@
 // twice or out of order (completed before started) end in the same state. A trial mirrors its current
 // attempt: events of an older attempt update that attempt only; events of a newer one (which the
 // orchestrator did not record) make it the trial's current attempt.
-import { Prisma, type PrismaClient } from '../db/client.ts';
+import type { Prisma, PrismaClient } from '../db/client.ts';
 import { compressionFromSparsity, type EventOf, messageId, type TrialEvent } from '../events/protocol.ts';
 
 export type Tx = Prisma.TransactionClient | PrismaClient;
@@ -383,5 +383,3 @@ export async function writeDeadLetters(tx: Tx, rows: DeadLetterRow[]): Promise<v
       ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.detail)}::text[], ${rows.map((r) => r.data)}::text[])
     ON CONFLICT (source) DO NOTHING`;
 }
-
-export { Prisma };

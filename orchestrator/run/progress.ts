@@ -4,7 +4,7 @@
 
 import { formatDuration } from '../../worker/report/console.ts';
 import type { PrismaClient } from '../db/client.ts';
-import { type StatusCounts, TRIAL_STATUSES, type TrialStatus } from '../db/repositories.ts';
+import { Repositories, type StatusCounts, TRIAL_STATUSES } from '../db/repositories.ts';
 
 export interface RunningTrial {
   label: string;
@@ -41,9 +41,7 @@ export async function sweepProgress(
     where: { id: sweepId },
     select: { id: true, name: true, status: true, createdAt: true },
   });
-  const groups = await prisma.trial.groupBy({ by: ['status'], where: { sweepId }, _count: true });
-  const counts = Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts;
-  for (const g of groups) counts[g.status as TrialStatus] = g._count;
+  const counts = await new Repositories(prisma).statusCounts(sweepId);
   const total = TRIAL_STATUSES.reduce((sum, s) => sum + counts[s], 0);
   const inFlight = await prisma.trial.findMany({
     where: { sweepId, status: { in: ['queued', 'running'] } },
@@ -66,16 +64,13 @@ export async function sweepProgress(
       attempt: t.attempts,
     };
   });
-  const done = await prisma.trial.findMany({
-    where: { sweepId, status: 'completed', startedAt: { not: null }, finishedAt: { not: null } },
-    select: { startedAt: true, finishedAt: true },
-  });
+  // One aggregate rather than every finished trial's times: this runs at each refresh.
+  const [{ mean }] = await prisma.$queryRaw<{ mean: number | null }[]>`
+    SELECT avg(extract(epoch FROM finished_at - started_at))::float8 AS mean FROM trial
+    WHERE sweep_id = ${sweepId} AND status = 'completed' AND started_at IS NOT NULL
+      AND finished_at IS NOT NULL`;
   let etaSeconds: number | null = null;
-  if (done.length > 0) {
-    const mean =
-      done.reduce((sum, t) => sum + (t.finishedAt!.getTime() - t.startedAt!.getTime()), 0) /
-      done.length /
-      1000;
+  if (mean !== null) {
     const left =
       counts.pending +
       running.reduce((sum, r) => sum + (r.step && r.totalSteps ? 1 - r.step / r.totalSteps : 1), 0);
