@@ -9,16 +9,16 @@
  */
 import { parseArgs } from 'node:util';
 import { architecture } from '../arch/zoo.ts';
-import { type Batch, batches, type Dataset, loadDataset } from '../data/index.ts';
+import { batches, loadDataset } from '../data/index.ts';
 import { modelGradients } from '../model/gradients.ts';
 import { initialWeights } from '../model/init.ts';
 import { Model } from '../model/model.ts';
 import { pruner } from '../pruners/catalog.ts';
 import { prune } from '../pruners/prune.ts';
-import { Rng } from '../random.ts';
+import { randomDataset } from '../pruners/testing.ts';
 import { describeBackend, selectBackend } from '../tf/backend.ts';
 import { benchFloorEpoch } from '../tf/bench-floor.ts';
-import { referenceSettings } from './settings.ts';
+import { MOMENTUM, referenceSettings } from './settings.ts';
 import { Trainer } from './trainer.ts';
 
 const TARGET_RATIO = 1.3;
@@ -47,7 +47,10 @@ async function maskedLenetEpoch() {
   );
   const model = new Model(arch, weights);
   const settings = referenceSettings('lenet300100');
-  const trainer = new Trainer(model, masks, dataset, { momentum: 0.9, weightDecay: settings.weightDecay });
+  const trainer = new Trainer(model, masks, dataset, {
+    momentum: MOMENTUM,
+    weightDecay: settings.weightDecay,
+  });
   const epoch = (n: number) => [
     ...batches(dataset, 'train', {
       batchSize: settings.batchSize,
@@ -75,25 +78,17 @@ async function maskedLenetEpoch() {
   };
 }
 
-/** A dataset of random pixels shaped for `archName`'s default dataset (only its shape is used). */
-function generatedBatch(dataset: Pick<Dataset, 'input' | 'classes'>, size: number): Batch {
-  const rng = new Rng(1);
-  const [h, w, c] = dataset.input;
-  const images = new Float32Array(size * h * w * c);
-  for (let k = 0; k < images.length; k++) images[k] = rng.normal();
-  const labels = Int32Array.from({ length: size }, () => rng.int(dataset.classes));
-  return { size, images, labels };
-}
-
 async function convStep(archName: string, datasetName: string | undefined, steps: number): Promise<number> {
   const arch = architecture(archName, datasetName);
   const settings = referenceSettings(archName);
   const model = new Model(arch, initialWeights(arch, 0));
-  const shape = { input: arch.input, classes: arch.classes };
-  const batch = generatedBatch(shape, 128);
-  const dataset = { ...shape } as Dataset;
+  const dataset = randomDataset(arch, 128, 1);
+  const [batch] = batches(dataset, 'train', { batchSize: 128 });
   const masks = arch.layers.map((layer) => new Uint8Array(layer.params).fill(1));
-  const trainer = new Trainer(model, masks, dataset, { momentum: 0.9, weightDecay: settings.weightDecay });
+  const trainer = new Trainer(model, masks, dataset, {
+    momentum: MOMENTUM,
+    weightDecay: settings.weightDecay,
+  });
   trainer.step(batch, settings.learningRate);
   await trainer.drainLoss();
   const start = performance.now();
