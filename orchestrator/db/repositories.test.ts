@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TrialEvent } from '../events/protocol.ts';
 import { writeEvents } from '../ingest/write.ts';
-import { comparePruners, interpolateLog, logGrid, sweepResults, trialCurves } from '../query/index.ts';
+import { compareResults, interpolateLog, logGrid, sweepResults, trialCurves } from '../query/index.ts';
 import { createPgliteDatabase, createTestDatabase, type TestDatabase, trialInput } from './test-support.ts';
 
 type Header = Pick<TrialEvent, 'sweepId' | 'trialId' | 'attempt'>;
@@ -246,7 +246,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         SELECT count(*) AS n FROM layer_sparsity_view WHERE sweep_id = ${sweep.id} AND effective_sparsity = 1`;
       assert.equal(Number(view!.n), rows.length);
 
-      const comparison = await comparePruners(db.prisma, sweep.id, { grid: [15, 100] });
+      const comparison = compareResults(results, { grid: [15, 100] });
       const arch = comparison.archs[0]!;
       assert.deepEqual(
         arch.series.map((s) => s.pruner),

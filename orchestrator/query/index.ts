@@ -1,6 +1,7 @@
 // The query layer the CLI (`esweep sweep results|compare`) and the reports use: the results of a
-// sweep, pruners compared at matched effective compression, and a trial's curves. Infinite compression
-// (nothing left) is `Infinity` here; JSON.stringify writes it as null, as DESIGN §3 asks.
+// sweep, pruners compared at matched effective compression (computed from those results, not read
+// again), and a trial's curves. Infinite compression (nothing left) is `Infinity` here;
+// JSON.stringify writes it as null, as DESIGN §3 asks.
 import type { PrismaClient } from '../db/client.ts';
 import type { PruningType, TrialStatus } from '../db/generated/prisma/enums.ts';
 import type { TrialParameters } from '../db/repositories.ts';
@@ -97,7 +98,7 @@ export async function sweepResults(
 
 export type CompareMetric = 'accuracy' | 'bestAccuracy' | 'loss';
 
-export interface CompareOptions extends Omit<ResultFilter, 'completedOnly'> {
+export interface CompareOptions {
   metric?: CompareMetric;
   /** Effective compressions to compare at; default `points` log-spaced over the observed range. */
   grid?: number[];
@@ -166,17 +167,15 @@ function meanStd(values: number[]): { mean: number | null; std: number | null } 
 }
 
 /**
- * Pruners compared at equal *effective* compression: each seed's (effective compression, metric)
- * curve is interpolated on log-compression at the grid points, then mean ± std over the seeds.
- * Trials with infinite effective compression (a disconnected network) do not enter the curves.
+ * Pruners compared at equal *effective* compression, from a sweep's results as {@link sweepResults}
+ * read them (callers that also show the rows read them once): each seed's (effective compression,
+ * metric) curve is interpolated on log-compression at the grid points, then mean ± std over the seeds.
+ * Trials not completed, and those with infinite effective compression (a disconnected network), do
+ * not enter the curves.
  */
-export async function comparePruners(
-  prisma: PrismaClient,
-  sweepId: string,
-  options: CompareOptions = {},
-): Promise<Comparison> {
+export function compareResults(results: ResultRow[], options: CompareOptions = {}): Comparison {
   const metric = options.metric ?? 'accuracy';
-  const rows = await sweepResults(prisma, sweepId, { ...options, completedOnly: true });
+  const rows = results.filter((r) => r.accuracy !== null);
   const archs = [...new Set(rows.map((r) => r.arch))].sort();
   const out: ArchComparison[] = [];
   for (const arch of archs) {

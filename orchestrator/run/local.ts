@@ -13,7 +13,7 @@ import { Repositories, type StatusCounts } from '../db/repositories.ts';
 import { reopenIfPending, requeueInterrupted } from '../db/sweep-admin.ts';
 import { bridgeChild } from '../events/ipc.ts';
 import { startEmbeddedPipeline } from '../ingest/embedded.ts';
-import { type Comparison, comparePruners, type ResultRow, sweepResults } from '../query/index.ts';
+import { type Comparison, compareResults, type ResultRow, sweepResults } from '../query/index.ts';
 import { loadReportData } from '../report/data.ts';
 import { renderReport } from '../report/html.ts';
 import { LocalBackend } from '../scheduler/local/backend.ts';
@@ -102,12 +102,12 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
     const final = await snapshot();
     display.show(final);
     const results = await sweepResults(database.prisma, sweepId);
-    const comparison = await comparePruners(database.prisma, sweepId, { grid: targetGrid(results) });
+    const comparison = compareResults(results, { grid: targetGrid(results) });
     let report: string | null = null;
     if (results.some((r) => r.accuracy !== null)) {
       report = resolve(options.report ?? join(home, 'reports', `${plan.spec.name}.html`));
       await mkdir(dirname(report), { recursive: true });
-      await writeFile(report, renderReport(await loadReportData(database.prisma, sweepId)));
+      await writeFile(report, renderReport(await loadReportData(database.prisma, submitted.sweep, results)));
     }
     return {
       sweep: final.sweep,

@@ -9,7 +9,7 @@ import { InputError } from '../../../worker/errors.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { Repositories, Sweep } from '../../db/repositories.ts';
 import { retryFailedTrials } from '../../db/sweep-admin.ts';
-import { comparePruners, sweepResults } from '../../query/index.ts';
+import { compareResults, sweepResults } from '../../query/index.ts';
 import { loadReportData } from '../../report/data.ts';
 import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
@@ -128,7 +128,7 @@ export function registerSweepManagement(sweep: Command): void {
     withJson,
     async (repos, found, options) => {
       const rows = await sweepResults(repos.prisma, found.id, { completedOnly: true });
-      const comparison = await comparePruners(repos.prisma, found.id, { grid: targetGrid(rows) });
+      const comparison = compareResults(rows, { grid: targetGrid(rows) });
       if (options.json) return printJson({ sweep: named(found), ...comparison });
       process.stdout.write(
         comparison.archs.length > 0 ? comparisonText(comparison) : 'no completed trials yet\n',
@@ -145,7 +145,8 @@ export function registerSweepManagement(sweep: Command): void {
     async (repos, found, options) => {
       const out = resolve(options.out);
       await mkdir(dirname(out), { recursive: true });
-      await writeFile(out, renderReport(await loadReportData(repos.prisma, found.id)));
+      const rows = await sweepResults(repos.prisma, found.id);
+      await writeFile(out, renderReport(await loadReportData(repos.prisma, found, rows)));
       process.stdout.write(`report: ${out}\n`);
     },
   );
