@@ -5,6 +5,7 @@ import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
 import { InputError } from '../../worker/errors.ts';
 import { QUOTA_NAMES } from '../../worker/quotas/quotas.ts';
 import { SPARSITY_METHODS } from '../../worker/sparsity/analysis.ts';
+import { parseInput } from '../../worker/validation.ts';
 
 /** Schemas for the flags several commands share; commander hands every value over as a string. */
 const oneOf = (flag: string, values: readonly string[]) =>
@@ -32,16 +33,13 @@ export const flags = {
   json: z.boolean().optional(),
 };
 
+/** `--dense-from` for the option `denseFrom`: the flag a commander option key came from. */
+const flagName = (path: readonly PropertyKey[]) =>
+  path.length > 0 ? `--${String(path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : '';
+
 /** Validates parsed options; the first problem becomes a one-line input error naming the flag. */
 export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const flag =
-    issue.path.length > 0
-      ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: `
-      : '';
-  throw new InputError(`${flag}${issue.message}`);
+  return parseInput(schema, raw, flagName);
 }
 
 /** `--sparsity S` or `--compression C` (exactly one), as a sparsity. */

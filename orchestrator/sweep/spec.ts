@@ -1,16 +1,14 @@
 // The sweep file (DESIGN §3): what a researcher writes. Parsing checks each field on its own (zod);
 // checks that relate fields (a pruner that needs a convolutional network) live in validate.ts.
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
 import { InputError } from '../../worker/errors.ts';
 import { prunerNames } from '../../worker/pruners/catalog.ts';
+import { parseInput, parseYamlText, showValue } from '../../worker/validation.ts';
 
 export const PRUNING_TYPES = ['direct', 'effective'] as const;
 export type PruningTypeName = (typeof PRUNING_TYPES)[number];
-
-const show = (value: unknown) => JSON.stringify(value) ?? String(value);
 
 /** A string from a fixed list; the message names the bad value and the choices. */
 const oneOf = (what: string, values: () => readonly string[]) =>
@@ -29,35 +27,35 @@ const nonEmptyList = <T extends z.ZodType>(item: T) =>
 
 const finite = (what: string) =>
   z
-    .number({ error: (issue) => `${what} must be a number, got ${show(issue.input)}` })
+    .number({ error: (issue) => `${what} must be a number, got ${showValue(issue.input)}` })
     .refine(Number.isFinite, {
-      error: (issue) => `${what} must be finite, got ${show(issue.input)}`,
+      error: (issue) => `${what} must be finite, got ${showValue(issue.input)}`,
     });
 
 const sparsity = finite('a sparsity').refine((s) => s >= 0 && s < 1, {
-  error: (issue) => `a sparsity must lie in [0, 1), got ${show(issue.input)}`,
+  error: (issue) => `a sparsity must lie in [0, 1), got ${showValue(issue.input)}`,
 });
 const compression = finite('a compression').refine((c) => c >= 1, {
-  error: (issue) => `a compression must be ≥ 1, got ${show(issue.input)}`,
+  error: (issue) => `a compression must be ≥ 1, got ${showValue(issue.input)}`,
 });
 
 /** `{from, to, points}`: `points` compressions spaced evenly on a log scale, both ends included. */
 const logRange = z
   .strictObject({ from: compression, to: compression, points: z.number().int().min(1).max(10_000) })
-  .refine((r) => r.to >= r.from, { error: (issue) => `'to' must be ≥ 'from', got ${show(issue.input)}` })
+  .refine((r) => r.to >= r.from, { error: (issue) => `'to' must be ≥ 'from', got ${showValue(issue.input)}` })
   .refine((r) => r.points > 1 || r.to === r.from, {
     error: 'a range with distinct ends needs at least 2 points',
   });
 
 const positiveInt = (what: string) =>
-  z.number().int({ error: (issue) => `${what} must be a whole number, got ${show(issue.input)}` });
+  z.number().int({ error: (issue) => `${what} must be a whole number, got ${showValue(issue.input)}` });
 
 const budget = z.union(
   [
     z.strictObject({ iterations: positiveInt('iterations').min(1) }),
     z.strictObject({ epochs: z.number().positive().finite() }),
   ],
-  { error: (issue) => `budget must be {iterations: N} or {epochs: N}, got ${show(issue.input)}` },
+  { error: (issue) => `budget must be {iterations: N} or {epochs: N}, got ${showValue(issue.input)}` },
 );
 
 /** Kubernetes resource quantity, e.g. `4`, `500m`, `16Gi`. */
@@ -65,7 +63,7 @@ const quantity = z
   .union([z.number().positive(), z.string()])
   .transform(String)
   .refine((q) => /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(q), {
-    error: (issue) => `not a resource quantity: ${show(issue.input)} (e.g. 4, 500m, 16Gi)`,
+    error: (issue) => `not a resource quantity: ${showValue(issue.input)} (e.g. 4, 500m, 16Gi)`,
   });
 
 const resources = z.strictObject({
@@ -80,7 +78,7 @@ const architectureName = oneOf('architecture', () => ARCHITECTURE_NAMES);
 /** Sweep names become Kubernetes label values and parts of Job names. */
 const sweepName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, {
   error: (issue) =>
-    `must be 1–63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit; got ${show(issue.input)}`,
+    `must be 1–63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit; got ${showValue(issue.input)}`,
 });
 
 export const sweepFileSchema = z
@@ -115,38 +113,15 @@ export const sweepFileSchema = z
 
 export type SweepFile = z.output<typeof sweepFileSchema>;
 
-/** `a.b[2].c` from a zod issue path. */
-function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, k) => (typeof part === 'number' ? `[${part}]` : k === 0 ? String(part) : `.${String(part)}`))
-    .join('');
-}
-
 /** Validates an already-parsed document; the first problem becomes one line naming field and value. */
 export function parseSweepDocument(document: unknown, source = 'sweep'): SweepFile {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new InputError(`${source}: a sweep file must be a YAML mapping (name, architectures, pruners, …)`);
   }
-  const result = sweepFileSchema.safeParse(document);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) message = 'is required';
-  const where = formatPath(issue.path);
-  throw new InputError(`${source}: ${where ? `${where}: ` : ''}${message}`);
+  return parseInput(sweepFileSchema, document, source);
 }
 
 /** Parses sweep YAML text (`source` names the file in messages). */
 export function parseSweepYaml(text: string, source = 'sweep'): SweepFile {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      throw new InputError(`${source}: not valid YAML: ${error.message.split('\n')[0]}`);
-    }
-    throw error;
-  }
-  return parseSweepDocument(document, source);
+  return parseSweepDocument(parseYamlText(text, source), source);
 }

@@ -67,8 +67,7 @@ const dense: Pruner = {
   name: 'dense',
   requires: [],
   async select(ctx, sparsity) {
-    if (sparsity > 0)
-      throw new InputError(`the dense pruner keeps every weight; its sparsity must be 0, not ${sparsity}`);
+    checkPrunerSparsity(dense, sparsity);
     return {
       masksFor: () => ctx.arch.layers.map((layer) => new Uint8Array(layer.params).fill(1)),
       added: () => [],
@@ -98,3 +97,10 @@ export function pruner(name: string): Pruner {
 }
 
 export const prunerNames = () => [...PRUNERS.keys()];
+
+/** Fails on a sparsity the pruner cannot give; cheap, so a trial checks it before loading any data. */
+export function checkPrunerSparsity(algorithm: Pruner, sparsity: number): void {
+  if (algorithm === dense && sparsity > 0) {
+    throw new InputError(`the dense pruner keeps every weight; its sparsity must be 0, not ${sparsity}`);
+  }
+}

@@ -22,9 +22,9 @@ import { connectNats, NatsEventSink } from '../../orchestrator/events/nats.ts';
 import { EventPublisher, TrialReporter } from '../../orchestrator/events/publisher.ts';
 import type { EventSink } from '../../orchestrator/events/transport.ts';
 import type { Architecture } from '../arch/graph.ts';
-import { InputError } from '../errors.ts';
 import { type DenseWeightFiles, denseWeightFiles } from '../trial/dense-weights.ts';
 import { resolveTrial, type TrialSpec } from '../trial/spec.ts';
+import { parseInput } from '../validation.ts';
 import type {
   FailedEvent,
   MetricsEvent,
@@ -66,10 +66,7 @@ export type OrchestratedEnv = z.output<typeof OrchestratedEnv>;
 /** null when this process was not started by the orchestrator (no ESWEEP_SWEEP_ID). */
 export function orchestratedEnv(env: NodeJS.ProcessEnv = process.env): OrchestratedEnv | null {
   if (!env.ESWEEP_SWEEP_ID) return null;
-  const parsed = OrchestratedEnv.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new InputError(`environment: ${issue?.path.join('.')}: ${issue?.message}`);
+  return parseInput(OrchestratedEnv, env, 'environment');
 }
 
 const DENSE_FILES = { initial: 'dense-initial.npz', final: 'dense-final.npz' } as const;

@@ -3,15 +3,15 @@
  * and the sweep controller writes, validated here; `resolveTrial` turns it into the objects a run
  * needs, failing on bad input (one line, InputError) before any data is loaded or any backend starts.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Architecture } from '../arch/graph.ts';
 import { architecture } from '../arch/zoo.ts';
 import { InputError } from '../errors.ts';
-import { pruner as findPruner } from '../pruners/catalog.ts';
+import { checkPrunerSparsity, pruner as findPruner } from '../pruners/catalog.ts';
 import { checkTarget, PRUNING_TYPES, type PruningType } from '../pruners/prune.ts';
 import type { Pruner } from '../pruners/pruner.ts';
 import { Budget } from '../train/settings.ts';
+import { parseInput, readInputText } from '../validation.ts';
 
 export const TrialSpec = z
   .strictObject({
@@ -20,12 +20,8 @@ export const TrialSpec = z
     dataset: z.string().min(1).optional(),
     pruner: z.string().min(1),
     type: z.enum(PRUNING_TYPES).default('direct'),
-    sparsity: z
-      .number()
-      .min(0, 'sparsity must lie in [0, 1]')
-      .max(1, 'sparsity must lie in [0, 1]')
-      .optional(),
-    compression: z.number().min(1, 'compression must be ≥ 1').optional(),
+    sparsity: z.number().min(0).max(1).optional(),
+    compression: z.number().min(1).optional(),
     seed: z.number().int().nonnegative(),
     /** Training length; the reference schedule when omitted. */
     budget: Budget.optional(),
@@ -63,20 +59,11 @@ export interface ResolvedTrial {
 }
 
 export function parseTrial(value: unknown, source = 'trial'): TrialSpec {
-  const parsed = TrialSpec.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
-  throw new InputError(`${source}${where}: ${issue.message}`);
+  return parseInput(TrialSpec, value, source);
 }
 
 export async function readTrialFile(path: string): Promise<TrialSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read trial file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
+  const text = await readInputText(path, 'trial file');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -90,9 +77,7 @@ export function resolveTrial(spec: TrialSpec): ResolvedTrial {
   const arch = architecture(spec.arch, spec.dataset);
   const pruner = findPruner(spec.pruner);
   const sparsity = spec.sparsity ?? (spec.compression === undefined ? 0 : 1 - 1 / spec.compression);
-  if (pruner.name === 'dense' && sparsity > 0) {
-    throw new InputError(`the dense pruner keeps every weight; its sparsity must be 0, not ${sparsity}`);
-  }
+  checkPrunerSparsity(pruner, sparsity);
   checkTarget(arch, sparsity);
   return { spec, arch, pruner, type: spec.type, sparsity };
 }

@@ -1,19 +1,17 @@
 // Cluster-side settings of the kubernetes backend: where Jobs go and what their pods look like.
 // Validated with zod when read; secrets are referenced (secretKeyRef / envFrom), never inlined.
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../../../worker/errors.ts';
+import { parseInput, parseYamlText, readInputText, showValue } from '../../../worker/validation.ts';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-  error: (i) => `not a DNS label: ${JSON.stringify(i.input)}`,
+  error: (i) => `not a DNS label: ${showValue(i.input)}`,
 });
 const dnsName = z
   .string()
   .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: (i) => `not a DNS name: ${JSON.stringify(i.input)}` });
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: (i) => `not a DNS name: ${showValue(i.input)}` });
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, {
-  error: (i) => `not an environment variable name: ${JSON.stringify(i.input)}`,
+  error: (i) => `not an environment variable name: ${showValue(i.input)}`,
 });
 
 /** Names that look like credentials must come from a Secret, not from this file. */
@@ -81,32 +79,11 @@ export type KubernetesConfig = z.output<typeof kubernetesConfigSchema>;
 export type KubernetesConfigInput = z.input<typeof kubernetesConfigSchema>;
 
 export function parseKubernetesConfig(document: unknown, source = 'kubernetes config'): KubernetesConfig {
-  const result = kubernetesConfigSchema.safeParse(document ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue.path.map(String).join('.');
-  const message =
-    issue.code === 'unrecognized_keys'
-      ? `unknown field(s) ${issue.keys.join(', ')}`
-      : issue.code === 'invalid_type' && issue.input === undefined
-        ? 'is required'
-        : issue.message;
-  throw new InputError(`${source}: ${where ? `${where}: ` : ''}${message}`);
+  return parseInput(kubernetesConfigSchema, document ?? {}, source);
 }
 
 /** Reads the backend settings from a YAML or JSON file. */
 export async function loadKubernetesConfig(path: string): Promise<KubernetesConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new InputError(`cannot read kubernetes config ${path}`);
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new InputError(`${path}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parseKubernetesConfig(document, path);
+  const text = await readInputText(path, 'kubernetes config');
+  return parseKubernetesConfig(parseYamlText(text, path), path);
 }

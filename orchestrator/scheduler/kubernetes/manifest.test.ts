@@ -114,7 +114,10 @@ describe('Job manifests', () => {
     );
     bad({}, /^cluster\.yaml: image: is required/);
     bad({ image: 'w', namespace: 'Bad_NS' }, /namespace: not a DNS label: "Bad_NS"/);
-    bad({ image: 'w', tolerations: [{ effect: 'Sometimes' }] }, /tolerations\.0\.effect/);
+    bad(
+      { image: 'w', tolerations: [{ effect: 'Sometimes' }] },
+      /^cluster\.yaml: tolerations\[0\]\.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute; got "Sometimes"$/,
+    );
     bad({ image: 'w', replicas: 3 }, /unknown field\(s\) replicas/);
   });
 });
