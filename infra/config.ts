@@ -1,10 +1,14 @@
 // Per-stack settings of the Pulumi program (`pulumi config set --path …`), validated with zod.
 import { z } from 'zod';
 import { toleration } from '../orchestrator/scheduler/kubernetes/config.ts';
-import { InputError } from '../worker/errors.ts';
+import { parseInput, showValue } from '../worker/validation.ts';
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
-const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity');
+/** A string of a named form; the message says the form rather than the regex. */
+const stringOf = (form: string, pattern: RegExp) =>
+  z.string().regex(pattern, { error: (i) => `must be ${form}, got ${showValue(i.input)}` });
+
+const dnsLabel = stringOf('a DNS label', /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+const quantity = stringOf('a Kubernetes quantity', /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/);
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: quantity, memory: quantity }),
@@ -62,7 +66,7 @@ export const infraConfigSchema = z.strictObject({
   apiServer: z
     .strictObject({
       cidrs: z
-        .array(z.string().regex(/^[0-9a-f.:]+\/\d+$/i, 'must be a CIDR'))
+        .array(stringOf('a CIDR', /^[0-9a-f.:]+\/\d+$/i))
         .min(1)
         .default(['0.0.0.0/0']),
       ports: z.array(z.number().int().min(1).max(65535)).min(1).default([443, 6443]),
@@ -85,10 +89,7 @@ export const infraConfigSchema = z.strictObject({
 export type InfraConfig = z.output<typeof infraConfigSchema>;
 export type InfraConfigInput = z.input<typeof infraConfigSchema>;
 
+/** The stack's `settings` object (absent = all defaults); a problem is an InputError naming the field. */
 export function parseInfraConfig(document: unknown): InfraConfig {
-  const result = infraConfigSchema.safeParse(document ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const where = issue.path.map(String).join('.');
-  throw new InputError(`esweep stack config: ${where ? `${where}: ` : ''}${issue.message}`);
+  return parseInput(infraConfigSchema, document ?? {}, 'esweep stack config');
 }

@@ -270,10 +270,17 @@ describe('infra stack (pulumi mocks)', () => {
   });
 
   it('rejects bad stack config with one line naming the field', () => {
-    assert.throws(
-      () => parseInfraConfig({ ...baseConfig, namespace: 'Not_A_Label' }),
-      /namespace: must be a DNS label/,
+    const rejects = (input: unknown, message: string) =>
+      assert.throws(() => parseInfraConfig(input), { name: 'InputError', message });
+    rejects(
+      { ...baseConfig, namespace: 'Not_A_Label' },
+      'esweep stack config: namespace: must be a DNS label, got "Not_A_Label"',
     );
-    assert.throws(() => parseInfraConfig({}), /images/);
+    rejects({}, 'esweep stack config: images: is required');
+    rejects(
+      { ...baseConfig, apiServer: { cidrs: ['10.0.0.1'] } },
+      'esweep stack config: apiServer.cidrs[0]: must be a CIDR, got "10.0.0.1"',
+    );
+    rejects({ ...baseConfig, kueue: { gpus: 0 } }, 'esweep stack config: kueue.gpus: must be > 0, got 0');
   });
 });
