@@ -7,11 +7,11 @@ import { batchNormTraining, softmaxCrossEntropy } from './training-ops.ts';
 /** tfjs keeps kernels in the keras layout: dense (in, out), conv (kh, kw, in, out). */
 const TF_LAYOUT = LAYOUTS.keras;
 
-const BN_EPSILON = 1e-5;
+export const BN_EPSILON = 1e-5;
 /** Weight of the newest batch in the running statistics (torch's momentum 0.1). */
 const BN_MOMENTUM = 0.1;
 
-interface BatchNormState {
+export interface BatchNormState {
   gamma: tf.Variable;
   beta: tf.Variable;
   mean: tf.Variable;
@@ -79,6 +79,13 @@ export class Model {
       ...this.biases.values(),
       ...[...this.norms.values()].flatMap((n) => [n.gamma, n.beta]),
     ];
+  }
+
+  /** The batch norm variables of a batch norm node. */
+  norm(nodeId: number): BatchNormState {
+    const state = this.norms.get(nodeId);
+    if (!state) throw new Error(`node ${nodeId} is not a batch norm`);
+    return state;
   }
 
   /** The kernels in torch layout. */
@@ -209,21 +216,29 @@ export class Model {
 }
 
 /**
- * Folds one batch's statistics into the running ones as torch does: exponential averaging with
- * momentum 0.1, the variance unbiased (×n/(n−1)) for the running estimate.
+ * How one batch's statistics (from `count` values per channel, variance biased) fold into the
+ * running ones, as torch does: running ← keep·running + weight·batch, exponential averaging with
+ * momentum 0.1 and the variance unbiased (×n/(n−1)) for the running estimate.
  */
+export function runningStatsUpdate(count: number): {
+  keep: number;
+  meanWeight: number;
+  varianceWeight: number;
+} {
+  const unbiased = count > 1 ? count / (count - 1) : 1;
+  return { keep: 1 - BN_MOMENTUM, meanWeight: BN_MOMENTUM, varianceWeight: BN_MOMENTUM * unbiased };
+}
+
 function absorbBatchStats(
   state: BatchNormState,
   mean: tf.Tensor1D,
   variance: tf.Tensor1D,
   count: number,
 ): void {
-  const unbiased = count > 1 ? count / (count - 1) : 1;
+  const { keep, meanWeight, varianceWeight } = runningStatsUpdate(count);
   tf.tidy(() => {
-    state.mean.assign(tf.add(tf.mul(state.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-    state.variance.assign(
-      tf.add(tf.mul(state.variance, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbiased)),
-    );
+    state.mean.assign(tf.add(tf.mul(state.mean, keep), tf.mul(mean, meanWeight)));
+    state.variance.assign(tf.add(tf.mul(state.variance, keep), tf.mul(variance, varianceWeight)));
   });
 }
 

@@ -19,7 +19,7 @@ import { randomDataset } from '../pruners/testing.ts';
 import { describeBackend, selectBackend } from '../tf/backend.ts';
 import { benchFloorEpoch } from '../tf/bench-floor.ts';
 import { MOMENTUM, referenceSettings } from './settings.ts';
-import { Trainer } from './trainer.ts';
+import { createTrainer } from './trainer.ts';
 
 const TARGET_RATIO = 1.3;
 /** The masked network of the epoch benchmark: random IGQ masks at 10× direct compression. */
@@ -47,7 +47,7 @@ async function maskedLenetEpoch() {
   );
   const model = new Model(arch, weights);
   const settings = referenceSettings('lenet300100');
-  const trainer = new Trainer(model, masks, dataset, {
+  const trainer = createTrainer(model, masks, dataset, {
     momentum: MOMENTUM,
     weightDecay: settings.weightDecay,
   });
@@ -85,7 +85,7 @@ async function convStep(archName: string, datasetName: string | undefined, steps
   const dataset = randomDataset(arch, 128, 1);
   const [batch] = batches(dataset, 'train', { batchSize: 128 });
   const masks = arch.layers.map((layer) => new Uint8Array(layer.params).fill(1));
-  const trainer = new Trainer(model, masks, dataset, {
+  const trainer = createTrainer(model, masks, dataset, {
     momentum: MOMENTUM,
     weightDecay: settings.weightDecay,
   });

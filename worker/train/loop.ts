@@ -10,7 +10,7 @@ import type { CurvePoint, Reporter } from '../report/reporter.ts';
 import type { MaskSet } from '../sparsity/masks.ts';
 import { evaluate } from './evaluate.ts';
 import { learningRateAt, type TrainingPlan } from './settings.ts';
-import { Trainer } from './trainer.ts';
+import { createTrainer } from './trainer.ts';
 
 export class TrainingInterrupted extends Error {
   override readonly name = 'TrainingInterrupted';
@@ -54,7 +54,7 @@ export async function train(
   options: TrainOptions,
 ): Promise<TrainingOutcome> {
   const { plan, seed, evalEvery, observer, signal, progressEveryMs = 500 } = options;
-  const trainer = new Trainer(model, masks, dataset, plan);
+  const trainer = createTrainer(model, masks, dataset, plan);
   const curve: CurvePoint[] = [];
   let step = 0;
   let epoch = 0;

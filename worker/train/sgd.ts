@@ -17,6 +17,7 @@
  * packed inside, keyed by the weight tensor's id, so weights must never change in place.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hostMemoryBackend, readValues } from '../tf/host-values.ts';
 
 export interface SgdOptions {
   momentum: number;
@@ -31,12 +32,13 @@ export interface Optimizer {
 
 export type SgdKind = 'host' | 'tensor';
 
-const HOST_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
-
 /** The implementation that is fastest on the active backend. */
 export function defaultSgdKind(): SgdKind {
-  return HOST_MEMORY_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor';
+  return hostMemoryBackend() ? 'host' : 'tensor';
 }
+
+/** A parameter's gradient for the host update: a tensor, or values already on the host. */
+export type HostGradient = tf.Tensor | Float32Array;
 
 /**
  * `masks[i]` (shaped like `params[i]`, 0/1) is re-applied to parameter i after every step; null or
@@ -52,15 +54,7 @@ export function maskedSgd(
   return kind === 'host' ? new HostSgd(params, masks, options) : new TensorSgd(params, masks, options);
 }
 
-type HeapBackend = { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
-
-/** A tensor's values without a copy where the backend allows it (the wasm heap), for reading only. */
-function readValues(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as Partial<HeapBackend>;
-  return backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
-}
-
-class HostSgd implements Optimizer {
+export class HostSgd implements Optimizer {
   private readonly velocity: Float32Array[];
   /** Per masked parameter, the flat indices of its kept weights; null = every weight is kept. */
   private readonly kept: (Int32Array | null)[];
@@ -74,11 +68,13 @@ class HostSgd implements Optimizer {
     this.kept = params.map((_, i) => (masks[i] ? keptIndices(masks[i].dataSync()) : null));
   }
 
-  step(grads: readonly tf.Tensor[], learningRate: number): void {
+  step(grads: readonly HostGradient[], learningRate: number): void {
     const { momentum, weightDecay } = this.options;
     this.params.forEach((param, i) => {
+      // Read per parameter: the previous one's new tensor may have moved the wasm heap.
       const p = readValues(param);
-      const g = readValues(grads[i]);
+      const grad = grads[i];
+      const g = grad instanceof Float32Array ? grad : readValues(grad);
       const v = this.velocity[i];
       const kept = this.kept[i];
       // Zero-filled: pruned weights are already in place.

@@ -1,40 +1,74 @@
 /**
- * One training step of a masked model: forward in training mode, cross-entropy, gradients of every
- * trainable variable, the running batch-norm statistics, and the masked SGD update. The loss stays
- * on the device and is read in bulk (`drainLoss`), so a GPU is never synchronised per step.
+ * Training steps of a masked model: forward in training mode, cross-entropy, gradients of every
+ * trainable variable, the running batch-norm statistics, and the masked SGD update. Two
+ * implementations of the same step:
+ * - `tape`: tfjs' gradient tape over `Model.forward`, for every network on every backend. The loss
+ *   stays on the device and is read in bulk (`drainLoss`), so a GPU is never synchronised per step;
+ * - `host` (worker/train/host): on host-memory backends, for chains of dense, batch norm and ReLU
+ *   layers, backward by hand with the elementwise work in JS loops.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, Dataset } from '../data/index.ts';
 import { crossEntropy, type Model } from '../model/model.ts';
 import { countKept, type MaskSet } from '../sparsity/masks.ts';
-import { maskedSgd, type Optimizer, type SgdKind, type SgdOptions } from './sgd.ts';
+import { hostMemoryBackend } from '../tf/host-values.ts';
+import { hostTrainable } from './host/network.ts';
+import { HostTrainer } from './host/trainer.ts';
+import { maskedSgd, type Optimizer, type SgdOptions } from './sgd.ts';
 import { batchTensors } from './tensors.ts';
 
-export class Trainer {
+export interface StepTrainer {
+  step(batch: Batch, learningRate: number): void;
+  /** The summed loss and count of the steps since the last call. */
+  drainLoss(): Promise<{ sum: number; steps: number }>;
+  dispose(): void;
+}
+
+export type StepKind = 'tape' | 'host';
+
+/** The fastest step for this model on the active backend. */
+export function defaultStepKind(model: Model): StepKind {
+  return hostMemoryBackend() && hostTrainable(model.arch) ? 'host' : 'tape';
+}
+
+/**
+ * A trainer for `model` with `masks` applied: pruned weights are zeroed now, not just after the
+ * first step, and stay zero after every step.
+ */
+export function createTrainer(
+  model: Model,
+  masks: MaskSet,
+  dataset: Dataset,
+  options: SgdOptions,
+  kind: StepKind = defaultStepKind(model),
+): StepTrainer {
+  // Null for layers that keep every weight (nothing to re-apply).
+  const maskTensors = model.arch.layers.map((layer, k) =>
+    countKept(masks[k]) === layer.params ? null : model.maskTensor(k, masks[k]),
+  );
+  maskTensors.forEach((mask, k) => {
+    if (mask) tf.tidy(() => model.kernels[k].assign(tf.mul(model.kernels[k], mask)));
+  });
+  return kind === 'host'
+    ? new HostTrainer(model, maskTensors, options)
+    : new TapeTrainer(model, maskTensors, dataset, options);
+}
+
+class TapeTrainer implements StepTrainer {
   private readonly params: tf.Variable[];
-  /** Null for layers that keep every weight (nothing to re-apply). */
-  private readonly masks: (tf.Tensor | null)[];
   private readonly optimizer: Optimizer;
   private readonly lossSum = tf.tidy(() => tf.variable(tf.scalar(0), false));
   private pendingSteps = 0;
 
   constructor(
     private readonly model: Model,
-    masks: MaskSet,
+    private readonly masks: readonly (tf.Tensor | null)[],
     private readonly dataset: Dataset,
     options: SgdOptions,
-    sgdKind?: SgdKind,
   ) {
-    this.masks = model.arch.layers.map((layer, k) =>
-      countKept(masks[k]) === layer.params ? null : model.maskTensor(k, masks[k]),
-    );
-    // Pruned weights are zero from the start, not just after the first step.
-    this.masks.forEach((mask, k) => {
-      if (mask) tf.tidy(() => model.kernels[k].assign(tf.mul(model.kernels[k], mask)));
-    });
     // `trainable` lists the kernels first, in layer order, so masks[k] belongs to params[k].
     this.params = model.trainable;
-    this.optimizer = maskedSgd(this.params, this.masks, options, sgdKind);
+    this.optimizer = maskedSgd(this.params, masks, options);
   }
 
   step(batch: Batch, learningRate: number): void {
@@ -53,7 +87,6 @@ export class Trainer {
     this.pendingSteps++;
   }
 
-  /** The summed loss and count of the steps since the last call. */
   async drainLoss(): Promise<{ sum: number; steps: number }> {
     const [sum] = await this.lossSum.data();
     const steps = this.pendingSteps;

@@ -1,0 +1,184 @@
+/**
+ * The layers of the host training step, one strategy per graph node kind: matMuls run on the
+ * backend (the floor's own kernels), everything elementwise in JS loops over host memory with
+ * float64 sums. Each layer keeps what its backward pass needs from the last forward pass.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GraphNode } from '../../arch/graph.ts';
+import { type BatchNormState, BN_EPSILON, type Model, runningStatsUpdate } from '../../model/model.ts';
+import { readValues } from '../../tf/host-values.ts';
+import type { HostGradient } from '../sgd.ts';
+import { Values } from './values.ts';
+
+export type ParameterGradients = Map<tf.Variable, HostGradient>;
+
+export interface HostLayer {
+  forward(x: Values): Values;
+  /**
+   * The gradient of the layer's input from that of its output, or null where nothing below needs
+   * it (the first prunable layer reads data); records its parameters' gradients in `grads`.
+   */
+  backward(dy: Values, grads: ParameterGradients): Values | null;
+}
+
+/**
+ * `buffer` if it holds `length` values, else a new one. Layers reuse their buffers from step to
+ * step: a fresh 100×300 array per layer and pass is ~1 MB of new memory per step, which V8 pays
+ * for in garbage collections. A buffer's contents are valid until the layer's next pass.
+ */
+function sized(buffer: Float32Array<ArrayBuffer>, length: number): Float32Array<ArrayBuffer> {
+  return buffer.length === length ? buffer : new Float32Array(length);
+}
+
+/** Per-column sums of a row-major `[rows, cols]` array. */
+function columnSums(values: Float32Array, cols: number): Float64Array {
+  const sums = new Float64Array(cols);
+  for (let i = 0; i < values.length; i += cols) for (let c = 0; c < cols; c++) sums[c] += values[i + c];
+  return sums;
+}
+
+/** y = x·W (+ b); dW = xᵀ·dy and dx = dy·Wᵀ with explicit transposes, as worker/tf/ops does them. */
+class DenseLayer implements HostLayer {
+  private input: tf.Tensor2D | null = null;
+  private output = new Float32Array(0);
+
+  constructor(
+    private readonly kernel: tf.Variable,
+    private readonly bias: tf.Variable | undefined,
+    private readonly first: boolean,
+  ) {}
+
+  forward(x: Values): Values {
+    this.input = x.tensor();
+    const product = tf.matMul<tf.Tensor2D>(this.input, this.kernel as tf.Tensor2D);
+    if (!this.bias) return Values.tensor(product);
+    const [rows, cols] = product.shape;
+    const p = readValues(product);
+    const b = readValues(this.bias);
+    const y = sized(this.output, p.length);
+    this.output = y;
+    for (let i = 0; i < p.length; i += cols) for (let c = 0; c < cols; c++) y[i + c] = p[i + c] + b[c];
+    return Values.host(y, rows, cols);
+  }
+
+  backward(dy: Values, grads: ParameterGradients): Values | null {
+    if (this.bias) grads.set(this.bias, Float32Array.from(columnSums(dy.read(), dy.cols)));
+    const g = dy.tensor();
+    grads.set(this.kernel, tf.matMul(tf.transpose(this.input as tf.Tensor2D), g));
+    return this.first ? null : Values.tensor(tf.matMul(g, tf.transpose(this.kernel as tf.Tensor2D)));
+  }
+}
+
+/**
+ * Batch norm on batch statistics (training-ops' `batchNormTraining` on the host): with
+ * x̂ = (x − μ)/√(σ² + ε) and M rows, dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M).
+ * The running statistics absorb each pass's, as in a tape training step.
+ */
+class BatchNormLayer implements HostLayer {
+  private xHat = new Float32Array(0);
+  /** γ/√(σ² + ε) per channel. */
+  private scale = new Float64Array(0);
+  private output = new Float32Array(0);
+  private inputGradient = new Float32Array(0);
+
+  constructor(private readonly state: BatchNormState) {}
+
+  forward(x: Values): Values {
+    const { rows, cols } = x;
+    const v = x.read();
+    const mean = columnSums(v, cols);
+    for (let c = 0; c < cols; c++) mean[c] /= rows;
+    const variance = new Float64Array(cols);
+    for (let i = 0; i < v.length; i += cols)
+      for (let c = 0; c < cols; c++) {
+        const d = v[i + c] - mean[c];
+        variance[c] += d * d;
+      }
+    for (let c = 0; c < cols; c++) variance[c] /= rows;
+    const gamma = readValues(this.state.gamma);
+    const beta = readValues(this.state.beta);
+    const invStd = variance.map((s) => 1 / Math.sqrt(s + BN_EPSILON));
+    this.scale = invStd.map((s, c) => s * gamma[c]);
+    const xHat = sized(this.xHat, v.length);
+    const y = sized(this.output, v.length);
+    this.xHat = xHat;
+    this.output = y;
+    for (let i = 0; i < v.length; i += cols)
+      for (let c = 0; c < cols; c++) {
+        const normalized = (v[i + c] - mean[c]) * invStd[c];
+        xHat[i + c] = normalized;
+        y[i + c] = gamma[c] * normalized + beta[c];
+      }
+    this.absorb(mean, variance, rows);
+    return Values.host(y, rows, cols);
+  }
+
+  private absorb(mean: Float64Array, variance: Float64Array, count: number): void {
+    const { keep, meanWeight, varianceWeight } = runningStatsUpdate(count);
+    const runningMean = readValues(this.state.mean);
+    const runningVariance = readValues(this.state.variance);
+    const nextMean = runningMean.map((m, c) => keep * m + meanWeight * mean[c]);
+    const nextVariance = runningVariance.map((s, c) => keep * s + varianceWeight * variance[c]);
+    this.state.mean.assign(tf.tensor1d(nextMean));
+    this.state.variance.assign(tf.tensor1d(nextVariance));
+  }
+
+  backward(dy: Values, grads: ParameterGradients): Values {
+    const { rows, cols } = dy;
+    const d = dy.read();
+    const xHat = this.xHat;
+    const dBeta = columnSums(d, cols);
+    const dGamma = new Float64Array(cols);
+    for (let i = 0; i < d.length; i += cols)
+      for (let c = 0; c < cols; c++) dGamma[c] += d[i + c] * xHat[i + c];
+    const dx = sized(this.inputGradient, d.length);
+    this.inputGradient = dx;
+    const scale = this.scale;
+    for (let i = 0; i < d.length; i += cols)
+      for (let c = 0; c < cols; c++)
+        dx[i + c] = scale[c] * (d[i + c] - dBeta[c] / rows - (xHat[i + c] * dGamma[c]) / rows);
+    grads.set(this.state.gamma, Float32Array.from(dGamma));
+    grads.set(this.state.beta, Float32Array.from(dBeta));
+    return Values.host(dx, rows, cols);
+  }
+}
+
+class ReluLayer implements HostLayer {
+  private output = new Float32Array(0);
+  private inputGradient = new Float32Array(0);
+
+  forward(x: Values): Values {
+    const v = x.read();
+    const y = sized(this.output, v.length);
+    this.output = y;
+    for (let i = 0; i < v.length; i++) y[i] = Math.max(v[i], 0);
+    return Values.host(y, x.rows, x.cols);
+  }
+
+  backward(dy: Values): Values {
+    const d = dy.read();
+    const y = this.output;
+    const dx = sized(this.inputGradient, d.length);
+    this.inputGradient = dx;
+    for (let i = 0; i < d.length; i++) dx[i] = y[i] > 0 ? d[i] : 0;
+    return Values.host(dx, dy.rows, dy.cols);
+  }
+}
+
+/** Values are `[rows, features]` already, features in NHWC order: keras' flatten order. */
+const FLATTEN: HostLayer = { forward: (x) => x, backward: (dy) => dy };
+
+type LayerFactories = {
+  [K in GraphNode['kind']]?: (node: Extract<GraphNode, { kind: K }>, model: Model) => HostLayer;
+};
+
+/** The node kinds the host step can train, and how. */
+export const HOST_LAYERS: LayerFactories = {
+  flatten: () => FLATTEN,
+  dense: (node, model) => {
+    const k = model.arch.layers.findIndex((layer) => layer.node.id === node.id);
+    return new DenseLayer(model.kernels[k], model.biases.get(node.id), k === 0);
+  },
+  batchnorm: (node, model) => new BatchNormLayer(model.norm(node.id)),
+  relu: () => new ReluLayer(),
+};

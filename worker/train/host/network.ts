@@ -1,0 +1,52 @@
+import type { Architecture, GraphNode } from '../../arch/graph.ts';
+import { inputsOf } from '../../arch/graph.ts';
+import type { Batch } from '../../data/index.ts';
+import type { Model } from '../../model/model.ts';
+import { HOST_LAYERS, type HostLayer, type ParameterGradients } from './layers.ts';
+import { softmaxCrossEntropyHost } from './loss.ts';
+import { Values } from './values.ts';
+
+/**
+ * Whether the host step can train `arch`: a chain (each node reads the one before it) of node
+ * kinds it has layers for.
+ */
+export function hostTrainable(arch: Architecture): boolean {
+  return arch.nodes.every((node, i) =>
+    node.kind === 'input'
+      ? i === 0
+      : node.kind in HOST_LAYERS && inputsOf(node).length === 1 && inputsOf(node)[0] === i - 1,
+  );
+}
+
+function hostLayer(node: GraphNode, model: Model): HostLayer {
+  const factory = HOST_LAYERS[node.kind] as ((n: GraphNode, m: Model) => HostLayer) | undefined;
+  if (!factory) throw new Error(`the host training step has no layer for '${node.kind}' nodes`);
+  return factory(node, model);
+}
+
+/**
+ * A model's training-mode loss and gradients without the gradient tape: forward through the
+ * model's own variables layer by layer, then backward by hand. On wasm each tfjs op has a fixed
+ * cost, and the tape's ops outside the matMuls cost a LeNet-300-100 step half as much again as
+ * the matMuls themselves.
+ */
+export class HostNetwork {
+  private readonly layers: HostLayer[];
+
+  constructor(model: Model) {
+    if (!hostTrainable(model.arch))
+      throw new Error(`the host training step cannot train ${model.arch.name} (not a chain of dense layers)`);
+    this.layers = model.arch.nodes.slice(1).map((node) => hostLayer(node, model));
+  }
+
+  /** Call inside a `tf.tidy`: tensor gradients belong to it. */
+  lossAndGradients(batch: Batch): { loss: number; grads: ParameterGradients } {
+    let values = Values.host(batch.images, batch.size, batch.images.length / batch.size);
+    for (const layer of this.layers) values = layer.forward(values);
+    const { loss, gradient } = softmaxCrossEntropyHost(values.read(), batch.labels, values.cols);
+    const grads: ParameterGradients = new Map();
+    let d: Values | null = Values.host(gradient, values.rows, values.cols);
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) d = this.layers[i].backward(d, grads);
+    return { loss, grads };
+  }
+}
