@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { InputError } from '../errors.ts';
-import { learningRateAt, REFERENCE_SETTINGS, trainingPlan } from './settings.ts';
+import { parseInput } from '../validation.ts';
+import { Budget, learningRateAt, REFERENCE_SETTINGS, trainingPlan } from './settings.ts';
 
 test('without a budget the plan is the reference schedule (DESIGN §2)', () => {
   const plan = trainingPlan('resnet18', 100_000, { augment: true });
@@ -52,4 +54,19 @@ test('the learning rate drops ×0.1 at each drop point', () => {
 
 test('an empty training set is bad input', () => {
   assert.throws(() => trainingPlan('lenet5', 0, { augment: false }), InputError);
+});
+
+test('a bad budget is one line naming the field once', () => {
+  const rejects = (budget: unknown, message: string) =>
+    assert.throws(() => parseInput(z.strictObject({ budget: Budget }), { budget }, 'trial'), {
+      name: 'InputError',
+      message,
+    });
+  rejects({ epochs: 0 }, 'trial: budget.epochs: must be > 0, got 0');
+  rejects({ iterations: 0 }, 'trial: budget.iterations: must be ≥ 1, got 0');
+  rejects({ iterations: 2.5 }, 'trial: budget.iterations: must be a whole number, got 2.5');
+  rejects(
+    { epochs: 1, iterations: 5 },
+    'trial: budget: must be {epochs: N} or {iterations: N}, got {"epochs":1,"iterations":5}',
+  );
 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { ArchitectureName } from '../arch/zoo.ts';
 import { batchesPerEpoch } from '../data/index.ts';
 import { InputError } from '../errors.ts';
+import { showValue } from '../validation.ts';
 
 export interface TrainingSettings {
   readonly learningRate: number;
@@ -53,11 +54,17 @@ export const REFERENCE_SETTINGS: Record<ArchitectureName, TrainingSettings> = {
   },
 };
 
-/** How long to train: whole (or fractional) passes over the training set, or a number of steps. */
-export const Budget = z.union([
-  z.strictObject({ epochs: z.number().positive('budget.epochs must be > 0') }),
-  z.strictObject({ iterations: z.number().int().positive('budget.iterations must be a positive integer') }),
-]);
+/**
+ * How long to train: whole (or fractional) passes over the training set, or a number of steps.
+ * Messages say only what is wrong; parseInput puts the field's name before them.
+ */
+export const Budget = z.union(
+  [
+    z.strictObject({ epochs: z.number().positive() }),
+    z.strictObject({ iterations: z.number().int().min(1) }),
+  ],
+  { error: (issue) => `must be {epochs: N} or {iterations: N}, got ${showValue(issue.input)}` },
+);
 export type Budget = z.infer<typeof Budget>;
 
 /** Per-trial overrides of the reference settings (smoke runs, experiments). */
