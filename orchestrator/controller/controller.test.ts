@@ -3,8 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakeCluster, startFakeCluster, waitFor } from '../../test/fake-kube/support.ts';
-import { createTestDatabase, type TestDatabase } from '../db/test-support.ts';
+import { createTestDatabase, type TestDatabase, trialInput } from '../db/test-support.ts';
+import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { KubernetesBackend } from '../scheduler/kubernetes/backend.ts';
+import { runName } from '../scheduler/names.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { submitPlan } from '../sweep/records.ts';
 import { parseSweepYaml } from '../sweep/spec.ts';
@@ -156,5 +158,82 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
       metrics.close();
       await stop();
     }
+  });
+});
+
+/** A backend that only records: each run it creates stays pending. */
+class RecordingBackend implements SchedulerBackend {
+  readonly name = 'local';
+  readonly defaultParallelism = 1;
+  readonly created: RunRequest[] = [];
+  private readonly known: RunStatus[] = [];
+  async start(): Promise<void> {}
+  async create(request: RunRequest): Promise<'created' | 'exists'> {
+    const name = runName(request.sweepName, request.trialKey, request.attempt);
+    if (this.known.some((run) => run.name === name)) return 'exists';
+    this.created.push(request);
+    const { sweepId, trialId, attempt } = request;
+    this.known.push({ name, sweepId, trialId, attempt, phase: 'pending', badInput: false });
+    return 'created';
+  }
+  runs(): RunStatus[] {
+    return [...this.known];
+  }
+  onChange(): () => void {
+    return () => {};
+  }
+  async cancel(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+describe('controller: retries backing off', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase('ctl_backoff');
+  });
+  after(() => db.dispose());
+
+  test('never hold back a ready trial, however many wait; they start once their backoff ends', async () => {
+    // 80 retries that failed just now, older than one trial never started; two at once.
+    const retries = 80;
+    const keyOf = (i: number) => `t${String(i).padStart(3, '0')}`;
+    const inputs = Array.from({ length: retries + 1 }, (_, i) => trialInput(i, { key: keyOf(i) }));
+    const { sweep } = await db.repos.submitSweep(
+      { name: 'ctl-backoff', spec: {}, backend: 'local', maxParallel: 2 },
+      inputs,
+    );
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const failedAt = new Date(clock);
+    await db.prisma.trial.updateMany({
+      where: { sweepId: sweep.id, key: { lt: keyOf(retries) } },
+      data: { attempts: 1, updatedAt: failedAt },
+    });
+    const fresh = await db.prisma.trial.findUniqueOrThrow({
+      where: { sweepId_key: { sweepId: sweep.id, key: keyOf(retries) } },
+    });
+    const backend = new RecordingBackend();
+    const controller = new Controller(db.repos, backend, {
+      retryBaseMs: 60_000,
+      retryMaxMs: 600_000,
+      now: () => clock,
+    });
+
+    await controller.reconcile();
+    await controller.reconcile(); // level-triggered: a second pass changes nothing
+    assert.deepEqual(
+      backend.created.map((r) => [r.trialId, r.attempt]),
+      [[fresh.id, 1]],
+      'the fresh trial got its run at once, the retries wait',
+    );
+    assert.equal((await db.repos.statusCounts(sweep.id)).pending, retries);
+
+    clock += 60_000; // the first retry's backoff is over: the oldest retry takes the place left
+    await controller.reconcile();
+    await controller.reconcile();
+    assert.deepEqual(
+      backend.created.slice(1).map((r) => [r.trialKey, r.attempt]),
+      [['t000', 2]],
+    );
+    assert.equal((await db.repos.statusCounts(sweep.id)).queued, 2);
   });
 });

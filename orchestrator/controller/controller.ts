@@ -8,15 +8,16 @@ import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backe
 import { runName } from '../scheduler/names.ts';
 import type { TrialDocument } from '../sweep/expand.ts';
 import type { SweepFile } from '../sweep/spec.ts';
-import { decide, isActive, retryDelayMs } from './decide.ts';
+import { backoffCutoffs, decide, isActive, retryDelayMs } from './decide.ts';
 import { ControllerMetrics } from './metrics.ts';
 import {
   type ActiveSweep,
   activeSweeps,
+  backingOff,
   blockedTrials,
   type LaunchRow,
   launchRows,
-  runnableTrials,
+  readyTrials,
   trialsInFlight,
 } from './queries.ts';
 
@@ -216,17 +217,9 @@ export class Controller {
     const slots = Math.max(0, limit - inFlight);
     if (slots > 0) {
       const take = Number.isFinite(slots) ? slots : 1000;
-      const candidates = await runnableTrials(this.repos.prisma, sweep.id, take + 50);
-      const waitMs = (t: LaunchRow) =>
-        t.attempts === 0
-          ? 0
-          : t.updatedAt.getTime() +
-            retryDelayMs(t.attempts, this.options.retryBaseMs, this.options.retryMaxMs) -
-            now;
-      const ready = candidates.filter((t) => waitMs(t) <= 0);
-      const backingOff = candidates.map(waitMs).filter((ms) => ms > 0);
-      // Wake up when the first backoff ends (the resync would, later): one timer, the earliest end.
-      if (backingOff.length > 0) this.wakeIn(Math.min(...backingOff));
+      const { retryBaseMs, retryMaxMs } = this.options;
+      const backoff = backoffCutoffs(now, retryBaseMs, retryMaxMs);
+      const ready = await readyTrials(this.repos.prisma, sweep.id, backoff, take + 1);
       // Record the attempts first (one statement), then create their runs: a crash in between leaves
       // queued attempts without runs, which the next pass creates under the same names.
       const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
@@ -245,7 +238,14 @@ export class Controller {
       inFlight += started.length;
       if (started.length > 0 && sweep.status === 'pending')
         await this.repos.setSweepStatus(sweep.id, 'running');
-      if (byId.size === take && candidates.length > take) this.dirty = true;
+      if (ready.length > take) this.dirty = true;
+      else if (ready.length < take) {
+        // Places left: wake up when the first backoff ends (the resync would, later): one timer.
+        const ends = (await backingOff(this.repos.prisma, sweep.id, backoff)).map(
+          (t) => t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs) - now,
+        );
+        if (ends.length > 0) this.wakeIn(Math.min(...ends));
+      }
     }
     const counts = await this.repos.statusCounts(sweep.id);
     this.metrics.trialCounts.set(sweep.name, counts);

@@ -35,6 +35,31 @@ export function retryDelayMs(attempts: number, baseMs: number, maxMs: number): n
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
+/**
+ * A pending trial at `attempts` (with `orMore`, at that many or more) has waited out its backoff if
+ * it was last updated (its attempt ended) at or before `updatedBy`.
+ */
+export interface BackoffCutoff {
+  attempts: number;
+  orMore: boolean;
+  updatedBy: Date;
+}
+
+/**
+ * The backoff at `now` as one cutoff per attempt count, for the database to tell ready retries from
+ * those still backing off (first attempts never wait); the last cutoff covers the counts where the
+ * delay stopped growing.
+ */
+export function backoffCutoffs(now: number, baseMs: number, maxMs: number): BackoffCutoff[] {
+  const cutoffs: BackoffCutoff[] = [];
+  for (let attempts = 1; ; attempts++) {
+    const delay = retryDelayMs(attempts, baseMs, maxMs);
+    const orMore = retryDelayMs(attempts + 1, baseMs, maxMs) <= delay;
+    cutoffs.push({ attempts, orMore, updatedBy: new Date(now - delay) });
+    if (orMore) return cutoffs;
+  }
+}
+
 function failure(
   trial: TrialState,
   policy: Policy,

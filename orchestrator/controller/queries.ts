@@ -1,7 +1,9 @@
 // The reads the reconcile loop needs, narrowed to the columns it uses. (Writes go through the
-// pipeline's Repositories.) Every query is bounded by the sweep's in-flight trials or a `take`.
-import type { PrismaClient } from '../db/client.ts';
+// pipeline's Repositories.) Every query is bounded by the sweep's in-flight trials, a `take`, or the
+// number of attempt counts.
+import type { Prisma, PrismaClient } from '../db/client.ts';
 import type { Sweep } from '../db/repositories.ts';
+import type { BackoffCutoff } from './decide.ts';
 
 export type ActiveSweep = Pick<
   Sweep,
@@ -65,18 +67,62 @@ export function launchRows(prisma: PrismaClient, ids: string[]) {
   return prisma.trial.findMany({ where: { id: { in: ids } }, select: launchColumns });
 }
 
-/** Pending trials whose dependency (if any) completed, oldest first. */
-export function runnableTrials(prisma: PrismaClient, sweepId: string, take: number): Promise<LaunchRow[]> {
+/** Pending trials whose dependency (if any) completed. */
+const runnable = (sweepId: string) =>
+  ({
+    sweepId,
+    status: 'pending',
+    OR: [{ dependsOnId: null }, { dependsOn: { status: 'completed' } }],
+  }) satisfies Prisma.TrialWhereInput;
+
+/** Retries at each cutoff's attempt count(s), last updated in `updatedAt`'s range of that cutoff. */
+const retriesUpdated = (
+  backoff: BackoffCutoff[],
+  updatedAt: (cutoff: BackoffCutoff) => Prisma.DateTimeFilter,
+) =>
+  backoff.map((cutoff) => ({
+    attempts: cutoff.orMore ? { gte: cutoff.attempts } : cutoff.attempts,
+    updatedAt: updatedAt(cutoff),
+  }));
+
+/**
+ * Runnable trials that may start now, oldest first: first attempts, and retries whose backoff is over.
+ * The backoff is decided here, in the query, so retries still waiting never take the places of ready
+ * trials behind them.
+ */
+export function readyTrials(
+  prisma: PrismaClient,
+  sweepId: string,
+  backoff: BackoffCutoff[],
+  take: number,
+): Promise<LaunchRow[]> {
   return prisma.trial.findMany({
     where: {
-      sweepId,
-      status: 'pending',
-      OR: [{ dependsOnId: null }, { dependsOn: { status: 'completed' } }],
+      AND: [
+        runnable(sweepId),
+        { OR: [{ attempts: 0 }, ...retriesUpdated(backoff, (c) => ({ lte: c.updatedBy }))] },
+      ],
     },
     select: launchColumns,
     orderBy: [{ createdAt: 'asc' }, { key: 'asc' }],
     take,
   });
+}
+
+/** Runnable retries still backing off: the earliest last update per attempt count. */
+export async function backingOff(
+  prisma: PrismaClient,
+  sweepId: string,
+  backoff: BackoffCutoff[],
+): Promise<{ attempts: number; updatedAt: Date }[]> {
+  const groups = await prisma.trial.groupBy({
+    by: ['attempts'],
+    where: { AND: [runnable(sweepId), { OR: retriesUpdated(backoff, (c) => ({ gt: c.updatedBy })) }] },
+    _min: { updatedAt: true },
+  });
+  return groups.flatMap((g) =>
+    g._min.updatedAt ? [{ attempts: g.attempts, updatedAt: g._min.updatedAt }] : [],
+  );
 }
 
 /** Pending trials whose dependency ended without completing: they can never run. */
