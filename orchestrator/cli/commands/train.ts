@@ -4,11 +4,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { INTERRUPTED_EXIT_CODE } from '../../../worker/errors.ts';
 import { consoleReporter } from '../../../worker/report/console.ts';
-import { orchestratedEnv, startOrchestratedRun, teeReporter } from '../../../worker/report/pipeline.ts';
 import type { TrialResult } from '../../../worker/report/reporter.ts';
+import { teeReporter } from '../../../worker/report/tee.ts';
 import { TrainingInterrupted } from '../../../worker/train/loop.ts';
 import { runTrial } from '../../../worker/trial/run.ts';
 import { readTrialFile } from '../../../worker/trial/spec.ts';
+import { orchestratedEnv, startOrchestratedRun } from '../../events/worker-pipeline.ts';
 import { parseOptions } from '../options.ts';
 import { formatCompression, formatPercent, printJson, toJson } from '../output.ts';
 

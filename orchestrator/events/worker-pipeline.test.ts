@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InputError } from '../errors.ts';
-import { orchestratedEnv } from './pipeline.ts';
+import { InputError } from '../../worker/errors.ts';
+import { orchestratedEnv } from './worker-pipeline.ts';
 
 const env = { ESWEEP_SWEEP_ID: 's1', ESWEEP_TRIAL_ID: 't1', ESWEEP_ATTEMPT: '2' };
 

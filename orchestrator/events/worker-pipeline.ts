@@ -2,29 +2,17 @@
  * The reporter of a trial that runs under the orchestrator (a Kubernetes Job or a child of
  * `esweep run`): DESIGN §3 events through TrialReporter, heartbeats while it runs, and the dense
  * network's weights in the artifact store, where magnitude/LAMP trials of the same sweep find them.
- * The scheduler's environment (orchestrator/scheduler/environment.ts) says which trial this is;
- * the transport is the parent's IPC channel (embedded mode) or NATS JetStream (the cluster).
+ * The scheduler's environment (../scheduler/environment.ts) says which trial this is; the transport
+ * is the parent's IPC channel (embedded mode) or NATS JetStream (the cluster).
+ * It lives on the orchestrator's side: the worker only knows its Reporter interface, and
+ * `esweep train` hands it this one when it runs under the orchestrator.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
-import {
-  ARTIFACT_BUCKET,
-  type ArtifactStore,
-  artifactName,
-  FileArtifactStore,
-  NatsArtifactStore,
-} from '../../orchestrator/events/artifacts.ts';
-import { IpcSink } from '../../orchestrator/events/ipc.ts';
-import { connectNats, NatsEventSink } from '../../orchestrator/events/nats.ts';
-import { EventPublisher, TrialReporter } from '../../orchestrator/events/publisher.ts';
-import type { EventSink } from '../../orchestrator/events/transport.ts';
-import type { Architecture } from '../arch/graph.ts';
-import { type DenseWeightFiles, denseWeightFiles } from '../trial/dense-weights.ts';
-import { resolveTrial, type TrialSpec } from '../trial/spec.ts';
-import { parseInput } from '../validation.ts';
+import type { Architecture } from '../../worker/arch/graph.ts';
 import type {
   FailedEvent,
   MetricsEvent,
@@ -34,7 +22,21 @@ import type {
   SparsityOverall,
   StartedEvent,
   TrialResult,
-} from './reporter.ts';
+} from '../../worker/report/reporter.ts';
+import { type DenseWeightFiles, denseWeightFiles } from '../../worker/trial/dense-weights.ts';
+import { resolveTrial, type TrialSpec } from '../../worker/trial/spec.ts';
+import { parseInput } from '../../worker/validation.ts';
+import {
+  ARTIFACT_BUCKET,
+  type ArtifactStore,
+  artifactName,
+  FileArtifactStore,
+  NatsArtifactStore,
+} from './artifacts.ts';
+import { IpcSink } from './ipc.ts';
+import { connectNats, NatsEventSink } from './nats.ts';
+import { EventPublisher, TrialReporter } from './publisher.ts';
+import type { EventSink } from './transport.ts';
 
 const optional = z
   .string()
@@ -263,21 +265,4 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
     await close();
     throw error;
   }
-}
-
-/** Every event to each reporter in turn (e.g. the pipeline and the console log). */
-export function teeReporter(...reporters: Reporter[]): Reporter {
-  const all =
-    <K extends keyof Reporter>(method: K) =>
-    async (event: Parameters<Reporter[K]>[0]) => {
-      for (const reporter of reporters) await (reporter[method] as (e: typeof event) => Promise<void>)(event);
-    };
-  return {
-    started: all('started'),
-    sparsity: all('sparsity'),
-    progress: all('progress'),
-    metrics: all('metrics'),
-    completed: all('completed'),
-    failed: all('failed'),
-  };
 }
