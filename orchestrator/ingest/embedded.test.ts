@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { openDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { Repositories } from '../db/repositories.ts';
-import { trialInput } from '../db/test-support.ts';
+import { createPgliteDatabase, trialInput } from '../db/test-support.ts';
 import { bridgeChild } from '../events/ipc.ts';
 import { trialCurves } from '../query/index.ts';
 import { startEmbeddedPipeline } from './embedded.ts';
@@ -50,6 +50,31 @@ describe('embedded mode', () => {
       await db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('drain waits for a message the ingester gave back for later, not only for the ingester to idle', async () => {
+    const db = await createPgliteDatabase();
+    let deadLetters = 0;
+    const pipeline = startEmbeddedPipeline(db.prisma, {
+      transport: {
+        // The first publication of the dead letter fails: the ingester naks it for a second, idle meanwhile.
+        onDeadLetter: () => {
+          if (++deadLetters === 1) throw new Error('dead-letter stream unavailable');
+        },
+      },
+    });
+    try {
+      const data = new TextEncoder().encode('not an event');
+      await pipeline.transport.send({ subject: 'esweep.events.s.t', data, msgId: 'garbage' });
+      await pipeline.drain();
+      assert.equal(deadLetters, 2, 'drained only after the redelivered message was dead-lettered');
+      assert.equal(pipeline.transport.pending, 0);
+      assert.equal(pipeline.ingester.idle, true);
+      assert.equal(await db.prisma.deadLetter.count(), 1);
+    } finally {
+      await pipeline.stop();
+      await db.close();
     }
   });
 });
