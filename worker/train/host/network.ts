@@ -2,7 +2,7 @@ import type { Architecture, GraphNode } from '../../arch/graph.ts';
 import { inputsOf } from '../../arch/graph.ts';
 import type { Batch } from '../../data/index.ts';
 import type { Model } from '../../model/model.ts';
-import { HOST_LAYERS, type HostLayer, type ParameterGradients } from './layers.ts';
+import { batchNormRelu, HOST_LAYERS, type HostLayer, type ParameterGradients } from './layers.ts';
 import { softmaxCrossEntropyHost } from './loss.ts';
 import { Values } from './values.ts';
 
@@ -24,6 +24,19 @@ function hostLayer(node: GraphNode, model: Model): HostLayer {
   return factory(node, model);
 }
 
+/** The layers of a chain of nodes, each batch norm with its ReLU folded in where one follows it. */
+function hostLayers(nodes: readonly GraphNode[], model: Model): HostLayer[] {
+  const layers: HostLayer[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    if (node.kind === 'batchnorm' && nodes[i + 1]?.kind === 'relu') {
+      layers.push(batchNormRelu(node, model));
+      i++;
+    } else layers.push(hostLayer(node, model));
+  }
+  return layers;
+}
+
 /**
  * A model's training-mode loss and gradients without the gradient tape: forward through the
  * model's own variables layer by layer, then backward by hand. On wasm each tfjs op has a fixed
@@ -36,7 +49,7 @@ export class HostNetwork {
   constructor(model: Model) {
     if (!hostTrainable(model.arch))
       throw new Error(`the host training step cannot train ${model.arch.name} (not a chain of dense layers)`);
-    this.layers = model.arch.nodes.slice(1).map((node) => hostLayer(node, model));
+    this.layers = hostLayers(model.arch.nodes.slice(1), model);
   }
 
   /** Call inside a `tf.tidy`: tensor gradients belong to it. */
