@@ -77,11 +77,15 @@ class DenseLayer implements HostLayer {
  * The running statistics absorb each pass's, as in a tape training step.
  */
 class BatchNormLayer implements HostLayer {
-  private xHat = new Float32Array(0);
-  private output = new Float32Array(0);
-  private inputGradient = new Float32Array(0);
+  /** The last forward pass's input, read again by the backward pass instead of storing x̂. */
+  private input: Values | null = null;
+  private mean = new Float64Array(0);
+  /** 1/√(σ² + ε) per channel. */
+  private invStd = new Float64Array(0);
   /** γ/√(σ² + ε) per channel. */
   private scale = new Float64Array(0);
+  private output = new Float32Array(0);
+  private inputGradient = new Float32Array(0);
 
   constructor(
     private readonly state: BatchNormState,
@@ -112,19 +116,18 @@ class BatchNormLayer implements HostLayer {
       scale[c] = gamma[c] * invStd[c];
       shift[c] = beta[c] - scale[c] * mean[c];
     }
-    this.scale = scale;
-    const xHat = sized(this.xHat, v.length);
     const y = sized(this.output, v.length);
-    this.xHat = xHat;
+    this.input = x;
+    this.mean = mean;
+    this.invStd = invStd;
+    this.scale = scale;
     this.output = y;
     // Branch-free: a ReLU's sign test on random signs mispredicts half the time (4× the pass).
     const positive = this.relu ? 0.5 : 0;
     const linear = this.relu ? 0.5 : 1;
     for (let i = 0; i < v.length; i += cols)
       for (let c = 0; c < cols; c++) {
-        const value = v[i + c];
-        xHat[i + c] = (value - mean[c]) * invStd[c];
-        const out = value * scale[c] + shift[c];
+        const out = v[i + c] * scale[c] + shift[c];
         // relu(t) = (t + |t|)/2, exactly.
         y[i + c] = linear * out + positive * Math.abs(out);
       }
@@ -142,10 +145,12 @@ class BatchNormLayer implements HostLayer {
     this.state.variance.assign(tf.tensor1d(nextVariance));
   }
 
+  /** With x̂ = (x − μ)·s (s = 1/√(σ² + ε)): dγ = s·(Σ g·x − μ·Σ g), and dx = γs·g − b·x + c per channel. */
   backward(dy: Values, grads: ParameterGradients): Values {
     const { rows, cols } = dy;
     const d = dy.read();
-    const { xHat, relu } = this;
+    const x = (this.input as Values).read();
+    const { mean, invStd, scale, relu } = this;
     // The gradient through the ReLU, g, into dx's buffer: d where the output is positive, else 0.
     // Branch-free: the output is +0 or positive, so its bits b are 0 or not, and (b | −b) >>> 31
     // is 1 exactly when b ≠ 0. Without the ReLU every gate is open.
@@ -154,25 +159,26 @@ class BatchNormLayer implements HostLayer {
     const bits = new Int32Array(this.output.buffer, this.output.byteOffset, this.output.length);
     const closed = relu ? 0 : 1;
     const dBeta = new Float64Array(cols);
-    const dGamma = new Float64Array(cols);
+    const gx = new Float64Array(cols);
     for (let i = 0; i < d.length; i += cols)
       for (let c = 0; c < cols; c++) {
         const b = bits[i + c];
         const gi = d[i + c] * (((b | -b) >>> 31) | closed);
         g[i + c] = gi;
         dBeta[c] += gi;
-        dGamma[c] += gi * xHat[i + c];
+        gx[c] += gi * x[i + c];
       }
-    // dx = scale·g − offset − slope·x̂, with per-channel constants; in place over g.
-    const scale = this.scale;
-    const offset = new Float64Array(cols);
+    const dGamma = new Float64Array(cols);
+    // dx = γs·(g − dβ/M − x̂·dγ/M) = scale·g − slope·x + intercept.
     const slope = new Float64Array(cols);
+    const intercept = new Float64Array(cols);
     for (let c = 0; c < cols; c++) {
-      offset[c] = (scale[c] * dBeta[c]) / rows;
-      slope[c] = (scale[c] * dGamma[c]) / rows;
+      dGamma[c] = invStd[c] * (gx[c] - mean[c] * dBeta[c]);
+      slope[c] = (scale[c] * dGamma[c] * invStd[c]) / rows;
+      intercept[c] = slope[c] * mean[c] - (scale[c] * dBeta[c]) / rows;
     }
     for (let i = 0; i < g.length; i += cols)
-      for (let c = 0; c < cols; c++) g[i + c] = scale[c] * g[i + c] - offset[c] - slope[c] * xHat[i + c];
+      for (let c = 0; c < cols; c++) g[i + c] = scale[c] * g[i + c] - slope[c] * x[i + c] + intercept[c];
     grads.set(this.state.gamma, Float32Array.from(dGamma));
     grads.set(this.state.beta, Float32Array.from(dBeta));
     return Values.host(g, rows, cols);
