@@ -16,11 +16,14 @@ export function softmaxCrossEntropyHost(
     let max = -Infinity;
     for (let c = 0; c < classes; c++) max = Math.max(max, logits[row + c]);
     let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[row + c] - max);
-    const logSum = max + Math.log(sum);
+    for (let c = 0; c < classes; c++) {
+      const e = Math.exp(logits[row + c] - max);
+      gradient[row + c] = e;
+      sum += e;
+    }
     const label = labels[r];
-    loss += logSum - logits[row + label];
-    for (let c = 0; c < classes; c++) gradient[row + c] = Math.exp(logits[row + c] - logSum) / n;
+    loss += max + Math.log(sum) - logits[row + label];
+    for (let c = 0; c < classes; c++) gradient[row + c] /= sum * n;
     gradient[row + label] -= 1 / n;
   }
   return { loss: loss / n, gradient };
