@@ -6,7 +6,7 @@
  * step (tape or host) and the floor with fixed weights. Then, for the record, seconds per VGG-16 and
  * ResNet-18 step at batch 128 on generated data.
  *
- *   npm run bench:train [-- --backend wasm] [-- --conv-steps 2] [-- --skip-conv]
+ *   npm run bench:train [-- --backend wasm] [-- --conv-steps 2] [-- --skip-conv] [-- --json]
  */
 import { parseArgs } from 'node:util';
 import { architecture } from '../arch/zoo.ts';
@@ -32,8 +32,13 @@ const { values: args } = parseArgs({
     backend: { type: 'string' },
     'conv-steps': { type: 'string', default: '2' },
     'skip-conv': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   },
 });
+/** With --json, one JSON line at the end instead of the text lines. */
+const say = (text: string) => {
+  if (!args.json) console.log(text);
+};
 
 /** The masked LeNet-300-100 network: random IGQ masks at 10× direct compression. */
 async function maskedLenet() {
@@ -107,7 +112,7 @@ async function convStep(archName: string, datasetName: string | undefined, steps
 }
 
 const choice = await selectBackend(args.backend);
-console.log(describeBackend(choice));
+say(describeBackend(choice));
 // Alternating rounds, best of each: the machine is shared, and a burst of someone else's work
 // during one measurement would otherwise decide the ratio.
 const network = await maskedLenet();
@@ -128,7 +133,7 @@ for (let round = 0; round < ROUNDS; round++) {
 lenet.dispose();
 other.dispose();
 const ratio = real / floor;
-const line = (label: string, seconds: number) => console.log(`${label.padEnd(74)}${seconds.toFixed(2)} s`);
+const line = (label: string, seconds: number) => say(`${label.padEnd(74)}${seconds.toFixed(2)} s`);
 line(
   `LeNet-300-100 MNIST epoch (${lenet.steps} steps of 100, ${BENCH_SPARSITY * 100}% masked, ${lenet.kind} step):`,
   real,
@@ -136,22 +141,40 @@ line(
 line('floor (worker/tf/bench-floor: the same matMuls, bare):', floor);
 line(`  for reference, the same epoch through the ${other.kind} step:`, otherReal);
 line('  for reference, the floor with weights that never change:', fixedFloor);
-console.log(`(best of ${ROUNDS} alternating rounds each)`);
-console.log(
+say(`(best of ${ROUNDS} alternating rounds each)`);
+say(
   `ratio ${ratio.toFixed(2)}× the floor (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}); ` +
     `${other.kind} step ${(otherReal / floor).toFixed(2)}×`,
 );
+const conv: { arch: string; dataset: string; secondsPerStep?: number; error?: string }[] = [];
 if (!args['skip-conv']) {
   const steps = Number(args['conv-steps']);
   // ResNet-18 on its own dataset (TinyImageNet, 64×64) keeps ~4 GB of activations for the backward
-  // pass at batch 128, more than a wasm32 heap can address; on CIFAR-10's 32×32 it fits. Last: a
-  // failed allocation aborts the wasm module.
-  for (const [name, dataset] of [['vgg16'], ['resnet18', 'cifar10'], ['resnet18']] as const) {
-    const label = `${name} on ${architecture(name, dataset).dataset}, step at batch 128:`;
+  // pass at batch 128, more than a wasm32 heap can address. Last: a failed allocation aborts the
+  // wasm module.
+  for (const [name, datasetName] of [['vgg16'], ['resnet18', 'cifar10'], ['resnet18']] as const) {
+    const dataset = architecture(name, datasetName).dataset;
+    const label = `${name} on ${dataset}, step at batch 128:`;
     try {
-      console.log(`${label} ${(await convStep(name, dataset, steps)).toFixed(2)} s (mean of ${steps})`);
+      const secondsPerStep = await convStep(name, datasetName, steps);
+      conv.push({ arch: name, dataset, secondsPerStep });
+      say(`${label} ${secondsPerStep.toFixed(2)} s (mean of ${steps})`);
     } catch (error) {
-      console.log(`${label} failed on ${choice.name} (${(error as Error).message})`);
+      conv.push({ arch: name, dataset, error: (error as Error).message });
+      say(`${label} failed on ${choice.name} (${(error as Error).message})`);
     }
   }
 }
+if (args.json)
+  console.log(
+    JSON.stringify({
+      backend: choice.name,
+      lenetEpoch: { steps: lenet.steps, step: lenet.kind, seconds: real },
+      floorSeconds: floor,
+      ratio,
+      target: TARGET_RATIO,
+      met: ratio <= TARGET_RATIO,
+      reference: { [`${other.kind}StepSeconds`]: otherReal, fixedWeightsFloorSeconds: fixedFloor },
+      conv,
+    }),
+  );

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { type Architecture, GraphBuilder } from '../../arch/graph.ts';
 import { ARCHITECTURE_NAMES, architecture, isConvolutional } from '../../arch/zoo.ts';
 import { type Batch, batches } from '../../data/index.ts';
 import { initialWeights } from '../../model/init.ts';
@@ -16,8 +17,20 @@ import { HostNetwork, hostTrainable } from './network.ts';
 
 const arch = architecture('lenet300100');
 const dataset = randomDataset(arch, 64, 1);
-const trainBatches = (size: number): Batch[] => [
-  ...batches(dataset, 'train', { batchSize: size, shuffle: { seed: 2, epoch: 0 }, dropLast: true }),
+const trainBatches = (size: number, data = dataset): Batch[] => [
+  ...batches(data, 'train', { batchSize: size, shuffle: { seed: 2, epoch: 0 }, dropLast: true }),
+];
+
+/** Small chains with the layers LeNet-300-100 lacks: a ReLU without batch norm, a batch norm without ReLU. */
+function chain(name: string, hidden: (g: GraphBuilder, x: number) => number): Architecture {
+  const g = new GraphBuilder([4, 4, 1]);
+  g.dense(hidden(g, g.dense(g.flatten(g.inputId), 'fc1', 6)), 'fc2', 5, { bias: true });
+  return g.build({ name, dataset: 'test', input: [4, 4, 1], classes: 5 });
+}
+const NETWORKS = [
+  arch,
+  chain('dense-relu', (g, x) => g.relu(x)),
+  chain('dense-batchnorm', (g, x) => g.batchnorm(x)),
 ];
 
 /** max |actual − expected| / max |expected|. */
@@ -31,11 +44,11 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
   return diff / scale;
 }
 
-/** LeNet-300-100 with batch norm scales and shifts away from 1 and 0, so their gradients matter. */
-function model(): Model {
-  const m = new Model(arch, initialWeights(arch, 5));
+/** A network with its biases and batch norm scales and shifts away from 0 and 1, so their gradients matter. */
+function model(network = arch): Model {
+  const m = new Model(network, initialWeights(network, 5));
   const rng = new Rng(7);
-  for (const p of m.trainable.slice(arch.layers.length))
+  for (const p of m.trainable.slice(network.layers.length))
     tf.tidy(() =>
       p.assign(
         tf.tensor(
@@ -48,55 +61,62 @@ function model(): Model {
 }
 
 const runningStats = (m: Model) =>
-  arch.nodes.filter((n) => n.kind === 'batchnorm').flatMap((n) => [m.norm(n.id).mean, m.norm(n.id).variance]);
+  m.arch.nodes
+    .filter((n) => n.kind === 'batchnorm')
+    .flatMap((n) => [m.norm(n.id).mean, m.norm(n.id).variance]);
 
 test('the host step trains exactly the chains of dense, batch norm and ReLU layers', () => {
   for (const name of ARCHITECTURE_NAMES)
     assert.equal(hostTrainable(architecture(name)), !isConvolutional(name), name);
 });
 
+async function compareGradients(network: Architecture): Promise<void> {
+  const [tape, host] = [model(network), model(network)];
+  const data = randomDataset(network, 64, 1);
+  const [batch] = trainBatches(16, data);
+  try {
+    const expected = tf.tidy(() => {
+      const { x, y } = batchTensors(data, batch);
+      const { value, grads } = tf.variableGrads(
+        () => crossEntropy(tape.forward(x, 'trainStep').logits, y),
+        tape.trainable,
+      );
+      return { loss: value.dataSync()[0], grads: tape.trainable.map((p) => grads[p.name].dataSync()) };
+    });
+    const actual = tf.tidy(() => {
+      const { loss, grads } = new HostNetwork(host).lossAndGradients(batch);
+      return {
+        loss,
+        grads: host.trainable.map((p) => {
+          const g = grads.get(p);
+          assert.ok(g, `no gradient for ${p.name}`);
+          return g instanceof Float32Array ? g.slice() : g.dataSync();
+        }),
+      };
+    });
+    assert.ok(
+      Math.abs(actual.loss - expected.loss) < 1e-5 * expected.loss,
+      `loss ${actual.loss} vs ${expected.loss}`,
+    );
+    tape.trainable.forEach((p, i) => {
+      const error = relativeError(actual.grads[i], expected.grads[i]);
+      assert.ok(error < 1e-4, `${network.name} ${p.name} (parameter ${i}): relative error ${error}`);
+    });
+    const [hostStats, tapeStats] = [runningStats(host), runningStats(tape)];
+    tapeStats.forEach((s, i) => {
+      const error = relativeError(hostStats[i].dataSync(), s.dataSync());
+      assert.ok(error < 1e-5, `running statistic ${i}: relative error ${error}`);
+    });
+  } finally {
+    tape.dispose();
+    host.dispose();
+  }
+}
+
 for (const backend of ['cpu', 'wasm']) {
   test(`${backend}: host loss, gradients and running statistics equal the tape's`, async () => {
     await selectBackend(backend);
-    const [tape, host] = [model(), model()];
-    const [batch] = trainBatches(16);
-    try {
-      const expected = tf.tidy(() => {
-        const { x, y } = batchTensors(dataset, batch);
-        const { value, grads } = tf.variableGrads(
-          () => crossEntropy(tape.forward(x, 'trainStep').logits, y),
-          tape.trainable,
-        );
-        return { loss: value.dataSync()[0], grads: tape.trainable.map((p) => grads[p.name].dataSync()) };
-      });
-      const actual = tf.tidy(() => {
-        const { loss, grads } = new HostNetwork(host).lossAndGradients(batch);
-        return {
-          loss,
-          grads: host.trainable.map((p) => {
-            const g = grads.get(p);
-            assert.ok(g, `no gradient for ${p.name}`);
-            return g instanceof Float32Array ? g.slice() : g.dataSync();
-          }),
-        };
-      });
-      assert.ok(
-        Math.abs(actual.loss - expected.loss) < 1e-5 * expected.loss,
-        `loss ${actual.loss} vs ${expected.loss}`,
-      );
-      tape.trainable.forEach((p, i) => {
-        const error = relativeError(actual.grads[i], expected.grads[i]);
-        assert.ok(error < 1e-4, `${p.name} (parameter ${i}): relative error ${error}`);
-      });
-      const [hostStats, tapeStats] = [runningStats(host), runningStats(tape)];
-      tapeStats.forEach((s, i) => {
-        const error = relativeError(hostStats[i].dataSync(), s.dataSync());
-        assert.ok(error < 1e-5, `running statistic ${i}: relative error ${error}`);
-      });
-    } finally {
-      tape.dispose();
-      host.dispose();
-    }
+    for (const network of NETWORKS) await compareGradients(network);
   });
 
   test(`${backend}: host and tape trainers leave the same weights after masked steps`, async () => {
