@@ -26,10 +26,7 @@ export async function gradientPassMs(arch: Architecture, repeats = 5): Promise<n
   const ones = tf.ones([1, ...arch.input]) as tf.Tensor4D;
   try {
     return await medianMs(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.sum(model.forward(ones, 'linear').logits),
-        model.kernels,
-      );
+      const { value, grads } = tf.variableGrads(() => tf.sum(model.forward(ones, 'linear')), model.kernels);
       for (const g of Object.values(grads)) g.dataSync();
       tf.dispose([value, ...Object.values(grads)]);
     }, repeats);

@@ -3,6 +3,7 @@ import type { Architecture } from '../arch/graph.ts';
 import { type Batch, batches, type Dataset } from '../data/index.ts';
 import { InputError } from '../errors.ts';
 import type { NetworkGradients } from '../pruners/pruner.ts';
+import { batchTensors } from './batch-tensors.ts';
 import { crossEntropy, Model } from './model.ts';
 
 export interface GradientOptions {
@@ -75,9 +76,8 @@ export function modelGradients(
     const sums = arch.layers.map((layer) => new Float32Array(layer.params));
     const list = fixedBatches(count);
     for (const batch of list) {
-      const x = tf.tensor4d(batch.images, [batch.size, ...arch.input]);
-      const y = tf.tensor1d(batch.labels, 'int32');
-      const grads = gradientsOf(m, () => crossEntropy(m.forward(x, 'train').logits, y, temp));
+      const { x, y } = batchTensors(arch.input, batch);
+      const grads = gradientsOf(m, () => crossEntropy(m.forward(x, 'train'), y, temp));
       tf.dispose([x, y]);
       grads.forEach((g, k) => {
         for (let j = 0; j < g.length; j++) sums[k][j] += g[j];
@@ -93,7 +93,7 @@ export function modelGradients(
     async pathGradient(weights) {
       const m = modelWith(weights);
       const ones = tf.ones([1, ...arch.input]) as tf.Tensor4D;
-      const grads = gradientsOf(m, () => tf.sum(m.forward(ones, 'linear').logits));
+      const grads = gradientsOf(m, () => tf.sum(m.forward(ones, 'linear')));
       ones.dispose();
       return grads;
     },

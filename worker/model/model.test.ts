@@ -22,7 +22,7 @@ test('a training step folds the batch statistics into the running ones that eval
     const evaluated = tf.tidy(() => {
       const x = tf.tensor4d(images, [n, 1, 1, inputs]);
       model.forward(x, 'trainStep');
-      return model.forward(x, 'eval').logits.arraySync();
+      return model.forward(x, 'eval').arraySync();
     });
     // h = x·Wᵀ; running mean 0.9·0 + 0.1·mean(h), running variance 0.9·1 + 0.1·var(h)·n/(n−1).
     const h = Array.from({ length: n }, (_, i) =>

@@ -28,10 +28,6 @@ export type ForwardMode =
   /** SynFlow's linearised network: |kernels| only; no batch norm, activations or biases. */
   | 'linear';
 
-export interface ForwardResult {
-  logits: tf.Tensor2D;
-}
-
 /**
  * A network built from the shared architecture graph: one tfjs variable per prunable kernel, per
  * bias and per batch norm parameter, and one forward pass that walks the same nodes the sparsity
@@ -119,11 +115,11 @@ export class Model {
    * Logits for a batch `x` (NHWC). `kernels` overrides the variables (e.g. masked or perturbed
    * copies); gradients flow to whatever tensors are used.
    */
-  forward(x: tf.Tensor4D, mode: ForwardMode, kernels: readonly tf.Tensor[] = this.kernels): ForwardResult {
+  forward(x: tf.Tensor4D, mode: ForwardMode, kernels: readonly tf.Tensor[] = this.kernels): tf.Tensor2D {
     const values: tf.Tensor[] = [];
     const linear = mode === 'linear';
     for (const node of this.arch.nodes) values.push(this.apply(node, values, x, mode, kernels, linear));
-    return { logits: values[values.length - 1] as tf.Tensor2D };
+    return values[values.length - 1] as tf.Tensor2D;
   }
 
   private apply(

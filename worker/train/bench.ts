@@ -61,7 +61,7 @@ async function lenetEpoch(network: Awaited<ReturnType<typeof maskedLenet>>, kind
   const settings = referenceSettings('lenet300100');
   const stepKind = kind ?? defaultStepKind(model);
   const options = { momentum: MOMENTUM, weightDecay: settings.weightDecay };
-  const trainer = createTrainer(model, masks, dataset, options, stepKind);
+  const trainer = createTrainer(model, masks, options, stepKind);
   const epoch = (n: number) => [
     ...batches(dataset, 'train', {
       batchSize: settings.batchSize,
@@ -96,7 +96,7 @@ async function convStep(archName: string, datasetName: string | undefined, steps
   const dataset = randomDataset(arch, 128, 1);
   const [batch] = batches(dataset, 'train', { batchSize: 128 });
   const masks = arch.layers.map((layer) => new Uint8Array(layer.params).fill(1));
-  const trainer = createTrainer(model, masks, dataset, {
+  const trainer = createTrainer(model, masks, {
     momentum: MOMENTUM,
     weightDecay: settings.weightDecay,
   });

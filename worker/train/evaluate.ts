@@ -1,8 +1,8 @@
 /** Test-set accuracy and loss, batch norm on its running statistics. */
 import * as tf from '@tensorflow/tfjs';
 import { batches, type Dataset } from '../data/index.ts';
+import { batchTensors } from '../model/batch-tensors.ts';
 import { crossEntropy, type Model } from '../model/model.ts';
-import { batchTensors } from './tensors.ts';
 
 export interface Evaluation {
   accuracy: number;
@@ -23,8 +23,8 @@ export async function evaluate(
   let lossSum = tf.scalar(0);
   for (const batch of batches(dataset, split, { batchSize })) {
     const [nextCorrect, nextLoss] = tf.tidy(() => {
-      const { x, y } = batchTensors(dataset, batch);
-      const { logits } = model.forward(x, 'eval');
+      const { x, y } = batchTensors(model.arch.input, batch);
+      const logits = model.forward(x, 'eval');
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
       const loss = tf.mul(crossEntropy(logits, y), batch.size);
       return [tf.add(correct, hits), tf.add(lossSum, loss)];

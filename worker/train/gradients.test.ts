@@ -67,10 +67,7 @@ async function gradients(backend: string, { arch: name, batch, imageSize }: Case
         Array.from({ length: batch }, (_, k) => (3 * k) % arch.classes),
         'int32',
       );
-      const { grads } = tf.variableGrads(
-        () => crossEntropy(model.forward(x, 'train').logits, y),
-        model.trainable,
-      );
+      const { grads } = tf.variableGrads(() => crossEntropy(model.forward(x, 'train'), y), model.trainable);
       return model.trainable.map((v) => grads[v.name]);
     });
     const values = grads.map((g) => (g.dataSync() as Float32Array).slice());

@@ -54,7 +54,7 @@ export async function train(
   options: TrainOptions,
 ): Promise<TrainingOutcome> {
   const { plan, seed, evalEvery, observer, signal, progressEveryMs = 500 } = options;
-  const trainer = createTrainer(model, masks, dataset, plan);
+  const trainer = createTrainer(model, masks, plan);
   const curve: CurvePoint[] = [];
   let step = 0;
   let epoch = 0;

@@ -8,14 +8,14 @@
  *   layers, backward by hand with the elementwise work in JS loops.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, Dataset } from '../data/index.ts';
+import type { Batch } from '../data/index.ts';
+import { batchTensors } from '../model/batch-tensors.ts';
 import { crossEntropy, type Model } from '../model/model.ts';
 import { countKept, type MaskSet } from '../sparsity/masks.ts';
 import { hostMemoryBackend } from '../tf/host-values.ts';
 import { hostTrainable } from './host/network.ts';
 import { HostTrainer } from './host/trainer.ts';
 import { maskedSgd, type Optimizer, type SgdOptions } from './sgd.ts';
-import { batchTensors } from './tensors.ts';
 
 export interface StepTrainer {
   step(batch: Batch, learningRate: number): void;
@@ -38,7 +38,6 @@ export function defaultStepKind(model: Model): StepKind {
 export function createTrainer(
   model: Model,
   masks: MaskSet,
-  dataset: Dataset,
   options: SgdOptions,
   kind: StepKind = defaultStepKind(model),
 ): StepTrainer {
@@ -51,7 +50,7 @@ export function createTrainer(
   });
   return kind === 'host'
     ? new HostTrainer(model, maskTensors, options)
-    : new TapeTrainer(model, maskTensors, dataset, options);
+    : new TapeTrainer(model, maskTensors, options);
 }
 
 class TapeTrainer implements StepTrainer {
@@ -63,7 +62,6 @@ class TapeTrainer implements StepTrainer {
   constructor(
     private readonly model: Model,
     private readonly masks: readonly (tf.Tensor | null)[],
-    private readonly dataset: Dataset,
     options: SgdOptions,
   ) {
     // `trainable` lists the kernels first, in layer order, so masks[k] belongs to params[k].
@@ -73,9 +71,9 @@ class TapeTrainer implements StepTrainer {
 
   step(batch: Batch, learningRate: number): void {
     tf.tidy(() => {
-      const { x, y } = batchTensors(this.dataset, batch);
+      const { x, y } = batchTensors(this.model.arch.input, batch);
       const { value, grads } = tf.variableGrads(
-        () => crossEntropy(this.model.forward(x, 'trainStep').logits, y),
+        () => crossEntropy(this.model.forward(x, 'trainStep'), y),
         this.params,
       );
       this.optimizer.step(

@@ -6,12 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { type Architecture, GraphBuilder } from '../../arch/graph.ts';
 import { ARCHITECTURE_NAMES, architecture, isConvolutional } from '../../arch/zoo.ts';
 import { type Batch, batches } from '../../data/index.ts';
+import { batchTensors } from '../../model/batch-tensors.ts';
 import { initialWeights } from '../../model/init.ts';
 import { crossEntropy, Model } from '../../model/model.ts';
 import { randomDataset } from '../../pruners/testing.ts';
 import { Rng } from '../../random.ts';
 import { selectBackend } from '../../tf/backend.ts';
-import { batchTensors } from '../tensors.ts';
 import { createTrainer, type StepKind } from '../trainer.ts';
 import { HostNetwork, hostTrainable } from './network.ts';
 
@@ -76,9 +76,9 @@ async function compareGradients(network: Architecture): Promise<void> {
   const [batch] = trainBatches(16, data);
   try {
     const expected = tf.tidy(() => {
-      const { x, y } = batchTensors(data, batch);
+      const { x, y } = batchTensors(network.input, batch);
       const { value, grads } = tf.variableGrads(
-        () => crossEntropy(tape.forward(x, 'trainStep').logits, y),
+        () => crossEntropy(tape.forward(x, 'trainStep'), y),
         tape.trainable,
       );
       return { loss: value.dataSync()[0], grads: tape.trainable.map((p) => grads[p.name].dataSync()) };
@@ -129,7 +129,7 @@ for (const backend of ['cpu', 'wasm']) {
     );
     const run = async (kind: StepKind) => {
       const m = model();
-      const trainer = createTrainer(m, masks, dataset, { momentum: 0.9, weightDecay: 5e-4 }, kind);
+      const trainer = createTrainer(m, masks, { momentum: 0.9, weightDecay: 5e-4 }, kind);
       for (const [k, batch] of trainBatches(16).entries()) trainer.step(batch, k < 2 ? 0.1 : 0.01);
       const { sum, steps } = await trainer.drainLoss();
       trainer.dispose();
