@@ -62,8 +62,8 @@ export class HostSgd implements Optimizer {
   /**
    * Per parameter, two host arrays that take its new values in turn. A fresh zeroed array per
    * step costs more than the update itself (a 235k-weight kernel is 940 KB); pruned positions
-   * are never written, so they stay zero. The array written now belonged to a tensor disposed at
-   * the previous step (the cpu backend keeps the array it is given; wasm copies it).
+   * are never written, so they stay zero. The cpu backend keeps the array it is given (wasm copies
+   * it): the one written now belongs to the tensor that the previous step's update replaced.
    */
   private readonly buffers: [Float32Array, Float32Array][];
   private turn = 0;
