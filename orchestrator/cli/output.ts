@@ -1,18 +1,9 @@
 /** Printing for the CLI: one JSON document for `--json`, aligned tables for people. */
-
-/** JSON with ∞ (an empty network's compression) written as null, as DESIGN §3 specifies. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
-}
+import { toJson } from '../../worker/report/format.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${toJson(value)}\n`);
 }
-
-export const formatCompression = (compression: number) =>
-  Number.isFinite(compression) ? compression.toFixed(compression < 100 ? 2 : 1) : 'inf';
-
-export const formatPercent = (fraction: number) => `${(fraction * 100).toFixed(3)}%`;
 
 export const formatCount = (count: number) => count.toLocaleString('en-US');
 

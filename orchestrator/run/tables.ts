@@ -1,7 +1,8 @@
 // The tables people read at the end of a sweep (`esweep run`, `esweep sweep compare|results`):
 // accuracy per pruner at matched effective compression, and each trial's direct vs effective
 // compression.
-import { formatCompression, renderTable } from '../cli/output.ts';
+import { formatCompression } from '../../worker/report/format.ts';
+import { renderTable } from '../cli/output.ts';
 import type { Comparison, ResultRow } from '../query/index.ts';
 
 const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { architecture } from '../../../worker/arch/zoo.ts';
 import { readMaskFile } from '../../../worker/masks/mask-file.ts';
+import { formatCompression, formatPercent } from '../../../worker/report/format.ts';
 import { analyze, type SparsityReport } from '../../../worker/sparsity/analysis.ts';
 import { flags, parseOptions } from '../options.ts';
-import { formatCompression, formatCount, formatPercent, printJson, renderTable } from '../output.ts';
+import { formatCount, printJson, renderTable } from '../output.ts';
 
 /** Per layer and overall: params, direct and effective counts, sparsities and compressions. */
 export function renderSparsityReport(report: SparsityReport): string {

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { architecture } from '../../../worker/arch/zoo.ts';
 import { layerQuotas } from '../../../worker/quotas/quotas.ts';
+import { formatPercent } from '../../../worker/report/format.ts';
 import { flags, parseOptions, targetSparsity } from '../options.ts';
-import { formatCount, formatPercent, printJson, renderTable } from '../output.ts';
+import { formatCount, printJson, renderTable } from '../output.ts';
 
 const schema = z.object({
   arch: flags.arch,

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { INTERRUPTED_EXIT_CODE } from '../../../worker/errors.ts';
 import { consoleReporter } from '../../../worker/report/console.ts';
+import { formatCompression, formatPercent, toJson } from '../../../worker/report/format.ts';
 import type { TrialResult } from '../../../worker/report/reporter.ts';
 import { teeReporter } from '../../../worker/report/tee.ts';
 import { TrainingInterrupted } from '../../../worker/train/loop.ts';
@@ -11,7 +12,7 @@ import { runTrial } from '../../../worker/trial/run.ts';
 import { readTrialFile } from '../../../worker/trial/spec.ts';
 import { orchestratedEnv, startOrchestratedRun } from '../../events/worker-pipeline.ts';
 import { parseOptions } from '../options.ts';
-import { formatCompression, formatPercent, printJson, toJson } from '../output.ts';
+import { printJson } from '../output.ts';
 
 const schema = z.object({
   trial: z.string().min(1),
