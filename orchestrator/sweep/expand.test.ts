@@ -158,6 +158,19 @@ resources: {gpu: 2, memory: 16Gi}
     rejects(`${BASE}colour: blue\n`, /unknown field\(s\) colour/);
     rejects(BASE.replace('name: lenet-small', 'name: "a b"'), /name: .*got "a b"/);
     rejects(`${BASE}resources: {memory: lots}\n`, /resources\.memory: not a resource quantity: "lots"/);
+    // The worker's budget schema, so the same messages as a trial file.
+    rejects(
+      BASE.replace('{iterations: 50}', '{epochs: 0}'),
+      /^test\.yaml: budget\.epochs: must be > 0, got 0$/,
+    );
+    rejects(
+      BASE.replace('{iterations: 50}', '{iterations: 2.5}'),
+      /^test\.yaml: budget\.iterations: must be a whole number, got 2\.5$/,
+    );
+    rejects(
+      BASE.replace('{iterations: 50}', '{steps: 50}'),
+      /^test\.yaml: budget: must be \{epochs: N\} or \{iterations: N\}, got \{"steps":50\}$/,
+    );
     rejects(
       `${BASE}dataset: {lenet5: cifar10}\n`,
       /dataset\.lenet5: 'lenet5' is not one of the sweep's architectures/,

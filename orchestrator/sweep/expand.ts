@@ -4,13 +4,12 @@
 import { architecture, isConvolutional } from '../../worker/arch/zoo.ts';
 import { InputError } from '../../worker/errors.ts';
 import { pruner } from '../../worker/pruners/catalog.ts';
+import type { Budget } from '../../worker/train/settings.ts';
 import { normalizeNumber, trialKey } from './keys.ts';
 import type { PruningTypeName, SweepFile } from './spec.ts';
 
 /** Above this many trials a sweep is refused unless forced (a typo in a grid gets expensive fast). */
 export const DEFAULT_TRIAL_LIMIT = 20_000;
-
-export type Budget = { iterations: number } | { epochs: number };
 
 /** The worker's trial JSON (issue 4): exactly one of sparsity / compression. */
 export type TrialDocument = {

@@ -5,6 +5,7 @@ import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
 import { InputError } from '../../worker/errors.ts';
 import { prunerNames } from '../../worker/pruners/catalog.ts';
+import { Budget } from '../../worker/train/settings.ts';
 import { parseInput, parseYamlText, showValue } from '../../worker/validation.ts';
 
 export const PRUNING_TYPES = ['direct', 'effective'] as const;
@@ -50,14 +51,6 @@ const logRange = z
 const positiveInt = (what: string) =>
   z.number().int({ error: (issue) => `${what} must be a whole number, got ${showValue(issue.input)}` });
 
-const budget = z.union(
-  [
-    z.strictObject({ iterations: positiveInt('iterations').min(1) }),
-    z.strictObject({ epochs: z.number().positive().finite() }),
-  ],
-  { error: (issue) => `budget must be {iterations: N} or {epochs: N}, got ${showValue(issue.input)}` },
-);
-
 /** Kubernetes resource quantity, e.g. `4`, `500m`, `16Gi`. */
 const quantity = z
   .union([z.number().positive(), z.string()])
@@ -94,7 +87,8 @@ export const sweepFileSchema = z
       .union([nonEmptyList(positiveInt('a seed').min(0)), positiveInt('seeds').min(1)])
       .default([0])
       .transform((s) => (typeof s === 'number' ? Array.from({ length: s }, (_, k) => k) : s)),
-    budget: budget.optional(),
+    /** The worker's own schema, so a sweep and a trial file accept and word budgets alike. */
+    budget: Budget.optional(),
     resources: resources.default({ gpu: 1 }),
     maxParallel: positiveInt('maxParallel').min(1).optional(),
     retries: positiveInt('retries').min(0).max(100).default(2),
