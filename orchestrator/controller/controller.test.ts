@@ -237,3 +237,52 @@ describe('controller: retries backing off', () => {
     assert.equal((await db.repos.statusCounts(sweep.id)).queued, 2);
   });
 });
+
+describe('controller: waking up when a backoff ends', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase('ctl_wake');
+  });
+  after(() => db.dispose());
+
+  test('the earliest backoff end of any sweep wakes the controller, not the last sweep looked at', async () => {
+    // Two sweeps, each with one retry waiting: the older sweep's ends in a second, the newer one's
+    // in an hour. Passes go through sweeps oldest first, and the resync is an hour away, so only a
+    // wake-up at the earlier end starts the first retry in time.
+    const retryBaseMs = 1000;
+    const retryMaxMs = 3_600_000;
+    const failedAt = new Date();
+    const retry = async (name: string, attempts: number, createdAt: Date) => {
+      const { sweep } = await db.repos.submitSweep({ name, spec: {}, backend: 'local', maxParallel: 1 }, [
+        trialInput(0),
+      ]);
+      await db.prisma.sweep.update({ where: { id: sweep.id }, data: { createdAt } });
+      await db.prisma.trial.updateMany({
+        where: { sweepId: sweep.id },
+        data: { attempts, updatedAt: failedAt },
+      });
+      return sweep.id;
+    };
+    const soon = await retry('ctl-wake-soon', 1, new Date(failedAt.getTime() - 2000));
+    const late = await retry('ctl-wake-late', 20, new Date(failedAt.getTime() - 1000));
+
+    const backend = new RecordingBackend();
+    const controller = new Controller(db.repos, backend, {
+      debounceMs: 10,
+      resyncMs: 3_600_000,
+      retryBaseMs,
+      retryMaxMs,
+    });
+    await controller.start();
+    try {
+      const run = await waitFor('the retry whose backoff ended first', () => backend.created[0], 10_000);
+      const startedAt = Date.now();
+      assert.equal(run.sweepId, soon);
+      assert.equal(run.attempt, 2);
+      assert.ok(startedAt >= failedAt.getTime() + retryBaseMs, 'not before its backoff ended');
+      assert.ok(!backend.created.some((r) => r.sweepId === late), 'the other retry still waits');
+    } finally {
+      await controller.stop();
+    }
+  });
+});

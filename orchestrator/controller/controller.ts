@@ -45,7 +45,7 @@ export class Controller {
   private readonly log: (entry: Record<string, unknown>) => void;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
-  /** The wake-up at the end of the earliest retry backoff. */
+  /** The wake-up at the end of the earliest retry backoff, over all sweeps. */
   private wake: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
@@ -140,9 +140,14 @@ export class Controller {
     const wanted = new Set<string>();
     const sweeps = await activeSweeps(this.repos.prisma, this.backend.name);
     let activeRuns = 0;
+    // One timer for the whole pass, at the earliest backoff end of any sweep (the resync would, later).
+    let wakeAt = Number.POSITIVE_INFINITY;
     for (const sweep of sweeps) {
-      activeRuns += await this.reconcileSweep(sweep, runs, wanted);
+      const result = await this.reconcileSweep(sweep, runs, wanted);
+      activeRuns += result.inFlight;
+      wakeAt = Math.min(wakeAt, result.backoffEnd);
     }
+    this.wakeAt(wakeAt);
     // Runs whose trial no longer wants them (cancelled, superseded, deleted sweep) are removed.
     const orphans = this.backend.runs().filter((run) => isActive(run) && !wanted.has(run.name));
     for (const run of orphans) {
@@ -157,11 +162,12 @@ export class Controller {
     sweep: ActiveSweep,
     runs: Map<string, RunStatus>,
     wanted: Set<string>,
-  ): Promise<number> {
+  ): Promise<SweepPass> {
     const spec = sweep.spec as unknown as SweepFile;
     const policy = { retries: sweep.retries, heartbeatTimeoutMs: this.options.heartbeatTimeoutMs };
     const now = this.now();
     let inFlight = 0;
+    let backoffEnd = Number.POSITIVE_INFINITY;
     // Decisions are collected and written in one statement per pass, not one transaction per trial.
     const marks: TrialMark[] = [];
     const cancels: string[] = [];
@@ -240,22 +246,26 @@ export class Controller {
         await this.repos.setSweepStatus(sweep.id, 'running');
       if (ready.length > take) this.dirty = true;
       else if (ready.length < take) {
-        // Places left: wake up when the first backoff ends (the resync would, later): one timer.
-        const ends = (await backingOff(this.repos.prisma, sweep.id, backoff)).map(
-          (t) => t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs) - now,
-        );
-        if (ends.length > 0) this.wakeIn(Math.min(...ends));
+        // Places left: the pass wakes up when the first backoff ends.
+        for (const t of await backingOff(this.repos.prisma, sweep.id, backoff))
+          backoffEnd = Math.min(
+            backoffEnd,
+            t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs),
+          );
       }
     }
     const counts = await this.repos.statusCounts(sweep.id);
     this.metrics.trialCounts.set(sweep.name, counts);
     if (inFlight === 0 && (marks.length > 0 || slots > 0)) await this.finishIfDone(sweep, counts);
-    return inFlight;
+    return { inFlight, backoffEnd };
   }
 
-  private wakeIn(ms: number): void {
+  /** Replaces the wake-up timer with one at `time` (none when it is infinite: nothing backs off). */
+  private wakeAt(time: number): void {
     clearTimeout(this.wake);
-    this.wake = setTimeout(() => this.poke(), ms);
+    this.wake = undefined;
+    if (!Number.isFinite(time)) return;
+    this.wake = setTimeout(() => this.poke(), Math.max(0, time - this.now()));
     this.wake.unref();
   }
 
@@ -293,6 +303,14 @@ export class Controller {
     await this.repos.setSweepStatus(sweep.id, status);
     this.log({ level: 'info', msg: `sweep ${status}`, sweep: sweep.name, counts });
   }
+}
+
+/** What one sweep's part of a pass found. */
+interface SweepPass {
+  /** Trials with an attempt out. */
+  inFlight: number;
+  /** When the earliest backoff of a trial waiting for a free place ends (ms since the epoch), else ∞. */
+  backoffEnd: number;
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time. */
