@@ -25,7 +25,7 @@ import { createTrainer, defaultStepKind, type StepKind } from './trainer.ts';
 const TARGET_RATIO = 1.3;
 /** The masked network of the epoch benchmark: random IGQ masks at 10× direct compression. */
 const BENCH_SPARSITY = 0.9;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 const { values: args } = parseArgs({
   options: {
