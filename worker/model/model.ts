@@ -77,6 +77,13 @@ export class Model {
     ];
   }
 
+  /** The position in `kernels` of a prunable node's kernel. */
+  kernelIndexOf(nodeId: number): number {
+    const k = this.kernelIndex.get(nodeId);
+    if (k === undefined) throw new Error(`node ${nodeId} is not a prunable layer`);
+    return k;
+  }
+
   /** The batch norm variables of a batch norm node. */
   norm(nodeId: number): BatchNormState {
     const state = this.norms.get(nodeId);
@@ -138,7 +145,7 @@ export class Model {
         return this.layer(
           node,
           values[node.input],
-          kernels[this.kernelIndex.get(node.id)!],
+          kernels[this.kernelIndexOf(node.id)],
           linear,
           node === this.arch.layers[0].node,
         );

@@ -247,7 +247,7 @@ type LayerFactories = {
 export const HOST_LAYERS: LayerFactories = {
   flatten: () => FLATTEN,
   dense: (node, model) => {
-    const k = model.arch.layers.findIndex((layer) => layer.node.id === node.id);
+    const k = model.kernelIndexOf(node.id);
     return new DenseLayer(model.kernels[k], model.biases.get(node.id), k === 0);
   },
   batchnorm: (node, model) => new BatchNormLayer(model.norm(node.id), false),

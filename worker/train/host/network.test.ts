@@ -68,6 +68,13 @@ const runningStats = (m: Model) =>
 test('the host step trains exactly the chains of dense, batch norm and ReLU layers', () => {
   for (const name of ARCHITECTURE_NAMES)
     assert.equal(hostTrainable(architecture(name)), !isConvolutional(name), name);
+  // A batch norm before the first dense layer would get no gradient: the backward pass stops there.
+  const g = new GraphBuilder([4, 4, 1]);
+  g.dense(g.batchnorm(g.flatten(g.inputId)), 'fc', 5, { bias: true });
+  assert.equal(
+    hostTrainable(g.build({ name: 'norm-first', dataset: 'test', input: [4, 4, 1], classes: 5 })),
+    false,
+  );
 });
 
 async function compareGradients(network: Architecture): Promise<void> {

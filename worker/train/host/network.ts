@@ -8,13 +8,19 @@ import { Values } from './values.ts';
 
 /**
  * Whether the host step can train `arch`: a chain (each node reads the one before it) of node
- * kinds it has layers for.
+ * kinds it has layers for, whose first node with parameters is its first prunable layer (the
+ * backward pass stops there: its input is data).
  */
 export function hostTrainable(arch: Architecture): boolean {
-  return arch.nodes.every((node, i) =>
-    node.kind === 'input'
-      ? i === 0
-      : node.kind in HOST_LAYERS && inputsOf(node).length === 1 && inputsOf(node)[0] === i - 1,
+  const firstWithParameters = arch.nodes.find((node) => node.kind === 'dense' || node.kind === 'batchnorm');
+  return (
+    firstWithParameters !== undefined &&
+    firstWithParameters === arch.layers[0]?.node &&
+    arch.nodes.every((node, i) =>
+      node.kind === 'input'
+        ? i === 0
+        : node.kind in HOST_LAYERS && inputsOf(node).length === 1 && inputsOf(node)[0] === i - 1,
+    )
   );
 }
 
