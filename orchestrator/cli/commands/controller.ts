@@ -13,13 +13,14 @@ import { databaseHelp } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 
 const wholeNumber = numberIn('must be a whole number', (n) => Number.isInteger(n) && n >= 0);
+const port = numberIn('must be a port number (0–65535)', (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
 
 const schema = z.object({
   backend: z.enum(['kubernetes', 'local'], { error: (i) => `unknown backend '${String(i.input)}'` }),
   cluster: z.string().optional(),
   database: z.string().optional(),
   migrate: z.boolean().optional(),
-  metricsPort: wholeNumber,
+  metricsPort: port,
   heartbeatTimeout: wholeNumber,
   retryBackoff: wholeNumber,
 });
