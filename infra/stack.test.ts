@@ -8,6 +8,7 @@ import { dashboardFiles } from '../dashboards/index.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { type InfraConfigInput, parseInfraConfig } from './config.ts';
+import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
 import { CONTROLLER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
 import { POSTGRES_PORT } from './postgres.ts';
@@ -231,6 +232,7 @@ describe('infra stack (pulumi mocks)', () => {
 
   it('mounts the built dashboards JSON from a ConfigMap and provisions the read-only data source', () => {
     const dashboards = ofKind(resources, 'core/v1:ConfigMap').find((c) => c.name === 'dashboards')!;
+    assert.equal(dashboards.inputs.metadata.name, DASHBOARDS_CONFIGMAP);
     assert.deepEqual(dashboards.inputs.data, dashboardFiles());
     assert.ok(Object.keys(dashboards.inputs.data).length >= 3);
     const provisioning = ofKind(resources, 'core/v1:ConfigMap').find(
@@ -243,7 +245,7 @@ describe('infra stack (pulumi mocks)', () => {
     const grafana = ofKind(resources, 'apps/v1:Deployment').find((d) => d.name === 'grafana')!;
     const volumes = grafana.inputs.spec.template.spec.volumes;
     assert.ok(
-      volumes.some((v: { configMap?: { name: string } }) => v.configMap?.name === 'esweep-dashboards'),
+      volumes.some((v: { configMap?: { name: string } }) => v.configMap?.name === DASHBOARDS_CONFIGMAP),
     );
   });
 
