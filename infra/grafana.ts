@@ -8,7 +8,8 @@ import { POSTGRES_DATASOURCE_TYPE } from '../dashboards/sql.ts';
 import type { InfraConfig } from './config.ts';
 import { POSTGRES_NAME, POSTGRES_PORT } from './postgres.ts';
 import { DATABASE, fromSecret, READER_ROLE, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, scratch, singlePod } from './security.ts';
+import { containerSecurity, labelsFor, scratch } from './security.ts';
+import { singlePod } from './workload.ts';
 
 export const GRAFANA_NAME = 'esweep-grafana';
 export const GRAFANA_PORT = 3000;

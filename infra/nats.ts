@@ -3,8 +3,8 @@ import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { fromSecret, NATS_USER, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, singlePod } from './security.ts';
-import { dataClaimTemplate } from './storage.ts';
+import { containerSecurity, labelsFor } from './security.ts';
+import { dataClaimTemplate, singlePod } from './workload.ts';
 
 export const NATS_NAME = 'esweep-nats';
 export const NATS_PORT = 4222;

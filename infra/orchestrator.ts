@@ -8,7 +8,8 @@ import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes
 import { LABELS } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import type { InfraConfig } from './config.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, scratch, singlePod } from './security.ts';
+import { containerSecurity, labelsFor, scratch } from './security.ts';
+import { singlePod } from './workload.ts';
 
 export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
 export const CONTROLLER_ACCOUNT = 'esweep-controller';

@@ -5,8 +5,8 @@ import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
 import { APP_ROLE, DATABASE, fromSecret, READER_ROLE, SECRET_NAMES } from './secrets.ts';
-import { containerSecurity, labelsFor, scratch, singlePod } from './security.ts';
-import { dataClaimTemplate } from './storage.ts';
+import { containerSecurity, labelsFor, scratch } from './security.ts';
+import { dataClaimTemplate, singlePod } from './workload.ts';
 
 export const POSTGRES_NAME = 'esweep-postgres';
 export const POSTGRES_PORT = 5432;

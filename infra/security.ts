@@ -14,16 +14,6 @@ export function containerSecurity(uid: number): k8s.types.input.core.v1.Security
   };
 }
 
-export function podSecurity(uid: number): k8s.types.input.core.v1.PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: uid,
-    runAsGroup: uid,
-    fsGroup: uid,
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
 /** An emptyDir volume and its mount, for a path a read-only-root container must write (e.g. /tmp). */
 export function scratch(name: string, mountPath: string) {
   return {
@@ -35,19 +25,4 @@ export function scratch(name: string, mountPath: string) {
 /** `app.kubernetes.io/*` labels; `component` also selects the pods in Services and NetworkPolicies. */
 export function labelsFor(component: string): Record<string, string> {
   return { 'app.kubernetes.io/part-of': 'esweep', 'app.kubernetes.io/component': component };
-}
-
-/**
- * One pod's worth of a Deployment or StatefulSet spec: one replica, selected by `labels`, under the
- * pod security context above and (unless `pod` says otherwise) without a service-account token.
- */
-export function singlePod(labels: Record<string, string>, uid: number, pod: k8s.types.input.core.v1.PodSpec) {
-  return {
-    replicas: 1,
-    selector: { matchLabels: labels },
-    template: {
-      metadata: { labels },
-      spec: { securityContext: podSecurity(uid), automountServiceAccountToken: false, ...pod },
-    },
-  };
 }
