@@ -66,13 +66,11 @@ const lamp: ScoreFn = async (ctx) => lampScores(ctx.trainedWeights!);
 const dense: Pruner = {
   name: 'dense',
   requires: [],
-  async select(ctx, sparsity) {
-    checkPrunerSparsity(dense, sparsity);
-    return {
-      masksFor: () => ctx.arch.layers.map((layer) => new Uint8Array(layer.params).fill(1)),
-      added: () => [],
-    };
-  },
+  keepsEveryWeight: true,
+  select: async (ctx) => ({
+    masksFor: () => ctx.arch.layers.map((layer) => new Uint8Array(layer.params).fill(1)),
+    added: () => [],
+  }),
 };
 
 const PRUNERS = new Map<string, Pruner>();
@@ -89,18 +87,14 @@ add(globalPruner('lamp', ['trainedWeights'], lamp));
 
 add(snip, snipIterative, synflow, grasp, randomWithQuotasOf(snip), randomWithQuotasOf(synflow));
 
+/** The pruner named `name`, if there is one. */
+export const knownPruner = (name: string): Pruner | undefined => PRUNERS.get(name);
+
 export function pruner(name: string): Pruner {
-  const found = PRUNERS.get(name);
+  const found = knownPruner(name);
   if (!found)
     throw new InputError(`unknown pruner '${name}' (expected one of ${[...PRUNERS.keys()].join(', ')})`);
   return found;
 }
 
 export const prunerNames = () => [...PRUNERS.keys()];
-
-/** Fails on a sparsity the pruner cannot give; cheap, so a trial checks it before loading any data. */
-export function checkPrunerSparsity(algorithm: Pruner, sparsity: number): void {
-  if (algorithm === dense && sparsity > 0) {
-    throw new InputError(`the dense pruner keeps every weight; its sparsity must be 0, not ${sparsity}`);
-  }
-}

@@ -150,9 +150,18 @@ export interface PruneTarget {
   type: PruningType;
 }
 
-export function checkTarget(arch: Architecture, sparsity: number): number {
+/**
+ * The kept count for `sparsity`, failing on a target the architecture or the pruner cannot give;
+ * cheap, so a trial checks it before loading any data.
+ */
+export function checkTarget(arch: Architecture, pruner: Pruner, sparsity: number): number {
   if (!Number.isFinite(sparsity) || sparsity < 0 || sparsity > 1) {
     throw new InputError(`sparsity must lie in [0, 1], got ${sparsity}`);
+  }
+  if (pruner.keepsEveryWeight && sparsity > 0) {
+    throw new InputError(
+      `the ${pruner.name} pruner keeps every weight; its sparsity must be 0, not ${sparsity}`,
+    );
   }
   const kept = Math.round((1 - sparsity) * arch.totalParams);
   if (kept < 1 && sparsity < 1) {
@@ -176,7 +185,7 @@ export async function prune(ctx: PruneContext, pruner: Pruner, target: PruneTarg
       `pruner ${pruner.name} needs ${missing.map((need) => REQUIREMENT_NAMES[need]).join(' and ')}`,
     );
   }
-  const kept = checkTarget(ctx.arch, target.sparsity);
+  const kept = checkTarget(ctx.arch, pruner, target.sparsity);
   const selection = await pruner.select(ctx, target.sparsity);
   if (target.type === 'direct') return selection.masksFor(kept);
   return searchEffective(ctx.arch, selection, kept).masks;

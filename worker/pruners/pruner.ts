@@ -41,6 +41,8 @@ export type Requirement = 'data' | 'trainedWeights';
 export interface Pruner {
   readonly name: string;
   readonly requires: readonly Requirement[];
+  /** The unpruned network (the dense baseline): its only sparsity is 0, so it needs no target. */
+  readonly keepsEveryWeight?: boolean;
   /** `sparsity` is the direct target; iterative pruners schedule their rounds towards it. */
   select(ctx: PruneContext, sparsity: number): Promise<Selection>;
 }

@@ -110,10 +110,10 @@ export async function runTrial(spec: TrialSpec, options: RunOptions): Promise<Tr
         observer: reporter,
         signal: options.signal,
       });
-      const weights =
-        pruner.name === 'dense'
-          ? await saveDenseWeights(trial, initial, model, options.weightsOut ?? '.')
-          : undefined;
+      // The unpruned network's weights are what magnitude/LAMP trials of the same seed score.
+      const weights = pruner.keepsEveryWeight
+        ? await saveDenseWeights(trial, initial, model, options.weightsOut ?? '.')
+        : undefined;
       const result: TrialResult = {
         trial: spec,
         accuracy: outcome.accuracy,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Architecture } from '../arch/graph.ts';
 import { architecture } from '../arch/zoo.ts';
 import { InputError } from '../errors.ts';
-import { checkPrunerSparsity, pruner as findPruner } from '../pruners/catalog.ts';
+import { pruner as findPruner, knownPruner } from '../pruners/catalog.ts';
 import { checkTarget, PRUNING_TYPES, type PruningType } from '../pruners/prune.ts';
 import type { Pruner } from '../pruners/pruner.ts';
 import { Budget } from '../train/settings.ts';
@@ -44,9 +44,15 @@ export const TrialSpec = z
   .refine((t) => t.sparsity === undefined || t.compression === undefined, {
     error: 'give sparsity or compression, not both',
   })
-  .refine((t) => t.pruner === 'dense' || t.sparsity !== undefined || t.compression !== undefined, {
-    error: 'give sparsity or compression (only the dense pruner needs neither)',
-  });
+  .refine(
+    (t) =>
+      t.sparsity !== undefined ||
+      t.compression !== undefined ||
+      knownPruner(t.pruner)?.keepsEveryWeight === true,
+    {
+      error: 'give sparsity or compression (only the dense pruner needs neither)',
+    },
+  );
 export type TrialSpec = z.output<typeof TrialSpec>;
 
 /** A trial's validated objects: the architecture, the pruner and the target sparsity. */
@@ -77,7 +83,6 @@ export function resolveTrial(spec: TrialSpec): ResolvedTrial {
   const arch = architecture(spec.arch, spec.dataset);
   const pruner = findPruner(spec.pruner);
   const sparsity = spec.sparsity ?? (spec.compression === undefined ? 0 : 1 - 1 / spec.compression);
-  checkPrunerSparsity(pruner, sparsity);
-  checkTarget(arch, sparsity);
+  checkTarget(arch, pruner, sparsity);
   return { spec, arch, pruner, type: spec.type, sparsity };
 }
