@@ -3,10 +3,11 @@
 // those clients. Every pod may resolve names (DNS).
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
+import { MANAGED_LABELS } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import type { InfraConfig } from './config.ts';
 import { GRAFANA_PORT } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
-import { METRICS_PORT, WORKER_SELECTOR } from './orchestrator.ts';
+import { METRICS_PORT } from './orchestrator.ts';
 import { POSTGRES_PORT } from './postgres.ts';
 import { labelsFor } from './security.ts';
 
@@ -21,7 +22,7 @@ const NATS = pods(labelsFor('nats'));
 const POSTGRES = pods(labelsFor('postgres'));
 const ORCHESTRATOR = pods(labelsFor('orchestrator'));
 const GRAFANA = pods(labelsFor('grafana'));
-const WORKERS = pods(WORKER_SELECTOR);
+const WORKERS = pods(MANAGED_LABELS);
 const ANYWHERE: Peer = { namespaceSelector: {} };
 
 export function createNetworkPolicies(config: InfraConfig, namespace: pulumi.Input<string>) {
@@ -66,7 +67,7 @@ export function createNetworkPolicies(config: InfraConfig, namespace: pulumi.Inp
   return {
     defaultDeny,
     dns,
-    workers: policy('workers', WORKER_SELECTOR, { egress: [to(NATS, NATS_PORT)] }),
+    workers: policy('workers', MANAGED_LABELS, { egress: [to(NATS, NATS_PORT)] }),
     orchestrator: policy('orchestrator', labelsFor('orchestrator'), {
       ingress: [from([ANYWHERE], METRICS_PORT)],
       egress: [to(NATS, NATS_PORT), to(POSTGRES, POSTGRES_PORT), apiServer],

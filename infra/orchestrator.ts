@@ -5,7 +5,6 @@ import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
 import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
-import { LABELS } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import type { InfraConfig } from './config.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, scratch } from './security.ts';
@@ -15,8 +14,6 @@ export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
 export const CONTROLLER_ACCOUNT = 'esweep-controller';
 export const WORKER_ACCOUNT = 'esweep-worker';
 export const METRICS_PORT = 9464;
-/** Label the controller puts on every Job and pod it creates (scheduler/kubernetes/manifest.ts). */
-export const WORKER_SELECTOR = { [LABELS.managedBy]: 'esweep' };
 const UID = 1000;
 
 /** Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status). */

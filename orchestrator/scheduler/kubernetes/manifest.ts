@@ -18,8 +18,13 @@ export const LABELS = {
   kueueQueue: 'kueue.x-k8s.io/queue-name',
 } as const;
 
-/** Selects every Job this program created. */
-export const MANAGED_SELECTOR = `${LABELS.managedBy}=esweep`;
+const MANAGED_BY = 'esweep';
+
+/** The label on every Job and pod this program creates; as `matchLabels` it selects them. */
+export const MANAGED_LABELS: Readonly<Record<string, string>> = { [LABELS.managedBy]: MANAGED_BY };
+
+/** Selects every Job this program created (a label selector for list and watch). */
+export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
 
 /**
  * The container writes the trial document from its environment to a file and hands it to the
@@ -71,7 +76,7 @@ export function jobManifest(request: RunRequest, config: KubernetesConfig): V1Jo
   const name = runName(request.sweepName, request.trialKey, request.attempt);
   const labels: Record<string, string> = {
     ...config.labels,
-    [LABELS.managedBy]: 'esweep',
+    ...MANAGED_LABELS,
     [LABELS.sweepId]: request.sweepId,
     [LABELS.sweep]: request.sweepName,
     [LABELS.trialId]: request.trialId,
