@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatCompression, formatPercent, toJson } from './format.ts';
-
-test('toJson writes non-finite numbers as null and keeps the rest', () => {
-  assert.equal(
-    toJson({ a: Number.POSITIVE_INFINITY, b: [1.5, Number.NaN], c: 'x' }),
-    '{"a":null,"b":[1.5,null],"c":"x"}',
-  );
-});
+import { formatCompression, formatPercent } from './format.ts';
 
 test('formatCompression keeps two decimals below 100, one above, and prints inf', () => {
   assert.equal(formatCompression(12.345), '12.35');

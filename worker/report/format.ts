@@ -1,8 +1,11 @@
 /** Number and JSON formatting shared by the trial reporter and the CLI (which imports it from here). */
 
-/** JSON with ∞ (an empty network's compression) written as null, as DESIGN §3 specifies. */
+/**
+ * One line of JSON. ∞ (an empty network's compression) comes out as null, as DESIGN §3 specifies,
+ * because JSON.stringify writes every non-finite number so.
+ */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+  return JSON.stringify(value);
 }
 
 /** 12.345 → "12.35", 1234.5 → "1234.5", ∞ → "inf". */
