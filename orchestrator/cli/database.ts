@@ -1,6 +1,12 @@
 // Commands that work on the results database: open it (an embedded one is migrated on the way, it
 // belongs to this user; a server only with --migrate), hand over repositories, close it.
-import { type Database, describeTarget, openDatabase, resolveDatabaseTarget } from '../db/client.ts';
+import {
+  type Database,
+  describeTarget,
+  type OpenOptions,
+  openDatabase,
+  resolveDatabaseTarget,
+} from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { Repositories } from '../db/repositories.ts';
 
@@ -10,9 +16,10 @@ export const databaseHelp = 'postgres://… URL or pglite:DIR; default $DATABASE
 export async function withDatabase<T>(
   location: string | undefined,
   work: (database: Database, where: string, embedded: boolean) => Promise<T>,
+  open: OpenOptions = {},
 ): Promise<T> {
   const target = resolveDatabaseTarget(location);
-  const database = await openDatabase(target);
+  const database = await openDatabase(target, open);
   try {
     return await work(database, describeTarget(target), target.kind === 'pglite');
   } finally {
@@ -20,12 +27,25 @@ export async function withDatabase<T>(
   }
 }
 
+/** {@link withDatabase}, migrated first if it is embedded or `--migrate` asks for it. */
+export function withMigratedDatabase<T>(
+  options: { database?: string; migrate?: boolean },
+  work: (database: Database, where: string) => Promise<T>,
+  open: OpenOptions = {},
+): Promise<T> {
+  return withDatabase(
+    options.database,
+    async (database, where, embedded) => {
+      if (options.migrate || embedded) await migrate(database);
+      return work(database, where);
+    },
+    open,
+  );
+}
+
 export function withRepositories<T>(
   options: { database?: string; migrate?: boolean },
   work: (repos: Repositories, where: string) => Promise<T>,
 ): Promise<T> {
-  return withDatabase(options.database, async (database, where, embedded) => {
-    if (options.migrate || embedded) await migrate(database);
-    return work(new Repositories(database.prisma), where);
-  });
+  return withMigratedDatabase(options, (database, where) => work(new Repositories(database.prisma), where));
 }

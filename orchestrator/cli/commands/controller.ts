@@ -2,14 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { Controller } from '../../controller/controller.ts';
 import { serveMetrics } from '../../controller/metrics.ts';
-import { describeTarget, openDatabase, resolveDatabaseTarget } from '../../db/client.ts';
-import { migrate } from '../../db/migrate.ts';
 import { Repositories } from '../../db/repositories.ts';
 import type { SchedulerBackend } from '../../scheduler/backend.ts';
 import { KubernetesBackend } from '../../scheduler/kubernetes/backend.ts';
 import { loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
 import { LocalBackend } from '../../scheduler/local/backend.ts';
-import { databaseHelp } from '../database.ts';
+import { databaseHelp, withMigratedDatabase } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 
 const wholeNumber = numberIn('must be a whole number', (n) => Number.isInteger(n) && n >= 0);
@@ -32,7 +30,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'kubernetes | local', 'kubernetes')
     .option('--cluster <file>', 'kubernetes backend settings (YAML); default $ESWEEP_CLUSTER_CONFIG')
     .option('--database <location>', databaseHelp)
-    .option('--migrate', 'apply pending migrations first')
+    .option('--migrate', 'apply pending migrations first (an embedded database always is)')
     .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 = any)', '9464')
     .option('--heartbeat-timeout <s>', 'replace a running trial silent for this long', '600')
     .option('--retry-backoff <s>', 'delay before the first retry (doubles each time, at most 10 min)', '10')
@@ -49,30 +47,28 @@ export function register(program: Command): void {
               ),
               { onError: (error) => log({ level: 'warn', msg: 'informer error', error: String(error) }) },
             );
-      const target = resolveDatabaseTarget(options.database);
-      const database = await openDatabase(target);
-      if (options.migrate) await migrate(database);
-      const controller = new Controller(new Repositories(database.prisma), backend, {
-        heartbeatTimeoutMs: options.heartbeatTimeout * 1000,
-        retryBaseMs: options.retryBackoff * 1000,
-        log,
+      await withMigratedDatabase(options, async (database, where) => {
+        const controller = new Controller(new Repositories(database.prisma), backend, {
+          heartbeatTimeoutMs: options.heartbeatTimeout * 1000,
+          retryBaseMs: options.retryBackoff * 1000,
+          log,
+        });
+        const server = await serveMetrics(controller.metrics, options.metricsPort);
+        await controller.start();
+        log({
+          level: 'info',
+          msg: 'controller started',
+          backend: backend.name,
+          database: where,
+          metricsPort: server.port,
+        });
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
+        });
+        await controller.stop();
+        await backend.close();
+        server.close();
       });
-      const server = await serveMetrics(controller.metrics, options.metricsPort);
-      await controller.start();
-      log({
-        level: 'info',
-        msg: 'controller started',
-        backend: backend.name,
-        database: describeTarget(target),
-        metricsPort: server.port,
-      });
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', resolve);
-        process.once('SIGINT', resolve);
-      });
-      await controller.stop();
-      await backend.close();
-      server.close();
-      await database.close();
     });
 }

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { describeTarget, openDatabase, resolveDatabaseTarget } from '../../db/client.ts';
-import { migrate } from '../../db/migrate.ts';
 import { connectNats, DEFAULT_NATS_URL, NatsEventSource } from '../../events/nats.ts';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/protocol.ts';
 import { Ingester } from '../../ingest/ingester.ts';
-import { databaseHelp } from '../database.ts';
+import { databaseHelp, withMigratedDatabase } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 
 const positive = () => numberIn('must be a positive integer', (n) => Number.isInteger(n) && n > 0);
@@ -32,43 +30,45 @@ export function register(program: Command): void {
     .option('--durable <name>', 'durable consumer name (replicas share it)', 'ingester')
     .option('--ack-wait <ms>', 'redelivery delay of unacked messages', '30000')
     .option('--batch <n>', 'messages per transaction at most', '2000')
-    .option('--migrate', 'apply pending migrations first')
+    .option('--migrate', 'apply pending migrations first (an embedded database always is)')
     .option('--verbose', 'log every batch')
     .action(async (raw: object) => {
       const options = parseOptions(schema, raw);
-      const target = resolveDatabaseTarget(options.database);
       const log = (entry: Record<string, unknown>) => {
         if (entry.level === 'debug' && !options.verbose) return;
         process.stdout.write(`${JSON.stringify(entry)}\n`);
       };
-      const database = await openDatabase(target, {
-        onPoolError: (error) => log({ level: 'warn', msg: 'database connection lost', error: error.message }),
-      });
-      if (options.migrate) await migrate(database);
-      const nc = await connectNats({ servers: options.nats, name: 'esweep-ingest' });
-      const source = new NatsEventSource(nc, {
-        stream: options.stream,
-        prefix: options.prefix,
-        durable: options.durable,
-        ackWaitMs: options.ackWait,
-      });
-      const ingester = new Ingester(database.prisma, source, { maxBatch: options.batch, log }).start();
-      log({
-        time: new Date().toISOString(),
-        level: 'info',
-        msg: 'ingesting',
-        database: describeTarget(target),
-        nats: nc.getServer(),
-        stream: options.stream,
-        durable: options.durable,
-      });
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await ingester.stop();
-      log({ time: new Date().toISOString(), level: 'info', msg: 'stopped', ...ingester.stats });
-      await nc.drain();
-      await database.close();
+      const onPoolError = (error: Error) =>
+        log({ level: 'warn', msg: 'database connection lost', error: error.message });
+      await withMigratedDatabase(
+        options,
+        async (database, where) => {
+          const nc = await connectNats({ servers: options.nats, name: 'esweep-ingest' });
+          const source = new NatsEventSource(nc, {
+            stream: options.stream,
+            prefix: options.prefix,
+            durable: options.durable,
+            ackWaitMs: options.ackWait,
+          });
+          const ingester = new Ingester(database.prisma, source, { maxBatch: options.batch, log }).start();
+          log({
+            time: new Date().toISOString(),
+            level: 'info',
+            msg: 'ingesting',
+            database: where,
+            nats: nc.getServer(),
+            stream: options.stream,
+            durable: options.durable,
+          });
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await ingester.stop();
+          log({ time: new Date().toISOString(), level: 'info', msg: 'stopped', ...ingester.stats });
+          await nc.drain();
+        },
+        { onPoolError },
+      );
     });
 }
