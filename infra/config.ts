@@ -1,13 +1,8 @@
 // Per-stack settings of the Pulumi program (`pulumi config set --path …`), validated with zod.
 import { z } from 'zod';
-import { toleration } from '../orchestrator/scheduler/kubernetes/config.ts';
-import { parseInput, showValue } from '../worker/validation.ts';
+import { dnsLabel, toleration } from '../orchestrator/scheduler/kubernetes/config.ts';
+import { parseInput, stringOf } from '../worker/validation.ts';
 
-/** A string of a named form; the message says the form rather than the regex. */
-const stringOf = (form: string, pattern: RegExp) =>
-  z.string().regex(pattern, { error: (i) => `must be ${form}, got ${showValue(i.input)}` });
-
-const dnsLabel = stringOf('a DNS label', /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 const quantity = stringOf('a Kubernetes quantity', /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/);
 
 const resources = z.strictObject({

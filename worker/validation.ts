@@ -2,7 +2,7 @@
 // first problem becomes one InputError line that names the field and says what is wrong with it.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InputError } from './errors.ts';
 
 /** How a message names the field of an issue, from its zod path (the CLI names flags instead). */
@@ -22,6 +22,10 @@ export function showValue(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
 }
+
+/** A string of a named form (a DNS label, a CIDR); its message says the form rather than the regex. */
+export const stringOf = (form: string, pattern: RegExp) =>
+  z.string().regex(pattern, { error: (i) => `must be ${form}, got ${showValue(i.input)}` });
 
 /** How a message names an expected type where `a <type>` would read wrong. */
 const TYPE_NAMES: Record<string, string> = {

@@ -1,18 +1,11 @@
 // Cluster-side settings of the kubernetes backend: where Jobs go and what their pods look like.
 // Validated with zod when read; secrets are referenced (secretKeyRef / envFrom), never inlined.
 import { z } from 'zod';
-import { parseInput, parseYamlText, readInputText, showValue } from '../../../worker/validation.ts';
+import { parseInput, parseYamlText, readInputText, stringOf } from '../../../worker/validation.ts';
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-  error: (i) => `not a DNS label: ${showValue(i.input)}`,
-});
-const dnsName = z
-  .string()
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: (i) => `not a DNS name: ${showValue(i.input)}` });
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, {
-  error: (i) => `not an environment variable name: ${showValue(i.input)}`,
-});
+export const dnsLabel = stringOf('a DNS label', /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+const dnsName = stringOf('a DNS name', /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);
+const envName = stringOf('an environment variable name', /^[A-Za-z_][A-Za-z0-9_.-]*$/);
 
 /** Names that look like credentials must come from a Secret, not from this file. */
 const SECRET_LOOKING = /(PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE)/i;

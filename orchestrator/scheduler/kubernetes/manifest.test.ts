@@ -113,7 +113,7 @@ describe('Job manifests', () => {
       /^cluster\.yaml: env\.DB_PASSWORD: looks like a credential/,
     );
     bad({}, /^cluster\.yaml: image: is required/);
-    bad({ image: 'w', namespace: 'Bad_NS' }, /namespace: not a DNS label: "Bad_NS"/);
+    bad({ image: 'w', namespace: 'Bad_NS' }, /namespace: must be a DNS label, got "Bad_NS"/);
     bad(
       { image: 'w', tolerations: [{ effect: 'Sometimes' }] },
       /^cluster\.yaml: tolerations\[0\]\.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute; got "Sometimes"$/,
