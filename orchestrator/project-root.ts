@@ -14,5 +14,15 @@ function packageRoot(from: string): string {
 
 export const PROJECT_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** The CLI's bin, which child processes run (it compiles the sources with tsx). */
-export const ESWEEP_BIN = join(PROJECT_ROOT, 'bin/esweep.js');
+/** Defined by the bundle only (orchestrator/cli/bundle.ts): its entry, relative to this module's chunk. */
+declare const ESWEEP_BUNDLE_ENTRY: string | undefined;
+
+/**
+ * The CLI that child processes (`esweep train` workers) run: the bundle's own entry when this code
+ * runs from the bundle (the images hold no bin/ and no tsx), else bin/esweep.js, which compiles the
+ * sources with tsx.
+ */
+export const ESWEEP_BIN =
+  typeof ESWEEP_BUNDLE_ENTRY === 'string'
+    ? fileURLToPath(new URL(ESWEEP_BUNDLE_ENTRY, import.meta.url))
+    : join(PROJECT_ROOT, 'bin/esweep.js');

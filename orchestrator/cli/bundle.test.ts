@@ -64,3 +64,34 @@ test('the bundle trains a trial on the wasm backend', async () => {
   assert.equal(result.steps, 3);
   assert.ok(Math.abs(result.effectiveCompression - 10) < 0.1, String(result.effectiveCompression));
 });
+
+test('the bundle starts its workers from the bundle, not from bin/ and tsx', async () => {
+  // Every node process started under this preload records the script it runs.
+  const log = join(dir, 'scripts.log');
+  const preload = join(dir, 'record-script.cjs');
+  writeFileSync(
+    preload,
+    `require('node:fs').appendFileSync(${JSON.stringify(log)}, process.argv[1] + '\\n');\n`,
+  );
+  const sweep = join(dir, 'sweep.yaml');
+  writeFileSync(
+    sweep,
+    [
+      'name: bundle-workers',
+      'architectures: [lenet300100]',
+      'pruners: [random/igq]',
+      'types: [direct]',
+      'compressions: [10]',
+      'seeds: [0]',
+      'budget: { iterations: 2 }',
+      'resources: { gpu: 0 }',
+    ].join('\n'),
+  );
+  const env = { ...process.env, NODE_OPTIONS: `--require ${preload}` };
+  const ran = await runCli(['run', sweep, '--home', join(dir, 'home'), '--json'], env, bin);
+  assert.equal(ran.code, 0, ran.stderr);
+  const scripts = readFileSync(log, 'utf8').trim().split('\n');
+  // The CLI itself and at least one worker; every one of them is the bundle's entry.
+  assert.ok(scripts.length >= 2, scripts.join(', '));
+  assert.deepEqual([...new Set(scripts)], [bin]);
+});

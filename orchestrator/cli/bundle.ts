@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../project-root.ts';
 
+/** Every module but the entry goes one folder down, so the entry is `../esweep.mjs` from any of them. */
+const CHUNKS = 'chunks';
+
 /** Bundles the CLI into `outdir` (inside the package, so node_modules resolves); returns the entry. */
 export async function bundleCli(outdir: string): Promise<string> {
   await build({
@@ -21,7 +24,9 @@ export async function bundleCli(outdir: string): Promise<string> {
     target: 'node20',
     packages: 'external',
     outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
+    chunkNames: `${CHUNKS}/[name]-[hash]`,
+    // Tells orchestrator/project-root.ts where the entry is, for the workers it starts.
+    define: { ESWEEP_BUNDLE_ENTRY: JSON.stringify('../esweep.mjs') },
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
   });
