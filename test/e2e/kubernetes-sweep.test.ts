@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Controller } from '../../orchestrator/controller/controller.ts';
 import { createTestDatabase, type TestDatabase } from '../../orchestrator/db/test-support.ts';
@@ -14,14 +13,13 @@ import { NatsArtifactStore } from '../../orchestrator/events/artifacts.ts';
 import { connectNats, ensureStreams, NatsEventSource } from '../../orchestrator/events/nats.ts';
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../../orchestrator/events/test-support.ts';
 import { Ingester } from '../../orchestrator/ingest/ingester.ts';
+import { ESWEEP_BIN } from '../../orchestrator/project-root.ts';
 import { sweepResults } from '../../orchestrator/query/index.ts';
 import { KubernetesBackend } from '../../orchestrator/scheduler/kubernetes/backend.ts';
 import { expandSweep } from '../../orchestrator/sweep/expand.ts';
 import { submitPlan } from '../../orchestrator/sweep/records.ts';
 import { parseSweepYaml } from '../../orchestrator/sweep/spec.ts';
 import { type FakeCluster, startFakeCluster, waitFor } from '../fake-kube/support.ts';
-
-const ESWEEP_BIN = fileURLToPath(new URL('../../bin/esweep.js', import.meta.url));
 
 const SWEEP = `name: e2e-k8s
 architectures: [lenet300100]
