@@ -182,14 +182,19 @@ export function parseYamlText(text: string, source: string): unknown {
   }
 }
 
-/** A file the user named, as text; one that cannot be read is an InputError naming `what` it was for. */
-export async function readInputText(path: string, what: string): Promise<string> {
+/** A file the user named; one that cannot be read is an InputError naming `what` it was for. */
+export async function readInputBytes(path: string, what: string): Promise<Buffer> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
       `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? error)}`,
     );
   }
+}
+
+/** A file the user named, as UTF-8 text; errors as {@link readInputBytes}. */
+export async function readInputText(path: string, what: string): Promise<string> {
+  return (await readInputBytes(path, what)).toString('utf8');
 }

@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { ZodError } from 'zod';
 import { BAD_INPUT_EXIT_CODE, InputError } from '../../worker/errors.ts';
 import { registerCommands } from './commands/index.ts';
 
@@ -13,12 +12,6 @@ const program = new Command('esweep')
   .exitOverride();
 await registerCommands(program, process.argv);
 
-function describeZodError(error: ZodError): string {
-  const issue = error.issues[0];
-  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  return `${where}${issue?.message ?? 'invalid input'}`;
-}
-
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -27,9 +20,6 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : BAD_INPUT_EXIT_CODE;
   } else if (error instanceof InputError) {
     process.stderr.write(`esweep: ${error.message}\n`);
-    process.exitCode = BAD_INPUT_EXIT_CODE;
-  } else if (error instanceof ZodError) {
-    process.stderr.write(`esweep: ${describeZodError(error)}\n`);
     process.exitCode = BAD_INPUT_EXIT_CODE;
   } else {
     throw error;

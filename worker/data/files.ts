@@ -3,17 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'fflate';
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
+import { parseInput } from '../validation.ts';
 import type { DataSource } from './types.ts';
 
 const envSchema = z.object({
-  ESWEEP_DATA_DIR: z.string().trim().min(1, 'ESWEEP_DATA_DIR is set but empty').optional(),
+  ESWEEP_DATA_DIR: z.string().trim().min(1, 'is set but empty').optional(),
 });
 
 /** The data directory named by ESWEEP_DATA_DIR, if any. */
 export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const parsed = envSchema.safeParse({ ESWEEP_DATA_DIR: env.ESWEEP_DATA_DIR });
-  if (!parsed.success) throw new InputError(parsed.error.issues[0].message);
-  return parsed.data.ESWEEP_DATA_DIR;
+  return parseInput(envSchema, { ESWEEP_DATA_DIR: env.ESWEEP_DATA_DIR }, 'environment').ESWEEP_DATA_DIR;
 }
 
 /** Reports where a dataset's files are expected, for every error about them. */

@@ -101,7 +101,7 @@ describe('fashion-mnist from IDX files in the data directory', () => {
     try {
       assert.equal((await loadDataset('fashion-mnist')).train.count, 30);
       process.env.ESWEEP_DATA_DIR = '  ';
-      await rejectsInput(loadDataset('fashion-mnist'), /^ESWEEP_DATA_DIR is set but empty$/);
+      await rejectsInput(loadDataset('fashion-mnist'), /^environment: ESWEEP_DATA_DIR: is set but empty$/);
     } finally {
       delete process.env.ESWEEP_DATA_DIR;
     }

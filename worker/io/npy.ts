@@ -7,6 +7,7 @@
 import { endianness } from 'node:os';
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
+import { parseInput } from '../validation.ts';
 import {
   DTYPES,
   type DType,
@@ -119,12 +120,7 @@ function parseHeader(text: string): z.infer<typeof headerSchema> {
       throw new InputError('unsupported dtype: structured arrays (record dtypes) cannot be read');
     }
   }
-  const parsed = headerSchema.safeParse(literal);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`malformed .npy header: ${issue.path.join('.') || 'header'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseInput(headerSchema, literal, 'malformed .npy header');
 }
 
 function parseDescr(descr: string): { dtype: DType; littleEndian: boolean } {

@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Architecture, PrunableLayer } from '../arch/graph.ts';
 import { fromTorch, LAYOUTS, type LayoutName, toTorch } from '../arch/layout.ts';
 import { InputError } from '../errors.ts';
 import { type NdArray, readNpz, writeNpz } from '../io/npz.ts';
+import { readInputBytes } from '../validation.ts';
 
 /** What one per-layer value becomes in memory (a mask bit, a weight), with its validity check. */
 export interface LayerValues<T extends Uint8Array | Float32Array> {
@@ -81,14 +82,7 @@ export async function readLayerFile<T extends Uint8Array | Float32Array>(
   layout: LayoutName,
   values: LayerValues<T>,
 ): Promise<T[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new InputError(
-      `cannot read ${values.what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
-  }
+  const bytes = await readInputBytes(path, `${values.what} file`);
   try {
     return fromLayerArrays(arch, readNpz(bytes), layout, values);
   } catch (error) {

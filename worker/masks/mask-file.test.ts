@@ -136,9 +136,10 @@ describe('mask files', () => {
   }
 
   test('a missing file is an input error', async () => {
-    await assert.rejects(
-      readMaskFile(join(dir, 'nope.npz'), architecture('lenet5')),
-      /cannot read mask file .*ENOENT/,
-    );
+    const missing = join(dir, 'nope.npz');
+    await assert.rejects(readMaskFile(missing, architecture('lenet5')), {
+      name: 'InputError',
+      message: `cannot read mask file ${missing}: no such file`,
+    });
   });
 });
