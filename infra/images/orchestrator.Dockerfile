@@ -21,7 +21,7 @@ COPY --from=build /app/dist ./dist
 RUN ln -s /app/dist/esweep.mjs /usr/local/bin/esweep
 # Runs with a read-only root filesystem: whatever writes under HOME goes to /tmp (an emptyDir in the pod).
 # One malloc arena: glibc gives each of Node's threads its own, and their fragments were a third of
-# the controller's peak RSS (bench:controller, which runs it with this ENV: 206–215 MB vs 246–289 MB).
+# the controller's peak RSS (bench:controller, which runs it with this ENV: 206–224 MB vs 246–289 MB).
 ENV NODE_ENV=production HOME=/tmp MALLOC_ARENA_MAX=1
 USER node
 ENTRYPOINT ["esweep"]
