@@ -286,3 +286,30 @@ describe('controller: waking up when a backoff ends', () => {
     }
   });
 });
+
+describe('controller: passes', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase('ctl_passes');
+  });
+  after(() => db.dispose());
+
+  test('a pass that fills the last free place asks for no second pass', async () => {
+    const { sweep } = await db.repos.submitSweep(
+      { name: 'ctl-passes', spec: {}, backend: 'local', maxParallel: 2 },
+      Array.from({ length: 5 }, (_, i) => trialInput(i)),
+    );
+    const backend = new RecordingBackend();
+    const controller = new Controller(db.repos, backend, { debounceMs: 10, resyncMs: 3_600_000 });
+    const idle = controller.idle();
+    await controller.start();
+    try {
+      await idle;
+      assert.equal(backend.created.length, 2);
+      assert.equal((await db.repos.statusCounts(sweep.id)).queued, 2);
+      assert.equal(controller.metrics.reconciles, 1);
+    } finally {
+      await controller.stop();
+    }
+  });
+});

@@ -244,7 +244,9 @@ export class Controller {
       inFlight += started.length;
       if (started.length > 0 && sweep.status === 'pending')
         await this.repos.setSweepStatus(sweep.id, 'running');
-      if (ready.length > take) this.dirty = true;
+      // Another pass only if this one left trials ready and places free: the `take` cap, or starts
+      // refused (a trial changed meanwhile). Filling the last place needs none.
+      if (ready.length > started.length && inFlight < limit) this.dirty = true;
       else if (ready.length < take) {
         // Places left: the pass wakes up when the first backoff ends.
         for (const t of await backingOff(this.repos.prisma, sweep.id, backoff))
