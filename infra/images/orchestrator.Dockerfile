@@ -15,8 +15,11 @@ RUN npm run build
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+# No install scripts: the root `prepare` would generate a Prisma client that the bundle already holds,
+# and the dependencies' scripts fetch engines and plugins that nothing here runs.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
+# The schema and migrations, which `--migrate` and `esweep db migrate` apply.
 COPY prisma ./prisma
-RUN npm ci --omit=dev --omit=optional && npm cache clean --force
 COPY --from=build /app/dist ./dist
 RUN ln -s /app/dist/esweep.mjs /usr/local/bin/esweep
 # Runs with a read-only root filesystem: whatever writes under HOME goes to /tmp (an emptyDir in the pod).

@@ -23,9 +23,13 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY prisma ./prisma
-# Optional dependencies stay: tfjs-node-gpu's install script downloads libtensorflow (GPU) here.
-RUN npm ci --omit=dev --include=optional && npm cache clean --force
+# Optional dependencies stay, but of all install scripts only tfjs-node-gpu's runs: it downloads
+# libtensorflow (GPU) and the binding. The root `prepare` would generate a Prisma client the bundle
+# already holds (and `train` never opens the database). tfjs-node (CPU) stays unbuilt:
+# libtensorflow's GPU build runs on the CPU too.
+RUN npm ci --omit=dev --include=optional --ignore-scripts \
+ && npm rebuild @tensorflow/tfjs-node-gpu \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
 RUN ln -s /app/dist/esweep.mjs /usr/local/bin/esweep
 ENV NODE_ENV=production ESWEEP_DATA_DIR=/data HOME=/tmp
