@@ -45,11 +45,11 @@ function bracketSearch(
   count: (kept: number, method: SparsityMethod) => number,
   target: number,
   limit: number,
+  /** `count(limit, 'graph')`, which the caller has already. */
+  graphAtLimit: number,
   tolerance: number,
   /** The answer is expected just below `limit` (after a pin): bracket it stepping down from there. */
   nearLimit: boolean,
-  /** The graph count at `limit`, when the caller has it already. */
-  graphAtLimit = count(limit, 'graph'),
 ): Bracketed {
   const graph = (kept: number) => count(kept, 'graph');
   const exact = (kept: number) => count(kept, 'exact');
@@ -117,28 +117,23 @@ export function searchEffective(
     exactEvaluations: evaluations.exact,
   });
   if (targetEffective === 0) return result(0, 0);
-  const graphTotal = count(total, 'graph');
-  if (graphTotal < targetEffective) {
+  let limit = total;
+  let graphAtLimit = count(total, 'graph');
+  if (graphAtLimit < targetEffective) {
     throw new InputError(`even the unpruned network has fewer than ${targetEffective} effective weights`);
   }
 
-  let limit = total;
   let best = { kept: total, effective: Number.POSITIVE_INFINITY, pins: 0 };
-  for (let pins = 0; pins <= MAX_PINS; pins++) {
-    const found = bracketSearch(
-      count,
-      targetEffective,
-      limit,
-      tolerance,
-      pinned.length > 0,
-      limit === total ? graphTotal : undefined,
-    );
+  for (let pins = 0; ; pins++) {
+    const found = bracketSearch(count, targetEffective, limit, graphAtLimit, tolerance, pinned.length > 0);
     if (Math.abs(found.effective - targetEffective) < Math.abs(best.effective - targetEffective)) {
       best = { kept: found.kept, effective: found.effective, pins: pinned.length };
     }
-    if (Math.abs(found.effective - targetEffective) <= tolerance || found.kept !== found.lo + 1) break;
+    const reached = Math.abs(found.effective - targetEffective) <= tolerance;
+    if (reached || found.kept !== found.lo + 1 || pins === MAX_PINS) break;
     pinned.push(...selection.added(found.lo));
     limit = found.lo;
+    graphAtLimit = count(limit, 'graph');
   }
   pinned.length = best.pins;
   return result(best.kept, best.effective);
