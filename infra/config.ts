@@ -18,9 +18,9 @@ const sized = (cpu: string, memory: string, cpuLimit: string, memoryLimit: strin
 export const infraConfigSchema = z.strictObject({
   namespace: dnsLabel.default('esweep'),
   images: z.strictObject({
-    /** CUDA + tfjs-node-gpu (infra/images/worker.Dockerfile). */
+    /** CUDA + tfjs-node-gpu (infra/Dockerfile, target worker). */
     worker: z.string().min(1),
-    /** Controller and ingester (infra/images/orchestrator.Dockerfile). */
+    /** Controller and ingester (infra/Dockerfile, target orchestrator). */
     orchestrator: z.string().min(1),
     postgres: z.string().default('postgres:16.4-alpine'),
     nats: z.string().default('nats:2.10.22-alpine'),

@@ -54,10 +54,14 @@ function processMemoryMB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(line[1]) / 1024;
 }
 
-/** The `ENV` settings of a Dockerfile (`ENV KEY=value …` lines). */
-function imageEnvironment(dockerfile: string): Record<string, string> {
+/** The `ENV` settings (`ENV KEY=value …` lines) of one stage of a Dockerfile (`FROM … AS stage`). */
+function imageEnvironment(dockerfile: string, stage: string): Record<string, string> {
   const text = readFileSync(join(PROJECT_ROOT, dockerfile), 'utf8');
-  const settings = [...text.matchAll(/^ENV\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
+  const body = text
+    .split(/^(?=FROM\s)/m)
+    .find((block) => /^FROM\s+\S+\s+AS\s+(\S+)/i.exec(block)?.[1] === stage);
+  if (body === undefined) throw new Error(`${dockerfile} has no stage '${stage}'`);
+  const settings = [...body.matchAll(/^ENV\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
   return Object.fromEntries(settings.map((setting) => setting.split('=', 2) as [string, string]));
 }
 
@@ -142,7 +146,7 @@ try {
   const started = await startProcess(
     [bin, 'controller', '--database', db.url, '--cluster', clusterFile, '--metrics-port', '0'],
     (l) => startedLine.safeParse(JSON.parse(l)).success,
-    { ...process.env, ...imageEnvironment('infra/images/orchestrator.Dockerfile') },
+    { ...process.env, ...imageEnvironment('infra/Dockerfile', 'orchestrator') },
   );
   controller = started.child;
   const pid = controller.pid!;
