@@ -102,6 +102,7 @@ export interface PrunableLayer {
 
 export interface Architecture {
   readonly name: string;
+  /** The dataset it is shaped for; `name@HxW` where a test resized its images (zoo `imageSize`). */
   readonly dataset: string;
   /** Input as `[h, w, c]` (the datasets' natural layout). */
   readonly input: readonly [h: number, w: number, c: number];

@@ -9,6 +9,9 @@ test('imageSize builds the same layers on smaller images', () => {
   const small = architecture('resnet18', undefined, { imageSize: 16 });
   assert.deepEqual(small.input, [16, 16, 3]);
   assert.equal(small.classes, 200);
+  // Not TinyImageNet's 64×64 images any more, and labelled so.
+  assert.equal(small.dataset, 'tinyimagenet@16x16');
+  assert.equal(architecture('resnet18', undefined, { imageSize: 64 }), architecture('resnet18'));
   assert.deepEqual(layerShapes('resnet18', 16), layerShapes('resnet18'));
   // Stage 4 of ResNet-18 sees 2×2 maps at 16×16 (8×8 at the default 64×64).
   const last = small.layers.find((layer) => layer.name === 'layer4.1.conv2')!.node;

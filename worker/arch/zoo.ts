@@ -106,7 +106,9 @@ const cache = new Map<string, Architecture>();
 export interface ArchitectureOptions {
   /**
    * Replaces the dataset's image height and width: the same layers, channels and classes on
-   * smaller images, for tests whose reference backend is too slow at full size.
+   * smaller images, for tests whose reference backend is too slow at full size. The result is
+   * labelled with the size (dataset `tinyimagenet@16x16`): it fits no dataset's real images, and
+   * nothing keyed on the dataset (its files, dense weight files) may take it for the real one.
    */
   imageSize?: number;
 }
@@ -124,12 +126,14 @@ export function architecture(
     classes,
   } = datasetShape(datasetName);
   const input = [options.imageSize ?? h, options.imageSize ?? w, c] as const;
-  const key = `${name}/${datasetName}/${input.join('x')}`;
+  const resized = input[0] !== h || input[1] !== w;
+  const label = resized ? `${datasetName}@${input[0]}x${input[1]}` : datasetName;
+  const key = `${name}/${label}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const g = new GraphBuilder(input);
   entry.build(g, classes);
-  const arch = g.build({ name, dataset: datasetName, input, classes });
+  const arch = g.build({ name, dataset: label, input, classes });
   cache.set(key, arch);
   return arch;
 }
