@@ -106,15 +106,22 @@ describe("pruners on LeNet-300-100 (the paper's claims)", () => {
   });
 });
 
-test('data-driven scores see ≈ 10 examples per class by default (trials and `esweep prune` alike)', async () => {
+test('pruneContext scores on ≈ 10 examples per class by default, in batches of 128 or the size given', async () => {
   assert.equal(defaultScoreBatches(10, 100), 1);
   assert.equal(defaultScoreBatches(100, 128), 8);
   assert.equal(defaultScoreBatches(200, 256), 8);
-  const ctx = await pruneContext({ arch: architecture('vgg19'), pruner: pruner('random/igq'), seed: 0 });
-  try {
-    assert.equal(ctx.arch.classes, 100);
-    assert.equal(ctx.scoreBatches, defaultScoreBatches(100, 128));
-  } finally {
-    ctx.dispose();
+  const setup = { arch: architecture('vgg19'), pruner: pruner('random/igq'), seed: 0 };
+  // `esweep prune` gives no batch size; a trial gives its training batch size.
+  for (const [scoreBatchSize, batches] of [
+    [undefined, 8],
+    [256, 4],
+  ] as const) {
+    const ctx = await pruneContext({ ...setup, scoreBatchSize });
+    try {
+      assert.equal(ctx.arch.classes, 100);
+      assert.equal(ctx.scoreBatches, batches);
+    } finally {
+      ctx.dispose();
+    }
   }
 });
