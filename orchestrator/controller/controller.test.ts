@@ -294,7 +294,7 @@ describe('controller: passes', () => {
   });
   after(() => db.dispose());
 
-  test('a pass that fills the last free place asks for no second pass', async () => {
+  test('a pass that fills the last free place asks for no second pass; metrics count active sweeps', async () => {
     const { sweep } = await db.repos.submitSweep(
       { name: 'ctl-passes', spec: {}, backend: 'local', maxParallel: 2 },
       Array.from({ length: 5 }, (_, i) => trialInput(i)),
@@ -308,6 +308,18 @@ describe('controller: passes', () => {
       assert.equal(backend.created.length, 2);
       assert.equal((await db.repos.statusCounts(sweep.id)).queued, 2);
       assert.equal(controller.metrics.reconciles, 1);
+      assert.deepEqual(controller.metrics.trialCounts.get('ctl-passes'), {
+        pending: 3,
+        queued: 2,
+        running: 0,
+        failed: 0,
+        cancelled: 0,
+        completed: 0,
+      });
+      // A sweep no longer active leaves the metrics.
+      await db.repos.setSweepStatus(sweep.id, 'cancelled');
+      await controller.reconcile();
+      assert.deepEqual([...controller.metrics.trialCounts.keys()], []);
     } finally {
       await controller.stop();
     }

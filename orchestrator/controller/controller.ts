@@ -142,12 +142,18 @@ export class Controller {
     let activeRuns = 0;
     // One timer for the whole pass, at the earliest backoff end of any sweep (the resync would, later).
     let wakeAt = Number.POSITIVE_INFINITY;
+    const mayFinish: ActiveSweep[] = [];
     for (const sweep of sweeps) {
       const result = await this.reconcileSweep(sweep, runs, wanted);
       activeRuns += result.inFlight;
       wakeAt = Math.min(wakeAt, result.backoffEnd);
+      if (result.mayFinish) mayFinish.push(sweep);
     }
     this.wakeAt(wakeAt);
+    // One count over all active sweeps; sweeps no longer active drop out of the metrics.
+    const counts = await this.repos.statusCountsBySweep(sweeps.map((sweep) => sweep.id));
+    this.metrics.trialCounts = new Map(sweeps.map((sweep) => [sweep.name, counts.get(sweep.id)!]));
+    for (const sweep of mayFinish) await this.finishIfDone(sweep, counts.get(sweep.id)!);
     // Runs whose trial no longer wants them (cancelled, superseded, deleted sweep) are removed.
     const orphans = this.backend.runs().filter((run) => isActive(run) && !wanted.has(run.name));
     for (const run of orphans) {
@@ -256,10 +262,7 @@ export class Controller {
           );
       }
     }
-    const counts = await this.repos.statusCounts(sweep.id);
-    this.metrics.trialCounts.set(sweep.name, counts);
-    if (inFlight === 0 && (marks.length > 0 || slots > 0)) await this.finishIfDone(sweep, counts);
-    return { inFlight, backoffEnd };
+    return { inFlight, backoffEnd, mayFinish: inFlight === 0 && (marks.length > 0 || slots > 0) };
   }
 
   /** Replaces the wake-up timer with one at `time` (none when it is infinite: nothing backs off). */
@@ -313,6 +316,8 @@ interface SweepPass {
   inFlight: number;
   /** When the earliest backoff of a trial waiting for a free place ends (ms since the epoch), else ∞. */
   backoffEnd: number;
+  /** Nothing is in flight after a pass that changed or could start something: the sweep may be done. */
+  mayFinish: boolean;
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time. */

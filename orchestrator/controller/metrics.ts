@@ -17,7 +17,8 @@ export class ControllerMetrics {
   trialsCompleted = 0;
   trialsFailed = 0;
   activeRuns = 0;
-  readonly trialCounts = new Map<string, StatusCounts>();
+  /** Trial counts of the sweeps active in the last pass, by sweep name. */
+  trialCounts: ReadonlyMap<string, StatusCounts> = new Map();
 
   observeReconcile(seconds: number): void {
     this.reconciles++;

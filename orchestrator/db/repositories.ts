@@ -179,13 +179,20 @@ export class Repositories {
   }
 
   async statusCounts(sweepId: string): Promise<StatusCounts> {
+    return (await this.statusCountsBySweep([sweepId])).get(sweepId)!;
+  }
+
+  /** {@link statusCounts} of several sweeps in one query, by sweep id. */
+  async statusCountsBySweep(sweepIds: string[]): Promise<Map<string, StatusCounts>> {
     const rows = await this.prisma.trial.groupBy({
-      by: ['status'],
-      where: { sweepId },
+      by: ['sweepId', 'status'],
+      where: { sweepId: { in: sweepIds } },
       _count: { _all: true },
     });
-    const counts = Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts;
-    for (const row of rows) counts[row.status] = row._count._all;
+    const counts = new Map(
+      sweepIds.map((id) => [id, Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts]),
+    );
+    for (const row of rows) counts.get(row.sweepId)![row.status] = row._count._all;
     return counts;
   }
 
