@@ -62,7 +62,7 @@ export function register(program: Command): void {
       const arch = architecture(options.arch, options.dataset);
       const algorithm = pruner(options.pruner);
       const sparsity =
-        algorithm.name === 'dense' && options.sparsity === undefined && options.compression === undefined
+        algorithm.keepsEveryWeight && options.sparsity === undefined && options.compression === undefined
           ? 0
           : targetSparsity(options);
       await selectBackend(options.backend);
