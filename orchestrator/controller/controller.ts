@@ -19,6 +19,7 @@ import {
   launchRows,
   readyTrials,
   trialsInFlight,
+  undecidedFailures,
 } from './queries.ts';
 
 export interface ControllerOptions {
@@ -299,11 +300,7 @@ export class Controller {
   /** A sweep with nothing pending or in flight is finished: completed, or failed if any trial failed. */
   private async finishIfDone(sweep: ActiveSweep, counts: StatusCounts): Promise<void> {
     if (counts.pending + counts.queued + counts.running > 0) return;
-    // A failure the controller has not decided on yet (it may still be retried).
-    const undecided = await this.repos.prisma.trial.count({
-      where: { sweepId: sweep.id, status: 'failed', retryable: true },
-    });
-    if (undecided > 0) return;
+    if ((await undecidedFailures(this.repos.prisma, sweep.id)) > 0) return;
     const status = counts.failed > 0 ? 'failed' : 'completed';
     await this.repos.setSweepStatus(sweep.id, status);
     this.log({ level: 'info', msg: `sweep ${status}`, sweep: sweep.name, counts });

@@ -48,18 +48,23 @@ export function activeSweeps(prisma: PrismaClient, backend: string): Promise<Act
   });
 }
 
+/** A failure the controller has not decided on yet (it may still be retried). */
+const undecidedFailure = { status: 'failed', retryable: true } satisfies Prisma.TrialWhereInput;
+
 /**
  * Trials with an attempt out, or with a failure the controller has not decided on yet (read every
  * pass, so without the documents).
  */
 export function trialsInFlight(prisma: PrismaClient, sweepId: string) {
   return prisma.trial.findMany({
-    where: {
-      sweepId,
-      OR: [{ status: { in: ['queued', 'running'] } }, { status: 'failed', retryable: true }],
-    },
+    where: { sweepId, OR: [{ status: { in: ['queued', 'running'] } }, undecidedFailure] },
     select: trialColumns,
   });
+}
+
+/** How many of the sweep's failures the controller has not decided on yet. */
+export function undecidedFailures(prisma: PrismaClient, sweepId: string): Promise<number> {
+  return prisma.trial.count({ where: { sweepId, ...undecidedFailure } });
 }
 
 /** In-flight trials by id, with their documents (to create a run that went missing). */
