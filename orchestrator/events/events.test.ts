@@ -257,6 +257,26 @@ describe('MemoryTransport', () => {
     assert.equal(t.pending, 0);
     await t.close();
   });
+
+  it('whenEmpty resolves on the ack that leaves nothing pending, not while a nakked message waits', async () => {
+    const t = new MemoryTransport();
+    await t.whenEmpty();
+    await t.send({ subject: 'a', data: enc.encode('1'), msgId: 'x' });
+    let empty = false;
+    const whenEmpty = t.whenEmpty().then(() => (empty = true));
+    const it1 = (await t.subscribe())[Symbol.asyncIterator]();
+    (await it1.next()).value!.nak(30);
+    assert.equal(t.pending, 1, 'a message nakked for later is still pending');
+    // (The nak's timer does not hold the process open; the sleep does.)
+    const [next] = await Promise.all([it1.next(), sleep(50)]);
+    const redelivered = next.value!;
+    assert.equal(redelivered.deliveryCount, 2);
+    assert.equal(empty, false);
+    redelivered.ack();
+    await whenEmpty;
+    assert.equal(t.pending, 0);
+    await t.close();
+  });
 });
 
 describe('artifact stores', () => {

@@ -35,6 +35,9 @@ export class MemoryTransport implements EventSink, EventSource {
   private nextSeq = 1;
   private wakeReader: (() => void) | null = null;
   private readonly spaceWaiters: (() => void)[] = [];
+  private readonly emptyWaiters: (() => void)[] = [];
+  /** Nakked messages waiting out their delay before they are ready again. */
+  private delayed = 0;
   private closed = false;
   private readonly maxPending: number;
   private readonly dedupeWindow: number;
@@ -48,7 +51,13 @@ export class MemoryTransport implements EventSink, EventSource {
 
   /** Messages stored and not yet acked. */
   get pending(): number {
-    return this.ready.length + this.unacked.size;
+    return this.ready.length + this.unacked.size + this.delayed;
+  }
+
+  /** Resolves once every message stored is acked (at once if none is pending). */
+  whenEmpty(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   async send(message: OutboundMessage): Promise<void> {
@@ -124,7 +133,7 @@ export class MemoryTransport implements EventSink, EventSource {
       ack: () => {
         if (settled) return;
         settled = true;
-        if (this.unacked.delete(stored.seq)) this.freeSpace();
+        if (this.unacked.delete(stored.seq)) this.acked();
       },
       nak: (delayMs = 0) => {
         if (settled) return;
@@ -134,8 +143,12 @@ export class MemoryTransport implements EventSink, EventSource {
           this.ready.push(stored);
           this.wake();
         };
-        if (delayMs > 0) setTimeout(back, delayMs).unref();
-        else back();
+        if (delayMs <= 0) return back();
+        this.delayed++;
+        setTimeout(() => {
+          this.delayed--;
+          back();
+        }, delayMs).unref();
       },
       working: () => {},
     };
@@ -147,7 +160,8 @@ export class MemoryTransport implements EventSink, EventSource {
     wake?.();
   }
 
-  private freeSpace(): void {
+  private acked(): void {
     while (this.spaceWaiters.length > 0 && this.pending < this.maxPending) this.spaceWaiters.shift()?.();
+    if (this.pending === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
   }
 }

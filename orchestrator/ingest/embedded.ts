@@ -3,7 +3,6 @@
 import type { PrismaClient } from '../db/client.ts';
 import { MemoryTransport, type MemoryTransportOptions } from '../events/memory.ts';
 import { EventPublisher, type PublisherOptions } from '../events/publisher.ts';
-import type { EventSource } from '../events/transport.ts';
 import { Ingester, type IngesterOptions } from './ingester.ts';
 
 export interface EmbeddedPipeline {
@@ -17,53 +16,16 @@ export interface EmbeddedPipeline {
   stop(): Promise<void>;
 }
 
-/** `source` as the ingester reads it, with `onAck` called after each of its messages is acked. */
-function observeAcks(source: EventSource, onAck: () => void): EventSource {
-  return {
-    deadLetter: (letter) => source.deadLetter(letter),
-    subscribe: async () => {
-      const subscription = await source.subscribe();
-      return {
-        stop: () => subscription.stop(),
-        async *[Symbol.asyncIterator]() {
-          for await (const message of subscription) {
-            yield {
-              subject: message.subject,
-              data: message.data,
-              source: message.source,
-              deliveryCount: message.deliveryCount,
-              ack: () => {
-                message.ack();
-                onAck();
-              },
-              nak: (delayMs?: number) => message.nak(delayMs),
-              working: () => message.working(),
-            };
-          }
-        },
-      };
-    },
-  };
-}
-
 export function startEmbeddedPipeline(
   prisma: PrismaClient,
   options: { transport?: MemoryTransportOptions; ingester?: IngesterOptions } = {},
 ): EmbeddedPipeline {
   const transport = new MemoryTransport(options.transport);
-  // Drained = no message unacked and nothing read-but-unwritten. The transport's unacked count only
-  // falls on an ack, so acks wake the waiters for it; the ingester tells when it is idle.
-  const emptyWaiters: (() => void)[] = [];
-  const onAck = () => {
-    if (transport.pending === 0) for (const resolve of emptyWaiters.splice(0)) resolve();
-  };
-  const ingester = new Ingester(prisma, observeAcks(transport, onAck), options.ingester).start();
+  const ingester = new Ingester(prisma, transport, options.ingester).start();
+  // Drained = no message unacked (nor nakked for later) and nothing read-but-unwritten.
   const drain = async () => {
-    while (transport.pending > 0 || !ingester.idle) {
-      await (transport.pending > 0
-        ? new Promise<void>((resolve) => emptyWaiters.push(resolve))
-        : ingester.whenIdle());
-    }
+    while (transport.pending > 0 || !ingester.idle)
+      await (transport.pending > 0 ? transport.whenEmpty() : ingester.whenIdle());
   };
   return {
     transport,
