@@ -1,16 +1,17 @@
 import type { PrismaClient } from '../db/client.ts';
 import type { Sweep } from '../db/repositories.ts';
-import { compareResults, type ResultRow } from '../query/index.ts';
+import type { Comparison, ResultRow } from '../query/index.ts';
 import type { LayerRow, ReportData } from './html.ts';
 
 /**
- * Everything the report shows, for a sweep found and its results read by the caller (who shows them
- * too): the comparison is computed from them, only the layer table is read here.
+ * Everything the report shows, for a sweep found, its results read and compared by the caller (who
+ * shows them too, see sweepComparison): only the layer table is read here.
  */
 export async function loadReportData(
   prisma: PrismaClient,
   sweep: Pick<Sweep, 'id' | 'name' | 'spec' | 'createdAt'>,
   results: ResultRow[],
+  comparison: Comparison,
 ): Promise<ReportData> {
   const layers = await prisma.$queryRaw<
     { trial_id: string; idx: number; name: string; params: bigint; direct: bigint; effective: bigint }[]
@@ -21,7 +22,7 @@ export async function loadReportData(
   return {
     sweep: { id: sweep.id, name: sweep.name, spec: sweep.spec, createdAt: sweep.createdAt },
     results,
-    comparison: compareResults(results),
+    comparison,
     layers: layers.map(
       (l): LayerRow => ({
         trialId: l.trial_id,

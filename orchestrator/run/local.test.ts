@@ -53,6 +53,7 @@ describe('esweep run', () => {
       assert.equal(second.counts.completed, 2);
       assert.ok(second.report && existsSync(second.report));
       assert.ok(second.results.every((r) => r.accuracy !== null && r.effectiveCompression! >= 10));
+      assert.deepEqual(second.comparison.archs[0]?.grid, [10, 100], 'compared at the target compressions');
 
       const db = await openDatabase(`pglite:${join(home, 'db')}`);
       try {
@@ -69,7 +70,9 @@ describe('esweep run', () => {
       const out = join(dir, 'report.html');
       const report = await runCli(['sweep', 'report', 'resume-test', '--database', database, '--out', out]);
       assert.equal(report.code, 0, report.stderr);
-      assert.equal(readFileSync(out, 'utf8').match(/<svg /g)?.length, 3, 'the report has its three charts');
+      const html = readFileSync(out, 'utf8');
+      assert.equal(html.match(/<svg /g)?.length, 3, 'the report has its three charts');
+      assert.match(html, /effective compression<\/th><th>10\.0<\/th><th>100<\/th><\/tr>/, 'the same grid');
       const results = await runCli(['sweep', 'results', 'resume-test', '--database', database, '--json']);
       assert.equal(results.code, 0, results.stderr);
       const rows = JSON.parse(results.stdout).results as { status: string }[];
@@ -79,7 +82,12 @@ describe('esweep run', () => {
       );
       const compare = await runCli(['sweep', 'compare', 'resume-test', '--database', database, '--json']);
       assert.equal(compare.code, 0, compare.stderr);
-      assert.ok(JSON.parse(compare.stdout).archs.length === 1, 'one architecture compared');
+      const compared = JSON.parse(compare.stdout).archs as { grid: number[] }[];
+      assert.deepEqual(
+        compared.map((a) => a.grid),
+        [[10, 100]],
+        'one architecture compared, on the grid esweep run used',
+      );
       const unknown = await runCli([
         'sweep',
         'report',

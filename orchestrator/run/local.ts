@@ -13,14 +13,14 @@ import { Repositories, type StatusCounts } from '../db/repositories.ts';
 import { reopenIfPending, requeueInterrupted } from '../db/sweep-admin.ts';
 import { bridgeChild } from '../events/ipc.ts';
 import { startEmbeddedPipeline } from '../ingest/embedded.ts';
-import { type Comparison, compareResults, type ResultRow, sweepResults } from '../query/index.ts';
+import { type Comparison, type ResultRow, sweepResults } from '../query/index.ts';
 import { loadReportData } from '../report/data.ts';
 import { renderReport } from '../report/html.ts';
 import { LocalBackend } from '../scheduler/local/backend.ts';
 import { loadSweep } from '../sweep/load.ts';
 import { submitPlan } from '../sweep/records.ts';
 import { ProgressDisplay, type ProgressStream, sweepProgress } from './progress.ts';
-import { targetGrid } from './tables.ts';
+import { sweepComparison } from './tables.ts';
 
 export interface LocalRunOptions {
   /** Where the database, artifacts and reports live (default `.esweep`). */
@@ -102,12 +102,15 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
     const final = await snapshot();
     display.show(final);
     const results = await sweepResults(database.prisma, sweepId);
-    const comparison = compareResults(results, { grid: targetGrid(results) });
+    const comparison = sweepComparison(results);
     let report: string | null = null;
     if (results.some((r) => r.accuracy !== null)) {
       report = resolve(options.report ?? join(home, 'reports', `${plan.spec.name}.html`));
       await mkdir(dirname(report), { recursive: true });
-      await writeFile(report, renderReport(await loadReportData(database.prisma, submitted.sweep, results)));
+      await writeFile(
+        report,
+        renderReport(await loadReportData(database.prisma, submitted.sweep, results, comparison)),
+      );
     }
     return {
       sweep: final.sweep,

@@ -3,7 +3,7 @@
 // compression.
 import { formatCompression } from '../../worker/report/format.ts';
 import { renderTable } from '../cli/output.ts';
-import type { Comparison, ResultRow } from '../query/index.ts';
+import { type Comparison, compareResults, type ResultRow } from '../query/index.ts';
 
 const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 const compression = (v: number | null) => (v === null ? '–' : formatCompression(v));
@@ -13,6 +13,14 @@ export function targetGrid(rows: ResultRow[]): number[] {
   return [...new Set(rows.filter((r) => r.pruner !== 'dense').map((r) => r.targetCompression))].sort(
     (a, b) => a - b,
   );
+}
+
+/**
+ * The comparison every view of a sweep shows (`esweep run`, `sweep compare`, the report): at its
+ * target compressions, from all its result rows.
+ */
+export function sweepComparison(rows: ResultRow[]): Comparison {
+  return compareResults(rows, { grid: targetGrid(rows) });
 }
 
 /** One table per architecture: rows pruner (type), columns effective compression, cells accuracy. */

@@ -9,11 +9,11 @@ import { InputError } from '../../../worker/errors.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { Repositories, Sweep } from '../../db/repositories.ts';
 import { retryFailedTrials } from '../../db/sweep-admin.ts';
-import { compareResults, sweepResults } from '../../query/index.ts';
+import { sweepResults } from '../../query/index.ts';
 import { loadReportData } from '../../report/data.ts';
 import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
-import { comparisonText, resultsCsv, resultsText, targetGrid } from '../../run/tables.ts';
+import { comparisonText, resultsCsv, resultsText, sweepComparison } from '../../run/tables.ts';
 import { databaseHelp, withRepositories } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
@@ -127,8 +127,7 @@ export function registerSweepManagement(sweep: Command): void {
     common,
     withJson,
     async (repos, found, options) => {
-      const rows = await sweepResults(repos.prisma, found.id, { completedOnly: true });
-      const comparison = compareResults(rows, { grid: targetGrid(rows) });
+      const comparison = sweepComparison(await sweepResults(repos.prisma, found.id));
       if (options.json) return printJson({ sweep: named(found), ...comparison });
       process.stdout.write(
         comparison.archs.length > 0 ? comparisonText(comparison) : 'no completed trials yet\n',
@@ -146,7 +145,8 @@ export function registerSweepManagement(sweep: Command): void {
       const out = resolve(options.out);
       await mkdir(dirname(out), { recursive: true });
       const rows = await sweepResults(repos.prisma, found.id);
-      await writeFile(out, renderReport(await loadReportData(repos.prisma, found, rows)));
+      const data = await loadReportData(repos.prisma, found, rows, sweepComparison(rows));
+      await writeFile(out, renderReport(data));
       process.stdout.write(`report: ${out}\n`);
     },
   );
