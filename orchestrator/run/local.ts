@@ -79,8 +79,7 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
     });
     const controller = new Controller(repos, backend, { retryBaseMs: 2000, retryMaxMs: 30_000 });
     const display = new ProgressDisplay(options.progress);
-    const parallelism = plan.spec.maxParallel ?? backend.defaultParallelism;
-    const snapshot = () => sweepProgress(database.prisma, sweepId, parallelism);
+    const snapshot = () => sweepProgress(database.prisma, sweepId, backend.defaultParallelism);
     await controller.start();
     let status = submitted.sweep.status as string;
     try {

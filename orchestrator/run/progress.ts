@@ -30,16 +30,19 @@ const label = (t: { pruner: string; pruningType: string; targetCompression: numb
     ? `dense seed ${t.seed}`
     : `${t.pruner} ${t.pruningType} ×${Number(t.targetCompression.toPrecision(4))} seed ${t.seed}`;
 
-/** The sweep's progress; `parallelism` is how many trials run at once (for the ETA). */
+/**
+ * The sweep's progress. The ETA assumes the sweep's maxParallel trials at once, else
+ * `defaultParallelism` (the backend's, when the caller knows it), else as many as run now.
+ */
 export async function sweepProgress(
   prisma: PrismaClient,
   sweepId: string,
-  parallelism: number,
+  defaultParallelism?: number,
   now = Date.now(),
 ): Promise<SweepProgress> {
   const sweep = await prisma.sweep.findUniqueOrThrow({
     where: { id: sweepId },
-    select: { id: true, name: true, status: true, createdAt: true },
+    select: { id: true, name: true, status: true, createdAt: true, maxParallel: true },
   });
   const counts = await new Repositories(prisma).statusCounts(sweepId);
   const total = TRIAL_STATUSES.reduce((sum, s) => sum + counts[s], 0);
@@ -71,6 +74,7 @@ export async function sweepProgress(
       AND finished_at IS NOT NULL`;
   let etaSeconds: number | null = null;
   if (mean !== null) {
+    const parallelism = sweep.maxParallel ?? defaultParallelism ?? Math.max(1, running.length);
     const left =
       counts.pending +
       running.reduce((sum, r) => sum + (r.step && r.totalSteps ? 1 - r.step / r.totalSteps : 1), 0);

@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../../../worker/errors.ts';
-import type { PrismaClient } from '../../db/client.ts';
 import type { Repositories, Sweep } from '../../db/repositories.ts';
 import { retryFailedTrials } from '../../db/sweep-admin.ts';
 import { sweepResults } from '../../query/index.ts';
@@ -22,15 +21,6 @@ async function findSweep(repos: Repositories, idOrName: string): Promise<Sweep> 
   const found = await repos.findSweep(idOrName);
   if (!found) throw new InputError(`no sweep with id or name '${idOrName}'`);
   return found;
-}
-
-/** Trials at once, for the ETA: the sweep's limit, else what is running now. */
-async function parallelismOf(prisma: PrismaClient, sweep: Sweep): Promise<number> {
-  if (sweep.maxParallel) return sweep.maxParallel;
-  const running = await prisma.trial.count({
-    where: { sweepId: sweep.id, status: { in: ['queued', 'running'] } },
-  });
-  return Math.max(1, running);
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -99,8 +89,7 @@ export function registerSweepManagement(sweep: Command): void {
           .option('--interval <s>', 'seconds between refreshes with --watch', '2'),
       ),
     async (repos, found, options) => {
-      const snapshot = async () =>
-        sweepProgress(repos.prisma, found.id, await parallelismOf(repos.prisma, found));
+      const snapshot = () => sweepProgress(repos.prisma, found.id);
       if (options.json) return printJson(await snapshot());
       if (options.watch) return watchProgress(snapshot, options.interval);
       process.stdout.write(`${progressLines(await snapshot()).join('\n')}\n`);
