@@ -240,7 +240,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       const dead = results.find((r) => r.key === 'dead');
       assert.equal(dead?.effectiveCompression, Number.POSITIVE_INFINITY);
       assert.equal(JSON.parse(JSON.stringify(dead)).effectiveCompression, null);
-      assert.equal((await sweepResults(db.prisma, sweep.id, { pruner: 'synflow' })).length, 6);
+      assert.equal(results.filter((r) => r.pruner === 'synflow').length, 6);
 
       const [view] = await db.prisma.$queryRaw<{ n: bigint }[]>`
         SELECT count(*) AS n FROM layer_sparsity_view WHERE sweep_id = ${sweep.id} AND effective_sparsity = 1`;

@@ -23,9 +23,6 @@ export interface ResultRow extends TrialParameters {
 }
 
 export interface ResultFilter {
-  arch?: string;
-  pruner?: string;
-  pruningType?: PruningType;
   /** Only completed trials (default: all). */
   completedOnly?: boolean;
 }
@@ -67,9 +64,6 @@ export async function sweepResults(
            seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression
     FROM results_view
     WHERE sweep_id = ${sweepId}
-      AND (${filter.arch ?? null}::text IS NULL OR arch = ${filter.arch ?? null}::text)
-      AND (${filter.pruner ?? null}::text IS NULL OR pruner = ${filter.pruner ?? null}::text)
-      AND (${filter.pruningType ?? null}::text IS NULL OR pruning_type::text = ${filter.pruningType ?? null}::text)
       AND (${filter.completedOnly ?? false}::boolean = false OR accuracy IS NOT NULL)
     ORDER BY arch, pruner, pruning_type, target_compression, seed, key`;
   return rows.map((r) => ({
