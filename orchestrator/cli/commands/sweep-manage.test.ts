@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from '../../../test/fake-kube/support.ts';
 import { createTestDatabase, seedSweep, type TestDatabase } from '../../db/test-support.ts';
 import { ESWEEP_BIN } from '../../project-root.ts';
 import type { SweepProgress } from '../../run/progress.ts';
@@ -83,12 +84,24 @@ describe('esweep sweep status, retry and cancel', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let watched = '';
+    let errors = '';
     watch.stdout.on('data', (chunk: Buffer) => {
       watched += chunk;
     });
+    watch.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk;
+    });
     const exited = once(watch, 'exit');
     try {
-      while (!watched.includes('running')) await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitFor(
+        'the watcher to show the running sweep',
+        () => {
+          if (watch.exitCode !== null || watch.signalCode !== null)
+            throw new Error(`the watcher exited early (${watch.exitCode ?? watch.signalCode}): ${errors}`);
+          return watched.includes('running');
+        },
+        30_000,
+      );
       const cancelled = await cli('cancel', name, '--json');
       assert.equal(cancelled.code, 0, cancelled.stderr);
       assert.equal(JSON.parse(cancelled.stdout).cancelled, 5);
