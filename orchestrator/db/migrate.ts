@@ -17,7 +17,7 @@ import { PROJECT_ROOT } from '../project-root.ts';
 import { type Database, openDatabase, pgConfig } from './client.ts';
 import { loadSchemaEngine } from './schema-engine.ts';
 
-export const SCHEMA_PATH = join(PROJECT_ROOT, 'prisma/schema.prisma');
+const SCHEMA_PATH = join(PROJECT_ROOT, 'prisma/schema.prisma');
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'prisma/migrations');
 
 const noFilter = { externalTables: [], externalEnums: [] };

@@ -44,7 +44,7 @@ const optional = z
   .transform((v) => v || undefined);
 
 /** The variables a worker reads when it runs under the orchestrator. */
-export const OrchestratedEnv = z.object({
+const OrchestratedEnv = z.object({
   ESWEEP_SWEEP_ID: z.string().min(1),
   ESWEEP_TRIAL_ID: z.string().min(1),
   ESWEEP_ATTEMPT: z.coerce.number().int().min(1),
@@ -63,7 +63,7 @@ export const OrchestratedEnv = z.object({
   /** Seconds between heartbeats (default 30). */
   ESWEEP_HEARTBEAT_SECONDS: z.coerce.number().positive().optional(),
 });
-export type OrchestratedEnv = z.output<typeof OrchestratedEnv>;
+type OrchestratedEnv = z.output<typeof OrchestratedEnv>;
 
 /** null when this process was not started by the orchestrator (no ESWEEP_SWEEP_ID). */
 export function orchestratedEnv(env: NodeJS.ProcessEnv = process.env): OrchestratedEnv | null {
@@ -89,7 +89,7 @@ function overallPayload(o: SparsityOverall) {
 }
 
 /** Publishes one attempt's events; `close()` flushes them (call it before the process exits). */
-export class PipelineReporter implements Reporter {
+class PipelineReporter implements Reporter {
   private lastStep = 0;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -176,7 +176,7 @@ export class PipelineReporter implements Reporter {
  * Copies the dense trial's weights (its latest attempt that stored them) from the artifact store
  * into `dir`, laid out as `esweep train --dense-from DIR` expects.
  */
-export async function fetchDenseWeights(
+async function fetchDenseWeights(
   artifacts: ArtifactStore,
   sweepId: string,
   denseTrialId: string,
