@@ -62,7 +62,16 @@ function imageEnvironment(dockerfile: string, stage: string): Record<string, str
     .find((block) => /^FROM\s+\S+\s+AS\s+(\S+)/i.exec(block)?.[1] === stage);
   if (body === undefined) throw new Error(`${dockerfile} has no stage '${stage}'`);
   const settings = [...body.matchAll(/^ENV\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
-  return Object.fromEntries(settings.map((setting) => setting.split('=', 2) as [string, string]));
+  return Object.fromEntries(settings.map((setting) => envSetting(dockerfile, setting)));
+}
+
+/** `KEY=value` split at the first `=` (a value may hold more); quoted values are not understood here. */
+function envSetting(dockerfile: string, setting: string): [string, string] {
+  const at = setting.indexOf('=');
+  if (at <= 0) throw new Error(`${dockerfile}: ENV '${setting}' is not KEY=value`);
+  const value = setting.slice(at + 1);
+  if (/["']/.test(value)) throw new Error(`${dockerfile}: ENV '${setting}' is quoted; write it unquoted`);
+  return [setting.slice(0, at), value];
 }
 
 /** Starts a command and resolves with the first stdout line that passes `ready`. */
