@@ -28,6 +28,12 @@ describe('migrations', () => {
     assert.equal(await schemaDrift(), '');
   });
 
+  it('`esweep db diff --json` says so in one document', async () => {
+    // Exit code 0: no drift (1 would reject the promise with the SQL on stdout).
+    const diff = await run(process.execPath, [cli, 'db', 'diff', '--json']);
+    assert.deepEqual(JSON.parse(diff.stdout), { drift: false, sql: '' });
+  });
+
   it('`esweep db migrate` applies them offline, once, recorded like `prisma migrate deploy`', async () => {
     const first = JSON.parse(
       (await run(process.execPath, [cli, 'db', 'migrate', '--database', url, '--json'])).stdout,

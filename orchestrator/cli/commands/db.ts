@@ -46,9 +46,11 @@ export function register(program: Command): void {
     .description(
       'SQL that schema.prisma needs beyond the migrations (empty = no drift; for writing a new migration)',
     )
-    .action(async () => {
+    .option('--json', 'print one JSON document')
+    .action(async (options: { json?: boolean }) => {
       const sql = await schemaDrift();
-      process.stdout.write(sql ? `${sql}\n` : '');
       if (sql) process.exitCode = 1;
+      if (options.json) return printJson({ drift: sql !== '', sql });
+      process.stdout.write(sql ? `${sql}\n` : '');
     });
 }

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../../../test/fake-kube/support.ts';
 import { createTestDatabase, seedSweep, type TestDatabase } from '../../db/test-support.ts';
@@ -122,6 +125,20 @@ describe('esweep sweep status, retry and cancel', () => {
       trialIds.slice(1, 4).map((id) => attempts.find((a) => a.trialId === id)?.status),
       ['failed', 'cancelled', 'cancelled'],
     );
+  });
+
+  test('report --json names the file it wrote', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esweep-report-'));
+    try {
+      const out = join(dir, 'nested', 'report.html');
+      const result = await cli('report', name, '--out', out, '--json');
+      assert.equal(result.code, 0, result.stderr);
+      const found = (await db.repos.findSweep(name))!;
+      assert.deepEqual(JSON.parse(result.stdout), { sweep: { id: found.id, name }, report: out });
+      assert.match(await readFile(out, 'utf8'), /^<!doctype html>/i);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('an unknown sweep or a bad flag is one line on stderr and exit code 2', async () => {

@@ -31,7 +31,7 @@ const statusSchema = common.extend({
   interval: numberIn('must be a positive number of seconds', (n) => n > 0),
 });
 const resultsSchema = common.extend({ csv: z.boolean().optional() });
-const reportSchema = z.object({ database: z.string().optional(), out: z.string().min(1) });
+const reportSchema = common.extend({ out: z.string().min(1) });
 
 /**
  * A sub-command on one recorded sweep: the `<sweep>` argument (name or id) and `--database`, plus
@@ -129,13 +129,14 @@ export function registerSweepManagement(sweep: Command): void {
     'report',
     'write the offline HTML report (charts, comparison, trials, the sweep file)',
     reportSchema,
-    (command) => command.requiredOption('--out <file.html>', 'where to write it'),
+    (command) => withJson(command.requiredOption('--out <file.html>', 'where to write it')),
     async (repos, found, options) => {
       const out = resolve(options.out);
       await mkdir(dirname(out), { recursive: true });
       const rows = await sweepResults(repos.prisma, found.id);
       const data = await loadReportData(repos.prisma, found, rows, sweepComparison(rows));
       await writeFile(out, renderReport(data));
+      if (options.json) return printJson({ sweep: named(found), report: out });
       process.stdout.write(`report: ${out}\n`);
     },
   );
