@@ -1,7 +1,7 @@
 // Per-stack settings of the Pulumi program (`pulumi config set --path …`), validated with zod.
 import { z } from 'zod';
+import { parseInput, stringOf } from '../common/validation.ts';
 import { dnsLabel, toleration } from '../orchestrator/scheduler/kubernetes/config.ts';
-import { parseInput, stringOf } from '../worker/validation.ts';
 
 const quantity = stringOf('a Kubernetes quantity', /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/);
 

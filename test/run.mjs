@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['worker', 'orchestrator', 'dashboards', 'infra', 'prisma', 'test'];
+const roots = ['common', 'worker', 'orchestrator', 'bench', 'dashboards', 'infra', 'prisma', 'test'];
 const skip = new Set(['node_modules', 'generated']);
 
 function collect(dir, out) {

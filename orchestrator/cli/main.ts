@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { BAD_INPUT_EXIT_CODE, InputError } from '../../worker/errors.ts';
+import { BAD_INPUT_EXIT_CODE, InputError } from '../../common/errors.ts';
 import { registerCommands } from './commands/index.ts';
 
 const program = new Command('esweep')

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { InputError } from '../../common/errors.ts';
+import { parseInput } from '../../common/validation.ts';
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { LAYOUT_NAMES } from '../../worker/arch/layout.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
-import { InputError } from '../../worker/errors.ts';
 import { QUOTA_NAMES } from '../../worker/quotas/quotas.ts';
 import { SPARSITY_METHODS } from '../../worker/sparsity/analysis.ts';
-import { parseInput } from '../../worker/validation.ts';
 
 /** Schemas for the flags several commands share; commander hands every value over as a string. */
 const oneOf = (flag: string, values: readonly string[]) =>

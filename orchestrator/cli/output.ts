@@ -1,5 +1,5 @@
 /** Printing for the CLI: one JSON document for `--json`, aligned tables for people. */
-import { toJson } from '../../worker/report/format.ts';
+import { toJson } from '../../common/format.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${toJson(value)}\n`);

@@ -8,7 +8,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { InputError } from '../../worker/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 export type { Attempt, Sweep, Trial } from './generated/prisma/client.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InputError } from '../../worker/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { orchestratedEnv } from './worker-pipeline.ts';
 
 const env = { ESWEEP_SWEEP_ID: 's1', ESWEEP_TRIAL_ID: 't1', ESWEEP_ATTEMPT: '2' };

@@ -12,6 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
+import { parseInput } from '../../common/validation.ts';
 import type { Architecture } from '../../worker/arch/graph.ts';
 import type {
   FailedEvent,
@@ -25,7 +26,6 @@ import type {
 } from '../../worker/report/reporter.ts';
 import { type DenseWeightFiles, denseWeightFiles } from '../../worker/trial/dense-weights.ts';
 import { resolveTrial, type TrialSpec } from '../../worker/trial/spec.ts';
-import { parseInput } from '../../worker/validation.ts';
 import {
   ARTIFACT_BUCKET,
   type ArtifactStore,

@@ -1,7 +1,7 @@
 // The tables people read at the end of a sweep (`esweep run`, `esweep sweep compare|results`):
 // accuracy per pruner at matched effective compression, and each trial's direct vs effective
 // compression.
-import { formatCompression } from '../../worker/report/format.ts';
+import { formatCompression } from '../../common/format.ts';
 import { renderTable } from '../cli/output.ts';
 import { type Comparison, compareResults, type ResultRow } from '../query/index.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InputError } from '../../worker/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { expandSweep, logSpaced } from './expand.ts';
 import { canonicalJson, trialKey } from './keys.ts';
 import { parseSweepYaml } from './spec.ts';

@@ -1,8 +1,9 @@
 // Sweep expansion: the cartesian product architecture × pruner × type × target × seed, as pure
 // functions of the parsed sweep file. Each trial carries the document the worker runs
 // (`esweep train --trial FILE.json`) and a key hashed from it.
+
+import { InputError } from '../../common/errors.ts';
 import { architecture, isConvolutional } from '../../worker/arch/zoo.ts';
-import { InputError } from '../../worker/errors.ts';
 import { pruner } from '../../worker/pruners/catalog.ts';
 import type { Budget } from '../../worker/train/settings.ts';
 import { normalizeNumber, trialKey } from './keys.ts';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { readInputText } from '../../worker/validation.ts';
+import { readInputText } from '../../common/validation.ts';
 import { type ExpandOptions, expandSweep, type SweepPlan } from './expand.ts';
 import { parseSweepYaml } from './spec.ts';
 

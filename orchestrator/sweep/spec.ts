@@ -1,12 +1,12 @@
 // The sweep file (DESIGN §3): what a researcher writes. Parsing checks each field on its own (zod);
 // checks that relate fields (a pruner that needs a convolutional network) live in validate.ts.
 import { z } from 'zod';
+import { InputError } from '../../common/errors.ts';
+import { parseInput, parseYamlText, showValue } from '../../common/validation.ts';
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
-import { InputError } from '../../worker/errors.ts';
 import { prunerNames } from '../../worker/pruners/catalog.ts';
 import { Budget } from '../../worker/train/settings.ts';
-import { parseInput, parseYamlText, showValue } from '../../worker/validation.ts';
 
 export const PRUNING_TYPES = ['direct', 'effective'] as const;
 export type PruningTypeName = (typeof PRUNING_TYPES)[number];

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 
 /** What the architecture zoo needs to know about a dataset: its image shape and class count. */
 export interface DatasetShape {

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { type DatasetName, datasetShape } from './datasets.ts';
 import { type Architecture, GraphBuilder } from './graph.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { Rng } from '../random.ts';
 import { type Batch, batches, batchesPerEpoch } from './batches.ts';
 import { channelStats } from './normalize.ts';

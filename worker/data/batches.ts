@@ -1,5 +1,5 @@
 /** Mini-batches of normalized float images: in stored order for evaluation, seeded per epoch for training. */
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { Rng } from '../random.ts';
 import { augmentInto, drawCropAndFlip } from './augment.ts';
 import { normalizationTable, normalizeInto } from './normalize.ts';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { loadDataset } from './index.ts';
 import { cifarRecords, pixelOf } from './test-fixtures.ts';
 

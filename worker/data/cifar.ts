@@ -3,8 +3,8 @@
  * records of label byte(s) then 3072 pixel bytes, channel-major (1024 R, 1024 G, 1024 B).
  */
 import { join } from 'node:path';
+import { InputError } from '../../common/errors.ts';
 import { DATASET_SHAPES } from '../arch/datasets.ts';
-import { InputError } from '../errors.ts';
 import { DataFiles } from './files.ts';
 import { gatherSplit } from './split.ts';
 import type { DatasetLoader, Split } from './types.ts';

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'fflate';
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
-import { parseInput } from '../validation.ts';
+import { InputError } from '../../common/errors.ts';
+import { parseInput } from '../../common/validation.ts';
 import type { DataSource } from './types.ts';
 
 const envSchema = z.object({

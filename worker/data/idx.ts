@@ -3,7 +3,7 @@
  * a type byte (0x08 = unsigned byte, the only one these datasets use), the number of dimensions,
  * big-endian uint32 sizes, then the data in C order.
  */
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 
 const UNSIGNED_BYTE = 0x08;
 

@@ -3,8 +3,9 @@
  * is one loader strategy in the registry below; shapes and class counts come from the
  * architecture zoo's dataset table, so the two can never disagree.
  */
+
+import { InputError } from '../../common/errors.ts';
 import { type DatasetName, datasetShape } from '../arch/datasets.ts';
-import { InputError } from '../errors.ts';
 import { cifar10, cifar100 } from './cifar.ts';
 import { dataDirFromEnv } from './files.ts';
 import { fashionMnist, mnist } from './mnist.ts';

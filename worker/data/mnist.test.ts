@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { parseIdx } from './idx.ts';
 import { batches, type Dataset, loadDataset } from './index.ts';
 import { pixelOf, writeIdx, writeMnistFormat } from './test-fixtures.ts';

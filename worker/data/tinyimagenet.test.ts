@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { loadDataset } from './index.ts';
 import { colourOf, jpegOf, writeTinyImageNet } from './test-fixtures.ts';
 

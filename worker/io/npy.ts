@@ -6,8 +6,8 @@
  */
 import { endianness } from 'node:os';
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
-import { parseInput } from '../validation.ts';
+import { InputError } from '../../common/errors.ts';
+import { parseInput } from '../../common/validation.ts';
 import {
   DTYPES,
   type DType,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { unzipSync, zipSync } from 'fflate';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import type { DType, NdArray } from './dtype.ts';
 import { readNpz, writeNpz } from './npz.ts';
 

@@ -3,7 +3,7 @@
  * `np.savez_compressed` writes). The key of a member is its name without the `.npy` suffix.
  */
 import { unzipSync, type Zippable, zipSync } from 'fflate';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import type { NdArray } from './dtype.ts';
 import { isNpy, parseNpy, serializeNpy } from './npy.ts';
 

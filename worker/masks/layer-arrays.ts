@@ -1,10 +1,10 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { InputError } from '../../common/errors.ts';
+import { readInputBytes } from '../../common/validation.ts';
 import type { Architecture, PrunableLayer } from '../arch/graph.ts';
 import { fromTorch, LAYOUTS, type LayoutName, toTorch } from '../arch/layout.ts';
-import { InputError } from '../errors.ts';
 import { type NdArray, readNpz, writeNpz } from '../io/npz.ts';
-import { readInputBytes } from '../validation.ts';
 
 /** What one per-layer value becomes in memory (a mask bit, a weight), with its validity check. */
 export interface LayerValues<T extends Uint8Array | Float32Array> {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
 import { type Batch, batches, type Dataset } from '../data/index.ts';
-import { InputError } from '../errors.ts';
 import type { NetworkGradients } from '../pruners/pruner.ts';
 import { batchTensors } from './batch-tensors.ts';
 import { crossEntropy, Model } from './model.ts';

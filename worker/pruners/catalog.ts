@@ -1,5 +1,5 @@
+import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
-import { InputError } from '../errors.ts';
 import { layerQuotas, QUOTA_NAMES, type QuotaName } from '../quotas/quotas.ts';
 import { countKept } from '../sparsity/masks.ts';
 import { grasp, snip, snipIterative, synflow } from './gradient-pruners.ts';

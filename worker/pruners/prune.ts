@@ -1,5 +1,5 @@
+import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
-import { InputError } from '../errors.ts';
 import { effectiveConnectivity, type SparsityMethod } from '../sparsity/analysis.ts';
 import type { MaskSet } from '../sparsity/masks.ts';
 import type { PruneContext, Pruner, Requirement } from './pruner.ts';

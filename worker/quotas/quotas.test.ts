@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { InputError } from '../../common/errors.ts';
 import { ARCHITECTURE_NAMES, architecture, isConvolutional } from '../arch/zoo.ts';
-import { InputError } from '../errors.ts';
 import { layerQuotas, QUOTA_NAMES } from './quotas.ts';
 
 const TARGETS = [0, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999];

@@ -1,6 +1,6 @@
+import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
 import { isConvolutional } from '../arch/zoo.ts';
-import { InputError } from '../errors.ts';
 
 /**
  * A layerwise quota: how sparse each prunable layer should be for a global sparsity target.

@@ -3,7 +3,7 @@
  * bar (step, loss, accuracy, ETA) with a line per evaluation; elsewhere, one JSON object per event
  * (`{"kind", "time", ...payload}`), the same payloads the NATS transport carries.
  */
-import { formatCompression, formatPercent, toJson } from './format.ts';
+import { formatCompression, formatPercent, toJson } from '../../common/format.ts';
 import type {
   FailedEvent,
   MetricsEvent,

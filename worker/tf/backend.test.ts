@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import {
   type BackendCandidate,
   DEFAULT_CANDIDATES,

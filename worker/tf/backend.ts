@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 
 // tfjs prints its chatter through one switch: the PROD flag. It gates only tfjs' own console.warn/log
 // (the cpu backend's "looks like you are running TensorFlow.js in Node.js" banner, "platform already

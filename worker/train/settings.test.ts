@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
-import { parseInput } from '../validation.ts';
+import { InputError } from '../../common/errors.ts';
+import { parseInput } from '../../common/validation.ts';
 import { Budget, learningRateAt, REFERENCE_SETTINGS, trainingPlan } from './settings.ts';
 
 test('without a budget the plan is the reference schedule (DESIGN §2)', () => {

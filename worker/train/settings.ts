@@ -3,10 +3,10 @@
  * down: the iteration count shrinks and the learning-rate drop points move with it, in proportion.
  */
 import { z } from 'zod';
+import { InputError } from '../../common/errors.ts';
+import { showValue } from '../../common/validation.ts';
 import type { ArchitectureName } from '../arch/zoo.ts';
 import { batchesPerEpoch } from '../data/index.ts';
-import { InputError } from '../errors.ts';
-import { showValue } from '../validation.ts';
 
 export interface TrainingSettings {
   readonly learningRate: number;

@@ -3,8 +3,9 @@
  * or from the dense run's final weights for magnitude/LAMP) → effective sparsity → masked training
  * → evaluation → result, every stage reported through a Reporter.
  */
+
+import { InputError } from '../../common/errors.ts';
 import { loadDataset } from '../data/index.ts';
-import { InputError } from '../errors.ts';
 import { readWeightFile, writeWeightFile } from '../masks/weight-file.ts';
 import { initialWeights } from '../model/init.ts';
 import { Model } from '../model/model.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { consoleReporter } from '../report/console.ts';
 import { runTrial } from './run.ts';
 import { parseTrial, resolveTrial } from './spec.ts';

@@ -4,14 +4,14 @@
  * needs, failing on bad input (one line, InputError) before any data is loaded or any backend starts.
  */
 import { z } from 'zod';
+import { InputError } from '../../common/errors.ts';
+import { parseInput, readInputText } from '../../common/validation.ts';
 import type { Architecture } from '../arch/graph.ts';
 import { architecture } from '../arch/zoo.ts';
-import { InputError } from '../errors.ts';
 import { pruner as findPruner, knownPruner } from '../pruners/catalog.ts';
 import { checkTarget, PRUNING_TYPES, type PruningType } from '../pruners/prune.ts';
 import type { Pruner } from '../pruners/pruner.ts';
 import { Budget } from '../train/settings.ts';
-import { parseInput, readInputText } from '../validation.ts';
 
 export const TrialSpec = z
   .strictObject({

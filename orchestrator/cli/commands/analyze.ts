@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { formatCompression, formatPercent } from '../../../common/format.ts';
 import { architecture } from '../../../worker/arch/zoo.ts';
 import { readMaskFile } from '../../../worker/masks/mask-file.ts';
-import { formatCompression, formatPercent } from '../../../worker/report/format.ts';
 import { analyze, type SparsityReport } from '../../../worker/sparsity/analysis.ts';
 import { flags, parseOptions } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { formatPercent } from '../../../common/format.ts';
 import { architecture } from '../../../worker/arch/zoo.ts';
 import { layerQuotas } from '../../../worker/quotas/quotas.ts';
-import { formatPercent } from '../../../worker/report/format.ts';
 import { flags, parseOptions, targetSparsity } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { INTERRUPTED_EXIT_CODE } from '../../../worker/errors.ts';
+import { INTERRUPTED_EXIT_CODE } from '../../../common/errors.ts';
 import { formatDuration } from '../../../worker/report/console.ts';
 import { type LocalRunOutcome, runSweepLocally } from '../../run/local.ts';
 import { comparisonText, resultsText } from '../../run/tables.ts';

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { InputError } from '../../../worker/errors.ts';
+import { InputError } from '../../../common/errors.ts';
 import type { Repositories, Sweep } from '../../db/repositories.ts';
 import { retryFailedTrials } from '../../db/sweep-admin.ts';
 import { sweepResults } from '../../query/index.ts';

@@ -14,7 +14,7 @@ import {
   type V1Job,
   Watch,
 } from '@kubernetes/client-node';
-import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
 import type { RunPhase, RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import type { KubernetesConfig } from './config.ts';
 import { jobManifest, LABELS, MANAGED_SELECTOR } from './manifest.ts';

@@ -1,7 +1,7 @@
 // Cluster-side settings of the kubernetes backend: where Jobs go and what their pods look like.
 // Validated with zod when read; secrets are referenced (secretKeyRef / envFrom), never inlined.
 import { z } from 'zod';
-import { parseInput, parseYamlText, readInputText, stringOf } from '../../../worker/validation.ts';
+import { parseInput, parseYamlText, readInputText, stringOf } from '../../../common/validation.ts';
 
 export const dnsLabel = stringOf('a DNS label', /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 const dnsName = stringOf('a DNS name', /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InputError } from '../../../worker/errors.ts';
+import { InputError } from '../../../common/errors.ts';
 import type { RunRequest } from '../backend.ts';
 import { parseKubernetesConfig } from './config.ts';
 import { jobManifest, plainManifest } from './manifest.ts';

@@ -1,6 +1,6 @@
 // One batch/v1 Job per trial attempt, as a pure function of the request and the cluster settings.
 import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
-import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
 import type { RunRequest } from '../backend.ts';
 import { workerEnvironment } from '../environment.ts';
 import { runName } from '../names.ts';

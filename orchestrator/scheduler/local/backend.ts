@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BAD_INPUT_EXIT_CODE } from '../../../worker/errors.ts';
+import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
 import { ESWEEP_BIN } from '../../project-root.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import { workerEnvironment } from '../environment.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from './backend.ts';
-import { benchFloorEpoch, floorStep } from './bench-floor.ts';
+import { selectBackend } from '../worker/tf/backend.ts';
+import { benchFloorEpoch, floorStep } from './train-floor.ts';
 
 test('a floor step computes exactly the weight gradients of the bare linear network', async () => {
   await selectBackend('cpu');

@@ -5,13 +5,13 @@
  * 5 passes. Both types share the pruner's scoring (`select`, identical work), which runs once and
  * is added to each: direct = select + top-k, effective = select + effective search.
  */
-import { architecture } from '../arch/zoo.ts';
-import { gradientPassMs, ratio } from '../bench/timing.ts';
-import { selectBackend } from '../tf/backend.ts';
-import { pruner } from './catalog.ts';
-import { searchEffective } from './prune.ts';
-import { pruneContext } from './setup.ts';
-import { randomDataset } from './testing.ts';
+import { architecture } from '../worker/arch/zoo.ts';
+import { pruner } from '../worker/pruners/catalog.ts';
+import { searchEffective } from '../worker/pruners/prune.ts';
+import { pruneContext } from '../worker/pruners/setup.ts';
+import { randomDataset } from '../worker/pruners/testing.ts';
+import { selectBackend } from '../worker/tf/backend.ts';
+import { gradientPassMs, ratio } from './timing.ts';
 
 const json = process.argv.includes('--json');
 const log = (line: string) => {

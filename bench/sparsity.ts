@@ -3,11 +3,11 @@
  * ResNet-18 random masks at 90/99/99.9% sparsity, against one gradient pass of the same network at
  * batch 1 in the same tfjs backend, measured in this run. Targets: exact ≤ 1.5×, graph ≤ 0.1×.
  */
-import { architecture } from '../arch/zoo.ts';
-import { gradientPassMs, medianMs, ratio } from '../bench/timing.ts';
-import { Rng, randomMask } from '../random.ts';
-import { selectBackend } from '../tf/backend.ts';
-import { effectiveConnectivity } from './analysis.ts';
+import { architecture } from '../worker/arch/zoo.ts';
+import { Rng, randomMask } from '../worker/random.ts';
+import { effectiveConnectivity } from '../worker/sparsity/analysis.ts';
+import { selectBackend } from '../worker/tf/backend.ts';
+import { gradientPassMs, medianMs, ratio } from './timing.ts';
 
 const json = process.argv.includes('--json');
 const backend = await selectBackend(process.env.ESWEEP_BACKEND);

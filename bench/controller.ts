@@ -14,15 +14,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { bundleCli } from '../cli/bundle.ts';
-import { createTestDatabase } from '../db/test-support.ts';
-import { PROJECT_ROOT } from '../project-root.ts';
-import { kubeConfigFor } from '../scheduler/kubernetes/backend.ts';
-import { parseKubernetesConfig } from '../scheduler/kubernetes/config.ts';
-import { jobManifest } from '../scheduler/kubernetes/manifest.ts';
-import { expandSweep } from '../sweep/expand.ts';
-import { submitPlan } from '../sweep/records.ts';
-import { parseSweepYaml } from '../sweep/spec.ts';
+import { bundleCli } from '../orchestrator/cli/bundle.ts';
+import { createTestDatabase } from '../orchestrator/db/test-support.ts';
+import { PROJECT_ROOT } from '../orchestrator/project-root.ts';
+import { kubeConfigFor } from '../orchestrator/scheduler/kubernetes/backend.ts';
+import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
+import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
+import { expandSweep } from '../orchestrator/sweep/expand.ts';
+import { submitPlan } from '../orchestrator/sweep/records.ts';
+import { parseSweepYaml } from '../orchestrator/sweep/spec.ts';
 
 const SWEEP = `
 name: bench-paper-scale

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture } from '../arch/graph.ts';
-import { initialWeights } from '../model/init.ts';
-import { Model } from '../model/model.ts';
+import type { Architecture } from '../worker/arch/graph.ts';
+import { initialWeights } from '../worker/model/init.ts';
+import { Model } from '../worker/model/model.ts';
 
 /** Median wall time of `run` over `repeats` runs after one warm-up, in milliseconds. */
 export async function medianMs(run: () => unknown, repeats = 5): Promise<number> {

@@ -9,19 +9,19 @@
  *   npm run bench:train [-- --backend wasm] [-- --conv-steps 2] [-- --skip-conv] [-- --json]
  */
 import { parseArgs } from 'node:util';
-import { architecture } from '../arch/zoo.ts';
-import { batches, loadDataset } from '../data/index.ts';
-import { InputError } from '../errors.ts';
-import { modelGradients } from '../model/gradients.ts';
-import { initialWeights } from '../model/init.ts';
-import { Model } from '../model/model.ts';
-import { pruner } from '../pruners/catalog.ts';
-import { prune } from '../pruners/prune.ts';
-import { randomDataset } from '../pruners/testing.ts';
-import { describeBackend, selectBackend } from '../tf/backend.ts';
-import { benchFloorEpoch } from '../tf/bench-floor.ts';
-import { MOMENTUM, referenceSettings } from './settings.ts';
-import { createTrainer, defaultStepKind, type StepKind } from './trainer.ts';
+import { InputError } from '../common/errors.ts';
+import { architecture } from '../worker/arch/zoo.ts';
+import { batches, loadDataset } from '../worker/data/index.ts';
+import { modelGradients } from '../worker/model/gradients.ts';
+import { initialWeights } from '../worker/model/init.ts';
+import { Model } from '../worker/model/model.ts';
+import { pruner } from '../worker/pruners/catalog.ts';
+import { prune } from '../worker/pruners/prune.ts';
+import { randomDataset } from '../worker/pruners/testing.ts';
+import { describeBackend, selectBackend } from '../worker/tf/backend.ts';
+import { MOMENTUM, referenceSettings } from '../worker/train/settings.ts';
+import { createTrainer, defaultStepKind, type StepKind } from '../worker/train/trainer.ts';
+import { benchFloorEpoch } from './train-floor.ts';
 
 const TARGET_RATIO = 1.3;
 /** The masked network of the epoch benchmark: random IGQ masks at 10× direct compression. */

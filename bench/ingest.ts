@@ -6,12 +6,12 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createTestDatabase, seedSweep } from '../db/test-support.ts';
-import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../events/nats.ts';
-import { EventPublisher, TrialReporter } from '../events/publisher.ts';
-import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../events/test-support.ts';
-import { Ingester } from './ingester.ts';
-import { insertPointRows, type PointColumns } from './write.ts';
+import { createTestDatabase, seedSweep } from '../orchestrator/db/test-support.ts';
+import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../orchestrator/events/nats.ts';
+import { EventPublisher, TrialReporter } from '../orchestrator/events/publisher.ts';
+import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../orchestrator/events/test-support.ts';
+import { Ingester } from '../orchestrator/ingest/ingester.ts';
+import { insertPointRows, type PointColumns } from '../orchestrator/ingest/write.ts';
 
 const { values } = parseArgs({
   options: {
