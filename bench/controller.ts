@@ -4,7 +4,8 @@
 // peak RSS are read from /proc for that process alone (not for this script, which also holds the test
 // database client and the baseline). Prints expansion + persist seconds, Jobs created per second,
 // controller CPU-ms per trial and peak RSS. Baseline in the same run: the bare client creating Jobs
-// with no controller or database.
+// with no controller or database. Targets: expansion + persist ≤ 10 s, controller ≤ 5 CPU-ms per
+// trial, peak RSS ≤ 300 MB. `--quick` (a smoke run): one seed and three compressions (~250 trials).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { bundleCli } from '../orchestrator/cli/bundle.ts';
@@ -23,20 +25,25 @@ import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { expandSweep } from '../orchestrator/sweep/expand.ts';
 import { submitPlan } from '../orchestrator/sweep/records.ts';
 import { parseSweepYaml } from '../orchestrator/sweep/spec.ts';
+import { finish, headline, verdict } from './verdict.ts';
 
+const { values } = parseArgs({
+  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+});
+const json = values.json;
 const SWEEP = `
 name: bench-paper-scale
 architectures: [lenet300100, lenet5, vgg16, vgg19, resnet18]
 pruners: [random/erk, random/igq, random/uniform, magnitude/global, magnitude/igq, lamp, snip, synflow]
 types: [direct, effective]
-compressions: {from: 10, to: 10000, points: 29}
-seeds: 3
+compressions: {from: 10, to: 10000, points: ${values.quick ? 3 : 29}}
+seeds: ${values.quick ? 1 : 3}
 budget: {epochs: 1}
 maxParallel: 500
 retries: 2
 `;
-const BASELINE_JOBS = 1000;
-const json = process.argv.includes('--json');
+const BASELINE_JOBS = values.quick ? 100 : 1000;
+const TARGETS = { persistSeconds: 10, controllerCpuMsPerTrial: 5, peakRssMB: 300 };
 const bundleDir = join(PROJECT_ROOT, 'dist', `bench-${process.pid}`);
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
@@ -111,6 +118,14 @@ const db = await createTestDatabase('bench_controller');
 const dir = await mkdtemp(join(tmpdir(), 'esweep-bench-controller-'));
 let controller: ChildProcess | undefined;
 try {
+  const [pg] = await db.prisma.$queryRaw<{ server_version: string }[]>`SHOW server_version`;
+  const backend = `fake Kubernetes API (instant pods) + PostgreSQL ${pg?.server_version ?? '?'}`;
+  const trialCount = expandSweep(parseSweepYaml(SWEEP)).trials.length;
+  headline(
+    'controller',
+    backend,
+    `a ${trialCount}-trial sweep through the bundled controller, against the bare client`,
+  );
   const settings = { server: url, skipTLSVerify: true, namespace: 'bench', image: 'esweep-worker:bench' };
   const config = parseKubernetesConfig(settings);
   const clusterFile = join(dir, 'cluster.json');
@@ -194,23 +209,42 @@ try {
     peakRssMB,
     completed: counts.completed,
     baseline,
-    targets: { persistSeconds: 10, controllerCpuMsPerTrial: 5, peakRssMB: 300 },
   };
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else {
-    const f = (n: number, d = 1) => n.toFixed(d);
-    process.stdout.write(
-      [
-        `trials                      ${result.trials} (${result.completed} completed, ${jobsCreated} Jobs created)`,
-        `expansion + persist         ${f(result.persistSeconds, 2)} s   (target ≤ 10 s)`,
-        `submit to sweep completed   ${f(result.seconds)} s`,
-        `Jobs created per second     ${f(result.jobsPerSecond)}   (bare client baseline: ${f(baseline.jobsPerSecond)})`,
-        `controller CPU per trial    ${f(result.controllerCpuMsPerTrial, 2)} ms   (target ≤ 5; bare client per Job: ${f(baseline.cpuMsPerJob, 2)} ms; start-up ${f(cpuAtStart, 0)} ms)`,
-        `controller peak RSS         ${f(peakRssMB)} MB   (target ≤ 300 MB; idle after start-up ${f(idleRssMB)} MB)`,
-        '',
-      ].join('\n'),
-    );
-  }
+  const f = (n: number, d = 1) => n.toFixed(d);
+  verdict({
+    name: 'expansion + persist',
+    figure: `${f(result.persistSeconds, 2)} s for ${result.trials} trials`,
+    baseline: 'none (absolute target)',
+    target: `≤ ${TARGETS.persistSeconds} s`,
+    met: result.persistSeconds <= TARGETS.persistSeconds,
+    backend,
+  });
+  verdict({
+    name: 'controller CPU per trial',
+    figure: `${f(result.controllerCpuMsPerTrial, 2)} ms (start-up ${f(cpuAtStart, 0)} ms not counted)`,
+    baseline: `bare client ${f(baseline.cpuMsPerJob, 2)} ms per Job`,
+    target: `≤ ${TARGETS.controllerCpuMsPerTrial} ms`,
+    met: result.controllerCpuMsPerTrial <= TARGETS.controllerCpuMsPerTrial,
+    backend,
+  });
+  verdict({
+    name: 'controller peak RSS',
+    figure: `${f(peakRssMB)} MB (idle after start-up ${f(idleRssMB)} MB)`,
+    baseline: 'none (absolute target)',
+    target: `≤ ${TARGETS.peakRssMB} MB`,
+    met: peakRssMB <= TARGETS.peakRssMB,
+    backend,
+  });
+  verdict({
+    name: 'every trial completed',
+    figure: `${result.completed} of ${result.trials} completed, ${jobsCreated} Jobs created`,
+    baseline: `bare client ${f(baseline.jobsPerSecond)} Jobs/s; controller ${f(result.jobsPerSecond)} Jobs/s, submit to done ${f(result.seconds)} s`,
+    target: 'all completed',
+    met: result.completed === result.trials,
+    backend,
+  });
+  const summary = finish();
+  if (json) process.stdout.write(`${JSON.stringify({ backend, ...result, targets: TARGETS, ...summary })}\n`);
 } finally {
   if (controller) await stop(controller);
   await rm(bundleDir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 // npm run bench:ingest [-- --json] [--points 200000] [--points-per-event 100] [--trials 20]
 // Publishes metric points through NATS JetStream (windowed publisher) into PostgreSQL (ingester), and
 // in the same run measures a plain `unnest` INSERT of the same rows: the floor the pipeline is judged
-// against. Uses its own database and stream (dropped afterwards) on the servers given by
-// ESWEEP_TEST_DATABASE_URL / ESWEEP_TEST_NATS_URL (defaults: the local ones).
+// against. Targets: no point lost or duplicated, and at least 0.5× the floor and 30,000 points/s.
+// Uses its own database and stream (dropped afterwards) on the servers given by
+// ESWEEP_TEST_DATABASE_URL / ESWEEP_TEST_NATS_URL (defaults: the local ones). For a smoke run, pass
+// fewer points (e.g. --points 20000).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -12,6 +14,10 @@ import { EventPublisher, TrialReporter } from '../orchestrator/events/publisher.
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../orchestrator/events/test-support.ts';
 import { Ingester } from '../orchestrator/ingest/ingester.ts';
 import { insertPointRows, type PointColumns } from '../orchestrator/ingest/write.ts';
+import { finish, headline, verdict } from './verdict.ts';
+
+const MIN_RATIO_TO_RAW = 0.5;
+const MIN_POINTS_PER_SECOND = 30_000;
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +38,13 @@ const db = await createTestDatabase('bench', { poolSize: 4 });
 const nc = await connectNats({ servers: TEST_NATS_URL, name: 'esweep-bench' });
 const names = uniqueNames('bench');
 try {
+  const [pg] = await db.prisma.$queryRaw<{ server_version: string }[]>`SHOW server_version`;
+  const backend = `NATS ${nc.info?.version ?? '?'} → PostgreSQL ${pg?.server_version ?? '?'}`;
+  headline(
+    'ingest',
+    backend,
+    `${totalPoints} metric points in events of ${perEvent} from ${trialCount} trials, against a plain unnest INSERT`,
+  );
   const { sweepId, trialIds } = await seedSweep(db.repos, trialCount);
   const perTrial = Math.ceil(totalPoints / trialCount);
   const metricNames = ['loss', 'accuracy', 'lr', 'grad_norm'];
@@ -127,10 +140,35 @@ try {
     lost: sent - distinct,
     duplicates: rows - distinct,
   };
-  say(
-    `pipeline: ${result.pointsPerSecond} points/s (${(result.pointsPerSecond / result.rawInsertPerSecond).toFixed(2)} × raw)`,
-  );
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  const ratioToRaw = result.pointsPerSecond / result.rawInsertPerSecond;
+  const baseline = `unnest INSERT ${result.rawInsertPerSecond} rows/s`;
+  const pipeline = `${result.pointsPerSecond} points/s = ${ratioToRaw.toFixed(2)}× the INSERT`;
+  verdict({
+    name: 'nothing lost or duplicated',
+    figure: `${result.lost} lost, ${result.duplicates} duplicated of ${sent}`,
+    baseline,
+    target: '0 lost and 0 duplicated',
+    met: result.lost === 0 && result.duplicates === 0,
+    backend,
+  });
+  verdict({
+    name: 'throughput against the floor',
+    figure: pipeline,
+    baseline,
+    target: `≥ ${MIN_RATIO_TO_RAW}× the INSERT`,
+    met: ratioToRaw >= MIN_RATIO_TO_RAW,
+    backend,
+  });
+  verdict({
+    name: 'throughput',
+    figure: pipeline,
+    baseline,
+    target: `≥ ${MIN_POINTS_PER_SECOND} points/s`,
+    met: result.pointsPerSecond >= MIN_POINTS_PER_SECOND,
+    backend,
+  });
+  const summary = finish();
+  if (values.json) process.stdout.write(`${JSON.stringify({ backend, ...result, ...summary })}\n`);
 } finally {
   await deleteStreams(nc, names).catch(() => {});
   await nc.close();
