@@ -119,7 +119,7 @@ const dir = await mkdtemp(join(tmpdir(), 'esweep-bench-controller-'));
 let controller: ChildProcess | undefined;
 try {
   const [pg] = await db.prisma.$queryRaw<{ server_version: string }[]>`SHOW server_version`;
-  const backend = `fake Kubernetes API (instant pods) + PostgreSQL ${pg?.server_version ?? '?'}`;
+  const backend = `fake Kubernetes API (instant pods) + PostgreSQL ${pg?.server_version.split(' ')[0] ?? '?'}`;
   const trialCount = expandSweep(parseSweepYaml(SWEEP)).trials.length;
   headline(
     'controller',

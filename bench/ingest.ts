@@ -39,7 +39,7 @@ const nc = await connectNats({ servers: TEST_NATS_URL, name: 'esweep-bench' });
 const names = uniqueNames('bench');
 try {
   const [pg] = await db.prisma.$queryRaw<{ server_version: string }[]>`SHOW server_version`;
-  const backend = `NATS ${nc.info?.version ?? '?'} → PostgreSQL ${pg?.server_version ?? '?'}`;
+  const backend = `NATS ${nc.info?.version ?? '?'} → PostgreSQL ${pg?.server_version.split(' ')[0] ?? '?'}`;
   headline(
     'ingest',
     backend,
