@@ -1,11 +1,11 @@
 /**
  * The floor for a LeNet-300-100 MNIST epoch: only the matMuls a training step cannot avoid, on the
  * active backend, with no framework code (no tape, no customGrad, no activations, loss, optimizer or
- * masks). `bench:train` compares the real epoch to it (issue 4 target: ≤ 1.3× the floor).
+ * masks). `bench:train` compares the real epoch to it (target: ≤ 1.3× the floor).
  *
  * Training changes the weights every step, and on wasm that has a price no code can avoid: XNNPACK
  * packs a matMul's right operand into its operator, cached per tensor, so new weights are packed
- * again (measured: +30% on this epoch). By default the floor pays it too, with new weight tensors
+ * again (docs/performance.md has the cost). By default the floor pays it too, with new weight tensors
  * every step (uploaded from host memory, as the host SGD does); `fixedWeights` keeps one set, the
  * cache's best case, which no training run can reach.
  */

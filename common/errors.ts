@@ -6,7 +6,7 @@ export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
-/** The exit code for bad input (DESIGN §3); Kubernetes Jobs fail fast on it instead of retrying. */
+/** The exit code for bad input (docs/cli.md); Kubernetes Jobs fail fast on it instead of retrying. */
 export const BAD_INPUT_EXIT_CODE = 2;
 
 /** The exit status after Ctrl-C, as shells report a SIGINT death. */

@@ -1,7 +1,7 @@
 /** Number and JSON formatting shared by the trial reporter and the CLI (which imports it from here). */
 
 /**
- * One line of JSON. ∞ (an empty network's compression) comes out as null, as DESIGN §3 specifies,
+ * One line of JSON. ∞ (an empty network's compression) comes out as null, as docs/cli.md specifies,
  * because JSON.stringify writes every non-finite number so.
  */
 export function toJson(value: unknown): string {

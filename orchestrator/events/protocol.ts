@@ -1,4 +1,4 @@
-// The event protocol between workers and the ingester (DESIGN §3), one zod schema per kind. Subjects
+// The event protocol between workers and the ingester (docs/events.md), one zod schema per kind. Subjects
 // are `<prefix>.v1.<sweepId>.<trialId>.<kind>` (prefix `esweep`), bodies are JSON
 // `{v:1, kind, sweepId, trialId, attempt, seq, time, ...payload}` and the `Nats-Msg-Id` header is
 // `<trialId>:<attempt>:<seq>`, the same triple the ingester deduplicates on.

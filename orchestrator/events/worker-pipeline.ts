@@ -1,6 +1,6 @@
 /**
  * The reporter of a trial that runs under the orchestrator (a Kubernetes Job or a child of
- * `esweep run`): DESIGN §3 events through TrialReporter, heartbeats while it runs, and the dense
+ * `esweep run`): docs/events.md events through TrialReporter, heartbeats while it runs, and the dense
  * network's weights in the artifact store, where magnitude/LAMP trials of the same sweep find them.
  * The scheduler's environment (../scheduler/environment.ts) says which trial this is; the transport
  * is the parent's IPC channel (embedded mode) or NATS JetStream (the cluster).

@@ -1,7 +1,7 @@
 // The query layer the CLI (`esweep sweep results|compare`) and the reports use: the results of a
 // sweep, pruners compared at matched effective compression (computed from those results, not read
 // again), and a trial's curves. Infinite compression (nothing left) is `Infinity` here;
-// JSON.stringify writes it as null, as DESIGN §3 asks.
+// JSON.stringify writes it as null, as docs/cli.md specifies.
 import type { PrismaClient } from '../db/client.ts';
 import type { PruningType, TrialStatus } from '../db/generated/prisma/enums.ts';
 import type { TrialParameters } from '../db/repositories.ts';

@@ -12,7 +12,7 @@ import type { PruningTypeName, SweepFile } from './spec.ts';
 /** Above this many trials a sweep is refused unless forced (a typo in a grid gets expensive fast). */
 export const DEFAULT_TRIAL_LIMIT = 20_000;
 
-/** The worker's trial JSON (issue 4): exactly one of sparsity / compression. */
+/** The worker's trial JSON (docs/cli.md, `esweep train`): exactly one of sparsity / compression. */
 export type TrialDocument = {
   arch: string;
   dataset: string;

@@ -1,4 +1,4 @@
-// The sweep file (DESIGN §3): what a researcher writes. Parsing checks each field on its own (zod);
+// The sweep file (docs/sweep-file.md): what a researcher writes. Parsing checks each field on its own (zod);
 // checks that relate fields (a pruner that needs a convolutional network) live in validate.ts.
 import { z } from 'zod';
 import { InputError } from '../../common/errors.ts';

@@ -1,4 +1,4 @@
-// Issue 6's must-show: a LeNet-300-100 sweep through the kubernetes backend against the fake API
+// The cluster path end to end: a LeNet-300-100 sweep through the kubernetes backend against the fake API
 // server, with real worker processes (run by the simulated kubelet), real NATS JetStream (a stream,
 // prefix and artifact bucket of its own) and a real Postgres database, ends with every trial
 // completed and its result in Postgres — the magnitude pruner's trials scoring the dense trial's

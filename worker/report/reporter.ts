@@ -1,6 +1,6 @@
 /**
  * What a trial tells the world while it runs. Each method of `Reporter` is one event kind of
- * DESIGN §3 (started | progress | metrics | sparsity | completed | failed); a transport adds the
+ * docs/events.md (started | progress | metrics | sparsity | completed | failed); a transport adds the
  * envelope `{v, kind, sweepId, trialId, attempt, seq, time}` and heartbeats of its own.
  */
 import type { LayerSparsity, SparsityReport } from '../sparsity/analysis.ts';

@@ -1,5 +1,5 @@
 /**
- * Picks the tfjs backend at start-up: tfjs-node-gpu → tfjs-node → wasm → cpu (DESIGN §4), or the one
+ * Picks the tfjs backend at start-up: tfjs-node-gpu → tfjs-node → wasm → cpu (docs/architecture.md), or the one
  * the user forces with `--backend`. Every candidate is tried for real (import, then `tf.setBackend`,
  * whose `false` means the backend failed to initialize) and the next one is used on any failure.
  */
@@ -60,7 +60,7 @@ export async function loadNativeBackend(pkg: string): Promise<string> {
   return 'tensorflow';
 }
 
-/** The candidates in preference order (DESIGN §4). */
+/** The candidates in preference order (docs/architecture.md). */
 export const DEFAULT_CANDIDATES: readonly BackendCandidate[] = [
   { name: 'gpu', load: () => loadNativeBackend('@tensorflow/tfjs-node-gpu') },
   { name: 'node', load: () => loadNativeBackend('@tensorflow/tfjs-node') },

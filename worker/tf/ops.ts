@@ -1,8 +1,8 @@
 /**
  * The two differentiable primitives every model and pruner uses, with gradients written so they are
- * fast on the wasm backend (DESIGN §4): there, `matMul` with transpose flags is ~10× slower than an
- * explicit `tf.transpose`, `Conv2DBackpropFilter` is not registered and `Conv2DBackpropInput` is a
- * plain loop.
+ * fast on the wasm backend (docs/performance.md): there, `matMul` with transpose flags is much slower
+ * than an explicit `tf.transpose`, `Conv2DBackpropFilter` is not registered and `Conv2DBackpropInput`
+ * is a plain loop.
  *
  * One implementation for every backend: both ops always go through `tf.customGrad`, so the cpu
  * backend's tests exercise the very code wasm runs.
@@ -113,9 +113,8 @@ function frame(t: tf.Tensor4D, top: number, left: number, height: number, width:
  * dw[ky, kx, i, o] = Σ over n, oy, ox of xpad[n, oy·s + ky, ox·s + kx, i] · dy[n, oy, ox, o] is a
  * correlation of the padded input with dy over (oy, ox), summed over the batch: so the input goes in
  * with its channels as the batch and its batch as channels [ci, H, W, n], dy becomes the filter
- * [oh, ow, n, co] dilated by the stride, and the output is [ci, kh, kw, co]. Measured against im2col
- * (k² strided slices + matMuls) on wasm: 2.6× faster for VGG's 3×3 at 32×32×64, equal for 4×4×512,
- * 1.7× slower for 1×1 stride-2 shortcuts (a few ms); on cpu 6× faster.
+ * [oh, ow, n, co] dilated by the stride, and the output is [ci, kh, kw, co]. Faster than im2col on
+ * the layers that dominate (docs/performance.md).
  */
 export function conv2dFilterGradByConv(
   x: tf.Tensor4D,
@@ -138,11 +137,10 @@ export function conv2dFilterGradByConv(
 }
 
 /**
- * dL/dx of a conv as a forward conv (wasm's `Conv2DBackpropInput` is a plain loop, ~10× slower):
- * spread dy out by the stride (zeros between rows/columns), frame it with k−1−pad zeros before, and
- * correlate it with the kernel rotated 180° and its in/out channels swapped. With stride s the conv
- * runs over s² times the positions, most of them zeros; still ~2× faster than the loop for ResNet's
- * stride-2 layers.
+ * dL/dx of a conv as a forward conv (wasm's `Conv2DBackpropInput` is a plain loop): spread dy out
+ * by the stride (zeros between rows/columns), frame it with k−1−pad zeros before, and correlate it
+ * with the kernel rotated 180° and its in/out channels swapped. With stride s the conv runs over s²
+ * times the positions, most of them zeros, and still beats the loop (docs/performance.md).
  */
 export function conv2dInputGradByConv(
   dy: tf.Tensor4D,
@@ -182,11 +180,9 @@ export function conv2dInputGradByConv(
 }
 
 /**
- * Which conv gradients a backend computes with its own kernel; the rest are forward convs. Measured
- * for a VGG 3×3 layer (batch 8, 32×32×64→64, stride 1 / 2), CPU ms, own kernel vs forward conv:
- * wasm dx 308 vs 34 / 77 vs 37, dw not registered vs 56 / 14; cpu dx 1186 vs 1493 / 362 vs 1843,
- * dw 1833 / 553 by conv, while with its own kernel one forward+backward takes ~120 s instead of
- * ~5.5 s. tfjs-node runs TensorFlow's own kernels (cuDNN on a GPU).
+ * Which conv gradients a backend computes with its own kernel, where that kernel is the faster one
+ * (timings in docs/performance.md); the rest are forward convs. tfjs-node runs TensorFlow's own
+ * kernels (cuDNN on a GPU).
  */
 const OWN_CONV_GRAD_KERNELS: Readonly<Record<string, { input: boolean; filter: boolean }>> = {
   tensorflow: { input: true, filter: true },

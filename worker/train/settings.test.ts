@@ -5,7 +5,7 @@ import { InputError } from '../../common/errors.ts';
 import { parseInput } from '../../common/validation.ts';
 import { Budget, learningRateAt, REFERENCE_SETTINGS, trainingPlan } from './settings.ts';
 
-test('without a budget the plan is the reference schedule (DESIGN §2)', () => {
+test('without a budget the plan is the reference schedule (docs/science.md)', () => {
   const plan = trainingPlan('resnet18', 100_000, { augment: true });
   assert.equal(plan.iterations, 78_200);
   assert.deepEqual(plan.drops, [39_100, 58_650]);

@@ -1,5 +1,5 @@
 /**
- * The reference's training settings per architecture (DESIGN §2) and the `budget` that scales a run
+ * The reference's training settings per architecture (docs/science.md) and the `budget` that scales a run
  * down: the iteration count shrinks and the learning-rate drop points move with it, in proportion.
  */
 import { z } from 'zod';

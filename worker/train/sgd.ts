@@ -1,20 +1,16 @@
 /**
  * SGD with momentum and weight decay, torch semantics (torch.optim.SGD, dampening 0, not Nesterov):
  *   g ← ∇ + wd·p;  v ← μ·v + g;  p ← p − lr·v
- * applied to every trainable parameter (kernels, biases, batch norm scales and shifts), as
- * `SGD(model.parameters(), weight_decay=wd)` does. A velocity that starts at zero gives v = g on the
- * first step, exactly torch's buffer initialisation. After the update each masked kernel is
- * multiplied by its 0/1 mask, so pruned weights are exactly zero after every step.
+ * applied to every trainable parameter (kernels, biases, batch norm scales and shifts). A velocity
+ * that starts at zero gives v = g on the first step, exactly torch's buffer initialisation. After
+ * the update each masked kernel is multiplied by its 0/1 mask, so pruned weights are exactly zero
+ * after every step.
  *
- * Two implementations of the same update:
- * - on backends whose tensors live in host memory (wasm, cpu), one fused loop per parameter over
- *   its kept weights only: an elementwise tfjs op there costs as much per element as the whole
- *   update, and the update is seven of them. A pruned weight is zero after every step whatever its
- *   velocity, and its velocity never reaches a kept weight, so skipping both changes nothing
- *   observable and makes the update's cost proportional to the weights that remain;
- * - elsewhere (tfjs-node, GPUs), tensor ops, so the weights never leave the device.
- * Every update assigns a fresh tensor: the wasm backend caches XNNPACK operators with the weights
- * packed inside, keyed by the weight tensor's id, so weights must never change in place.
+ * Two implementations of the same update: where tensors live in host memory (wasm, cpu), one fused
+ * loop per parameter over its kept weights only (a pruned weight's velocity never reaches a kept
+ * weight, so skipping it changes nothing observable); elsewhere (tfjs-node, GPUs), tensor ops, so
+ * the weights never leave the device. Every update assigns a fresh tensor, never changing weights
+ * in place: wasm caches its matMul operators per weight tensor. docs/performance.md has the costs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { hostMemoryBackend, readValues } from '../tf/host-values.ts';

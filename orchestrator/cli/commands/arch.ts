@@ -5,7 +5,7 @@ import { ARCHITECTURE_NAMES, architecture } from '../../../worker/arch/zoo.ts';
 import { flags, parseOptions } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';
 
-/** The `esweep arch --json` document (DESIGN §3). */
+/** The `esweep arch --json` document (docs/cli.md). */
 export function describeArchitecture(arch: Architecture) {
   return {
     name: arch.name,

@@ -8,7 +8,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { createTestDatabase } from '../../db/test-support.ts';
 import { runCli } from '../run-cli.ts';
 
-/** DESIGN §3-shaped sweep: every field, a log-spaced compression range, magnitude and LAMP. */
+/** A sweep as docs/sweep-file.md describes it: every field, a log-spaced compression range, magnitude and LAMP. */
 const PAPER_LIKE = `
 name: connectivity-paper
 architectures: [lenet5, vgg16]

@@ -55,7 +55,7 @@ export const kubernetesConfigSchema = z.strictObject({
   envFrom: z
     .array(z.union([z.strictObject({ secret: dnsName }), z.strictObject({ configMap: dnsName })]))
     .default([]),
-  /** A volume with the datasets (DESIGN §2: a PVC); mounted read-only and named by ESWEEP_DATA_DIR. */
+  /** A volume with the datasets (docs/operations.md: a PVC); mounted read-only and named by ESWEEP_DATA_DIR. */
   dataVolume: z
     .strictObject({ claimName: dnsName, mountPath: z.string().startsWith('/').default('/data') })
     .optional(),
