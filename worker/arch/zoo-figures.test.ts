@@ -22,16 +22,19 @@ const dims = (text: string) => text.trim().split('×').map(Number);
 
 /** `| \`name\` | dataset | h×w×c | classes | 1,234 | \`layer\` o×i×kh×kw, … |` → its figures. */
 function parseRow(row: string): DocumentedArchitecture {
-  const cells = row.split('|').slice(1, -1).map((c) => c.trim());
+  const cells = row
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
   assert.equal(cells.length, 6, `a zoo table row has 6 cells: ${row}`);
-  const [name, dataset, input, classes, total, layers] = cells as [string, string, string, string, string, string];
+  const cell = (k: number) => cells[k]!;
   return {
-    name: name.replaceAll('`', ''),
-    dataset,
-    input: dims(input),
-    classes: Number(classes),
-    totalParams: Number(total.replaceAll(',', '')),
-    layers: [...layers.matchAll(/`([^`]+)` ([0-9×]+)/g)].map((m) => [m[1]!, dims(m[2]!)]),
+    name: cell(0).replaceAll('`', ''),
+    dataset: cell(1),
+    input: dims(cell(2)),
+    classes: Number(cell(3)),
+    totalParams: Number(cell(4).replaceAll(',', '')),
+    layers: [...cell(5).matchAll(/`([^`]+)` ([0-9×]+)/g)].map((m) => [m[1]!, dims(m[2]!)]),
   };
 }
 
@@ -66,7 +69,8 @@ for (const documented of documentedZoo()) {
       documented.layers,
     );
     // The total is the sum of the documented shapes: a typo in one shape cannot hide behind the total.
-    const documentedSum = documented.layers.reduce((sum, [, shape]) => sum + shape.reduce((p, d) => p * d, 1), 0);
+    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const documentedSum = documented.layers.reduce((sum, [, shape]) => sum + size(shape), 0);
     assert.equal(documentedSum, documented.totalParams);
   });
 }
