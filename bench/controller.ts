@@ -25,11 +25,14 @@ import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { expandSweep } from '../orchestrator/sweep/expand.ts';
 import { submitPlan } from '../orchestrator/sweep/records.ts';
 import { parseSweepYaml } from '../orchestrator/sweep/spec.ts';
+import { readFlags } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
-const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
-});
+const { values } = readFlags('controller', () =>
+  parseArgs({
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+  }),
+);
 const json = values.json;
 const SWEEP = `
 name: bench-paper-scale

@@ -14,22 +14,28 @@ import { EventPublisher, TrialReporter } from '../orchestrator/events/publisher.
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../orchestrator/events/test-support.ts';
 import { Ingester } from '../orchestrator/ingest/ingester.ts';
 import { insertPointRows, type PointColumns } from '../orchestrator/ingest/write.ts';
+import { readFlags, wholeNumber } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const MIN_RATIO_TO_RAW = 0.5;
 const MIN_POINTS_PER_SECOND = 30_000;
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    points: { type: 'string', default: '200000' },
-    'points-per-event': { type: 'string', default: '100' },
-    trials: { type: 'string', default: '20' },
-  },
+const { values, totalPoints, perEvent, trialCount } = readFlags('ingest', () => {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      points: { type: 'string', default: '200000' },
+      'points-per-event': { type: 'string', default: '100' },
+      trials: { type: 'string', default: '20' },
+    },
+  });
+  return {
+    values,
+    totalPoints: wholeNumber('points', values.points),
+    perEvent: wholeNumber('points-per-event', values['points-per-event']),
+    trialCount: wholeNumber('trials', values.trials),
+  };
 });
-const totalPoints = Number(values.points);
-const perEvent = Number(values['points-per-event']);
-const trialCount = Number(values.trials);
 const say = (line: string) => {
   if (!values.json) process.stderr.write(`${line}\n`);
 };

@@ -14,14 +14,17 @@ import { searchEffective } from '../worker/pruners/prune.ts';
 import { pruneContext } from '../worker/pruners/setup.ts';
 import { randomDataset } from '../worker/pruners/testing.ts';
 import { selectBackend } from '../worker/tf/backend.ts';
+import { readFlags } from './flags.ts';
 import { gradientPassMs, ratio } from './timing.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const TARGET_EXTRA_PASSES = 5;
 
-const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
-});
+const { values } = readFlags('prune', () =>
+  parseArgs({
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+  }),
+);
 const pruners = values.quick ? ['random/igq'] : ['random/igq', 'snip', 'synflow'];
 const backend = await selectBackend(process.env.ESWEEP_BACKEND);
 const arch = architecture('vgg16');

@@ -10,15 +10,18 @@ import { architecture } from '../worker/arch/zoo.ts';
 import { Rng, randomMask } from '../worker/random.ts';
 import { effectiveConnectivity } from '../worker/sparsity/analysis.ts';
 import { selectBackend } from '../worker/tf/backend.ts';
+import { readFlags } from './flags.ts';
 import { gradientPassMs, medianMs, ratio } from './timing.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const EXACT_TARGET = 1.5;
 const GRAPH_TARGET = 0.1;
 
-const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
-});
+const { values } = readFlags('sparsity', () =>
+  parseArgs({
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+  }),
+);
 const archs = values.quick ? ['vgg19'] : ['vgg19', 'resnet18'];
 const sparsities = values.quick ? [0.99] : [0.9, 0.99, 0.999];
 const repeats = values.quick ? 1 : 5;
