@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const roots = ['common', 'worker', 'orchestrator', 'bench', 'dashboards', 'infra', 'prisma', 'test'];
 const skip = new Set(['node_modules', 'generated']);
@@ -31,5 +32,14 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit' });
+// Each test has a timeout (see test-timeout.mjs), and a file whose tests are done exits even if a
+// timed-out test left something holding its event loop.
+const timeouts = pathToFileURL(join(import.meta.dirname, 'support', 'test-timeout.mjs')).href;
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--import', timeouts, '--test', '--test-force-exit', ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

@@ -1,9 +1,14 @@
 // Health and Prometheus metrics of the controller, served over HTTP (`/healthz`, `/readyz`, `/metrics`).
+// The controller keeps plain tallies (fields it increments, tests read); each controller's own
+// prom-client Registry reads them when scraped, next to a reconcile-duration histogram and the
+// process metrics prom-client collects by default.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { StatusCounts } from '../db/repositories.ts';
 
 export class ControllerMetrics {
+  readonly registry = new Registry();
   ready = false;
   /** Time (ms) of the last reconcile pass that succeeded. */
   lastSuccess = 0;
@@ -19,55 +24,86 @@ export class ControllerMetrics {
   activeRuns = 0;
   /** Trial counts of the sweeps active in the last pass, by sweep name. */
   trialCounts: ReadonlyMap<string, StatusCounts> = new Map();
+  private readonly reconcileDuration: Histogram;
+
+  constructor() {
+    const registers = [this.registry];
+    const tally = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          // The tally only grows, so setting the counter to it keeps the counter monotonic.
+          this.reset();
+          this.inc(read());
+        },
+      });
+    tally('esweep_controller_reconciles_total', 'Reconcile passes.', () => this.reconciles);
+    tally(
+      'esweep_controller_reconcile_seconds_total',
+      'Time spent in reconcile passes.',
+      () => this.reconcileSeconds,
+    );
+    tally(
+      'esweep_controller_reconcile_errors_total',
+      'Reconcile passes that failed.',
+      () => this.reconcileErrors,
+    );
+    tally('esweep_controller_runs_created_total', 'Runs (Jobs) created.', () => this.runsCreated);
+    tally(
+      'esweep_controller_runs_existing_total',
+      'Creates that found the run already there.',
+      () => this.runsExisting,
+    );
+    tally('esweep_controller_runs_cancelled_total', 'Runs deleted.', () => this.runsCancelled);
+    tally('esweep_controller_retries_total', 'Failed attempts sent back for another.', () => this.retries);
+    tally('esweep_controller_trials_completed_total', 'Trials completed.', () => this.trialsCompleted);
+    tally('esweep_controller_trials_failed_total', 'Trials failed for good.', () => this.trialsFailed);
+    const metrics = this;
+    new Gauge({
+      name: 'esweep_controller_active_runs',
+      help: 'Runs in flight.',
+      registers,
+      collect() {
+        this.set(metrics.activeRuns);
+      },
+    });
+    new Gauge({
+      name: 'esweep_sweep_trials',
+      help: 'Trials per sweep and status (last pass).',
+      labelNames: ['sweep', 'status'],
+      registers,
+      collect() {
+        // Sweeps no longer active drop out instead of keeping their last counts.
+        this.reset();
+        for (const [sweep, counts] of metrics.trialCounts) {
+          for (const [status, count] of Object.entries(counts)) this.set({ sweep, status }, count);
+        }
+      },
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'esweep_controller_reconcile_duration_seconds',
+      help: 'Duration of reconcile passes.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   observeReconcile(seconds: number): void {
     this.reconciles++;
     this.reconcileSeconds += seconds;
+    this.reconcileDuration.observe(seconds);
   }
 
-  /** Prometheus text exposition format 0.0.4. */
-  render(): string {
-    const lines: string[] = [];
-    const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: [string, number][]) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-    };
-    metric('esweep_controller_reconciles_total', 'counter', 'Reconcile passes.', [['', this.reconciles]]);
-    metric('esweep_controller_reconcile_seconds_total', 'counter', 'Time spent in reconcile passes.', [
-      ['', this.reconcileSeconds],
-    ]);
-    metric('esweep_controller_reconcile_errors_total', 'counter', 'Reconcile passes that failed.', [
-      ['', this.reconcileErrors],
-    ]);
-    metric('esweep_controller_runs_created_total', 'counter', 'Runs (Jobs) created.', [
-      ['', this.runsCreated],
-    ]);
-    metric('esweep_controller_runs_existing_total', 'counter', 'Creates that found the run already there.', [
-      ['', this.runsExisting],
-    ]);
-    metric('esweep_controller_runs_cancelled_total', 'counter', 'Runs deleted.', [['', this.runsCancelled]]);
-    metric('esweep_controller_retries_total', 'counter', 'Failed attempts sent back for another.', [
-      ['', this.retries],
-    ]);
-    metric('esweep_controller_trials_completed_total', 'counter', 'Trials completed.', [
-      ['', this.trialsCompleted],
-    ]);
-    metric('esweep_controller_trials_failed_total', 'counter', 'Trials failed for good.', [
-      ['', this.trialsFailed],
-    ]);
-    metric('esweep_controller_active_runs', 'gauge', 'Runs in flight.', [['', this.activeRuns]]);
-    const samples: [string, number][] = [];
-    for (const [sweep, counts] of this.trialCounts) {
-      for (const [status, count] of Object.entries(counts)) {
-        samples.push([`{sweep=${JSON.stringify(sweep)},status="${status}"}`, count]);
-      }
-    }
-    metric('esweep_sweep_trials', 'gauge', 'Trials per sweep and status (last pass).', samples);
-    return `${lines.join('\n')}\n`;
+  /** Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }
 
-/** `healthy` unless the last successful pass is older than `staleMs`. */
+/** `healthy` unless the last successful pass is older than `staleMs`; `ready` once started. */
 export function serveMetrics(
   metrics: ControllerMetrics,
   port: number,
@@ -77,8 +113,16 @@ export function serveMetrics(
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metrics.render());
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`${String(error)}\n`);
+        },
+      );
     } else if (path === '/healthz' || path === '/readyz') {
       const ok =
         path === '/readyz' ? metrics.ready : Date.now() - metrics.lastSuccess < staleMs || !metrics.ready;

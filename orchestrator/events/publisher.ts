@@ -3,6 +3,7 @@
 // transport is down (same msgId, so a send that did land is stored once), holds at most a bounded
 // amount of unsent data (publish() waits for room), and flush() resolves once everything is acked.
 // TrialReporter stamps the protocol header (sweep, trial, attempt, seq, time) on each event.
+import { Backoff } from '../../common/backoff.ts';
 import {
   compressionFromSparsity,
   DEFAULT_SUBJECT_PREFIX,
@@ -53,7 +54,8 @@ export class EventPublisher {
   private published = 0;
   private acked = 0;
   private failures = 0;
-  private backoffMs = 0;
+  /** One backoff shared by all sends, so an outage costs one probe per interval, not a storm. */
+  private readonly backoff: Backoff;
   private pausedUntil = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -62,8 +64,6 @@ export class EventPublisher {
   private readonly window: number;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
 
   constructor(
     private readonly sink: EventSink,
@@ -72,8 +72,10 @@ export class EventPublisher {
     this.window = options.window ?? 256;
     this.maxMessages = Math.max(options.maxMessages ?? 10_000, this.window);
     this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
-    this.initialBackoffMs = options.initialBackoffMs ?? 50;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.backoff = new Backoff({
+      initialMs: options.initialBackoffMs ?? 50,
+      maxMs: options.maxBackoffMs ?? 5000,
+    });
   }
 
   get stats(): PublisherStats {
@@ -144,7 +146,7 @@ export class EventPublisher {
     this.inFlight--;
     this.acked++;
     this.heldBytes -= entry.bytes;
-    this.backoffMs = 0;
+    this.backoff.reset();
     while (this.roomWaiters.length > 0 && this.held < this.maxMessages && this.heldBytes < this.maxBytes) {
       this.roomWaiters.shift()?.();
     }
@@ -156,11 +158,9 @@ export class EventPublisher {
     this.inFlight--;
     this.failures++;
     this.options.onRetry?.(error, entry.message);
-    // Back to the front; one shared backoff so an outage costs one probe per interval, not a storm.
     if (this.queueHead > 0) this.queue[--this.queueHead] = entry;
     else this.queue.unshift(entry);
-    this.backoffMs = Math.min(this.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : this.initialBackoffMs);
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + this.backoffMs);
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + this.backoff.next());
     this.pump();
   }
 }

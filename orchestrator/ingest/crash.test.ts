@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { waitFor } from '../../test/support/wait.ts';
 import { createTestDatabase, seedSweep, type TestDatabase } from '../db/test-support.ts';
 import { connectNats, ensureStreams, NatsEventSink } from '../events/nats.ts';
 import { encodeEvent, subjectFor, type TrialEvent } from '../events/protocol.ts';
@@ -18,13 +18,8 @@ const cli = join(import.meta.dirname, '../../bin/esweep.js');
 const TRIALS = 50;
 const PER_TRIAL = 1000; // started, 998 metrics events of 2 points, completed: 50,000 events
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** The checks query the servers: poll gently; a kill -9 and catching up 50k events take a while. */
+const poll = { timeoutMs: 120_000, intervalMs: 250 };
 
 describe('ingester crash (kill -9) and duplicate delivery', () => {
   let db: TestDatabase;
@@ -81,7 +76,10 @@ describe('ingester crash (kill -9) and duplicate delivery', () => {
     return { events: Number(row!.events), points: Number(row!.points), completed: Number(row!.completed) };
   };
 
-  it('every event lands exactly once across a kill -9 and a full duplicate publish', async () => {
+  // Its four waits may take 120 s each: more than the default per-test timeout (test/support/test-timeout.mjs).
+  it('every event lands exactly once across a kill -9 and a full duplicate publish', {
+    timeout: 600_000,
+  }, async () => {
     const { sweepId, trialIds } = await seedSweep(db.repos, TRIALS, 'crash');
     const events: TrialEvent[] = [];
     const time = new Date().toISOString();
@@ -126,7 +124,7 @@ describe('ingester crash (kill -9) and duplicate delivery', () => {
     const first = startIngester();
     const publishing = publish('');
     // Kill it mid-stream: once a good part, but not all, is in the database.
-    await waitFor('ingest under way', async () => (await eventCount()) >= 8000);
+    await waitFor('ingest under way', async () => (await eventCount()) >= 8000, poll);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     await publishing;
@@ -137,17 +135,21 @@ describe('ingester crash (kill -9) and duplicate delivery', () => {
     );
 
     startIngester();
-    await waitFor('all events after the restart', async () => (await eventCount()) === events.length);
-    await waitFor('all trials completed', async () => (await counts()).completed === TRIALS);
+    await waitFor('all events after the restart', async () => (await eventCount()) === events.length, poll);
+    await waitFor('all trials completed', async () => (await counts()).completed === TRIALS, poll);
     assert.deepEqual(await counts(), { events: events.length, points: expectedPoints, completed: TRIALS });
 
     // Everything again, with fresh msgIds so the server stores the copies and the ingester sees them.
     await publish(':again');
     const jsm = await jetstreamManager(nc);
-    await waitFor('the copies consumed and acked', async () => {
-      const info = await jsm.consumers.info(names.stream, 'ingester');
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
+    await waitFor(
+      'the copies consumed and acked',
+      async () => {
+        const info = await jsm.consumers.info(names.stream, 'ingester');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      poll,
+    );
     assert.equal((await jsm.streams.info(names.stream)).state.messages, 2 * events.length);
     assert.deepEqual(await counts(), { events: events.length, points: expectedPoints, completed: TRIALS });
     const [distinct] = await db.prisma.$queryRaw<{ n: bigint }[]>`

@@ -4,9 +4,13 @@
 // dead-letter subject and acked, so it never stops the stream. While the database is unreachable it
 // keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Backoff, type BackoffPolicy } from '../../common/backoff.ts';
 import type { PrismaClient } from '../db/client.ts';
 import { type DecodeResult, decodeEvent, messageId, type TrialEvent } from '../events/protocol.ts';
 import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
+import { bisectWrite, type Part } from './bisect.ts';
+import { retryWrite, type WriteOutcome } from './retry.ts';
+import { emptyStats, type IngesterStats, recordBatch, recordFailure } from './stats.ts';
 import { type DeadLetterRow, writeDeadLetters, writeEvents } from './write.ts';
 
 export interface IngesterOptions {
@@ -18,24 +22,13 @@ export interface IngesterOptions {
   concurrency?: number;
   /** Messages read ahead of the writer at most (default 20,000). */
   maxBuffered?: number;
-  /** Backoff between retries of a failed batch (defaults 100 ms doubling to 5 s). */
+  /** Backoff between retries of a failed batch or subscription (defaults 100 ms doubling to 5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** Interactive transaction timeout (default 120 s). */
   transactionTimeoutMs?: number;
   /** Structured log lines (default: none). */
   log?: (entry: Record<string, unknown>) => void;
-}
-
-export interface IngesterStats {
-  messages: number;
-  batches: number;
-  inserted: number;
-  duplicates: number;
-  points: number;
-  deadLetters: number;
-  dbErrors: number;
-  lastError: string | null;
 }
 
 interface Entry {
@@ -48,6 +41,11 @@ interface Entry {
   decoded: DecodeResult;
 }
 
+interface ValidEntry {
+  entry: Entry;
+  event: TrialEvent;
+}
+
 interface DeadEntry {
   entry: Entry;
   reason: string;
@@ -57,16 +55,7 @@ interface DeadEntry {
 const textDecoder = new TextDecoder();
 
 export class Ingester {
-  readonly stats: IngesterStats = {
-    messages: 0,
-    batches: 0,
-    inserted: 0,
-    duplicates: 0,
-    points: 0,
-    deadLetters: 0,
-    dbErrors: 0,
-    lastError: null,
-  };
+  readonly stats: IngesterStats = emptyStats();
   private readonly buffered = new Map<string, Entry>();
   private readonly working = new Map<string, Entry>();
   private subscription: EventSubscription | null = null;
@@ -79,8 +68,7 @@ export class Ingester {
   private readonly maxBatchBytes: number;
   private readonly maxBuffered: number;
   private readonly concurrency: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly backoff: BackoffPolicy;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -91,8 +79,7 @@ export class Ingester {
     this.maxBatchBytes = options.maxBatchBytes ?? 2 * 1024 * 1024;
     this.maxBuffered = options.maxBuffered ?? 20_000;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
-    this.initialBackoffMs = options.initialBackoffMs ?? 100;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.backoff = { initialMs: options.initialBackoffMs ?? 100, maxMs: options.maxBackoffMs ?? 5000 };
   }
 
   /** Starts reading and writing in the background. */
@@ -129,11 +116,11 @@ export class Ingester {
   }
 
   private async readLoop(): Promise<void> {
-    let backoff = this.initialBackoffMs;
+    const backoff = new Backoff(this.backoff);
     while (!this.stopping) {
       try {
         this.subscription = await this.source.subscribe();
-        backoff = this.initialBackoffMs;
+        backoff.reset();
         for await (const message of this.subscription) {
           this.accept(message);
           while (this.buffered.size >= this.maxBuffered && !this.stopping) {
@@ -146,10 +133,7 @@ export class Ingester {
       } catch (error) {
         this.log({ level: 'warn', msg: 'subscription failed, retrying', error: String(error) });
       }
-      if (!this.stopping) {
-        await sleep(backoff);
-        backoff = Math.min(this.maxBackoffMs, backoff * 2);
-      }
+      if (!this.stopping) await sleep(backoff.next());
     }
   }
 
@@ -223,18 +207,18 @@ export class Ingester {
   }
 
   private async processBatch(batch: Entry[]): Promise<void> {
-    const valid: { entry: Entry; event: TrialEvent }[] = [];
+    const valid: ValidEntry[] = [];
     const dead: DeadEntry[] = [];
     for (const entry of batch) {
       const decoded = entry.decoded;
       if (decoded.ok) valid.push({ entry, event: decoded.event });
       else dead.push({ entry, reason: decoded.reason, detail: decoded.detail });
     }
-    const committed = await this.commit(valid, dead);
-    if (!committed) return; // stopping while the database was down: nothing acked, all redelivered
+    const deadLetters = await this.commit(valid, dead);
+    if (!deadLetters) return; // stopping while the database was down: nothing acked, all redelivered
     // Dead letters are published after the commit; one that cannot be is left unacked (redelivered).
     const unpublished = new Set<Entry>();
-    for (const d of committed.dead) {
+    for (const d of deadLetters) {
       try {
         await this.source.deadLetter({
           subject: d.entry.subject,
@@ -269,96 +253,69 @@ export class Ingester {
   }
 
   /**
-   * Writes events and dead letters in one transaction, retrying until it commits. A batch that keeps
-   * failing with a data error (SQLSTATE class 22 or 23) while the database answers is split until the
-   * message it cannot take is found; that one becomes a dead letter (reason `rejected`). Any other
-   * failure (connection, disk, locks) is retried as it is. Returns null only when stopped first.
+   * Writes the batch's events and dead letters in one transaction, retrying until it commits; a batch
+   * the database keeps refusing for its data is split until the message at fault is found, and that
+   * one becomes a dead letter (reason `rejected`). Returns every dead letter written, or null when
+   * stopped first.
    */
-  private async commit(
-    valid: { entry: Entry; event: TrialEvent }[],
-    dead: DeadEntry[],
-  ): Promise<{ dead: DeadEntry[] } | null> {
-    let backoff = this.initialBackoffMs;
-    let failures = 0;
-    // The queue entries behind each event, to dead-letter the ones the database rejects.
-    const byKey = new Map<string, Entry[]>();
-    for (const v of valid) {
-      const key = messageId(v.event);
-      byKey.set(key, [...(byKey.get(key) ?? []), v.entry]);
-    }
-    for (;;) {
-      try {
-        const t0 = performance.now();
-        const allDead = [...dead];
-        const outcome = await this.prisma.$transaction(
-          async (tx) => {
-            const result = await writeEvents(
-              tx,
-              valid.map((v) => v.event),
-            );
-            for (const r of result.rejected) {
-              for (const entry of byKey.get(messageId(r.event)) ?? []) {
-                allDead.push({ entry, reason: r.reason, detail: r.detail });
-              }
-            }
-            await writeDeadLetters(tx, allDead.map(deadRow));
-            return result;
-          },
-          { timeout: this.options.transactionTimeoutMs ?? 120_000, maxWait: 30_000 },
-        );
-        this.stats.batches++;
-        this.stats.inserted += outcome.inserted;
-        this.stats.duplicates += outcome.duplicates;
-        this.stats.points += outcome.points;
-        this.stats.deadLetters += allDead.length;
-        this.log({
-          level: 'debug',
-          msg: 'batch',
-          messages: valid.length + dead.length,
-          inserted: outcome.inserted,
-          duplicates: outcome.duplicates,
-          points: outcome.points,
-          deadLetters: allDead.length,
-          ms: Math.round(performance.now() - t0),
-        });
-        return { dead: allDead };
-      } catch (error) {
-        failures++;
-        this.stats.dbErrors++;
-        this.stats.lastError = String((error as Error)?.message ?? error).slice(0, 500);
+  private async commit(valid: ValidEntry[], dead: DeadEntry[]): Promise<DeadEntry[] | null> {
+    const written = await bisectWrite(
+      { items: valid, dead },
+      (part) => this.writeRetrying(part),
+      (v, detail): DeadEntry => ({ entry: v.entry, reason: 'rejected', detail }),
+    );
+    return written ? written.flat() : null;
+  }
+
+  private writeRetrying(part: Part<ValidEntry, DeadEntry>): Promise<WriteOutcome<DeadEntry[]>> {
+    const entries = [...part.items.map((v) => v.entry), ...part.dead.map((d) => d.entry)];
+    return retryWrite(() => this.writeOnce(part), {
+      backoff: this.backoff,
+      refusable: part.items.length > 0,
+      stopped: () => this.stopping,
+      databaseAnswers: () => this.databaseAnswers(),
+      onFailure: (error, failures) => {
+        recordFailure(this.stats, error);
         this.log({
           level: 'warn',
           msg: 'batch not written, retrying',
           failures,
           error: this.stats.lastError,
         });
-        for (const v of valid) for (const h of v.entry.handles) h.working();
-        for (const d of dead) for (const h of d.entry.handles) h.working();
-        if (failures >= 3 && valid.length > 0 && isDataError(error) && (await this.databaseAnswers())) {
-          if (valid.length > 1) return this.bisect(valid, dead);
-          const [v] = valid;
-          return this.commit(
-            [],
-            [...dead, { entry: v!.entry, reason: 'rejected', detail: this.stats.lastError }],
-          );
-        }
-        if (this.stopping) return null;
-        await sleep(backoff);
-        backoff = Math.min(this.maxBackoffMs, backoff * 2);
-      }
-    }
+        // Still ours: JetStream must not redeliver them to another ingester meanwhile.
+        for (const entry of entries) for (const h of entry.handles) h.working();
+      },
+    });
   }
 
-  private async bisect(
-    valid: { entry: Entry; event: TrialEvent }[],
-    dead: DeadEntry[],
-  ): Promise<{ dead: DeadEntry[] } | null> {
-    const half = Math.ceil(valid.length / 2);
-    const first = await this.commit(valid.slice(0, half), dead);
-    if (!first) return null;
-    const second = await this.commit(valid.slice(half), []);
-    if (!second) return null;
-    return { dead: [...first.dead, ...second.dead] };
+  /** One transaction: the events, then the part's dead letters and the events the write rejected. */
+  private async writeOnce(part: Part<ValidEntry, DeadEntry>): Promise<DeadEntry[]> {
+    const t0 = performance.now();
+    const dead = [...part.dead];
+    const outcome = await this.prisma.$transaction(
+      async (tx) => {
+        const result = await writeEvents(
+          tx,
+          part.items.map((v) => v.event),
+        );
+        dead.push(...rejectedEntries(part.items, result.rejected));
+        await writeDeadLetters(tx, dead.map(deadRow));
+        return result;
+      },
+      { timeout: this.options.transactionTimeoutMs ?? 120_000, maxWait: 30_000 },
+    );
+    recordBatch(this.stats, outcome, dead.length);
+    this.log({
+      level: 'debug',
+      msg: 'batch',
+      messages: part.items.length + part.dead.length,
+      inserted: outcome.inserted,
+      duplicates: outcome.duplicates,
+      points: outcome.points,
+      deadLetters: dead.length,
+      ms: Math.round(performance.now() - t0),
+    });
+    return dead;
   }
 
   private async databaseAnswers(): Promise<boolean> {
@@ -376,14 +333,19 @@ export class Ingester {
   }
 }
 
-/** A data exception or integrity violation: the data is at fault, not the database. */
-function isDataError(error: unknown): boolean {
-  const meta = (error as { meta?: { code?: unknown } })?.meta;
-  const code =
-    typeof meta?.code === 'string'
-      ? meta.code
-      : /Code: `(\w{5})`/.exec(String((error as Error)?.message))?.[1];
-  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+/** The queue entries behind the events the write rejected (one event published twice is two). */
+function rejectedEntries(
+  items: ValidEntry[],
+  rejected: { event: TrialEvent; reason: string; detail: string }[],
+): DeadEntry[] {
+  const byKey = new Map<string, Entry[]>();
+  for (const v of items) {
+    const key = messageId(v.event);
+    byKey.set(key, [...(byKey.get(key) ?? []), v.entry]);
+  }
+  return rejected.flatMap((r) =>
+    (byKey.get(messageId(r.event)) ?? []).map((entry) => ({ entry, reason: r.reason, detail: r.detail })),
+  );
 }
 
 function deadRow(d: DeadEntry): DeadLetterRow {

@@ -5,23 +5,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { waitFor } from '../../test/support/wait.ts';
 import { adminQuery, createTestDatabase, seedSweep, type TestDatabase } from '../db/test-support.ts';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource, resolveNames } from '../events/nats.ts';
 import { EventPublisher, TrialReporter } from '../events/publisher.ts';
 import { deleteStreams, NatsServer, TEST_NATS_URL, uniqueNames } from '../events/test-support.ts';
 import { Ingester } from './ingester.ts';
 
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** The checks query the servers: poll gently. */
+const poll = { timeoutMs: 60_000, intervalMs: 250 };
 
 const count = async (db: TestDatabase, table: 'event' | 'metric_point') => {
   const [row] = await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM ${table}`);
@@ -90,8 +82,8 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       await other.metrics([{ step: 1, name: 'loss', value: 2 }]);
       await publisher.flush();
       ingester.start();
-      await waitFor('all 5 good events', async () => (await count(db, 'event')) === 5);
-      await waitFor('4 dead letters', () => ingester.stats.deadLetters === 4);
+      await waitFor('all 5 good events', async () => (await count(db, 'event')) === 5, poll);
+      await waitFor('4 dead letters', () => ingester.stats.deadLetters === 4, poll);
 
       const t0 = await db.repos.getTrial(trialIds[0]!);
       assert.equal(t0?.status, 'completed');
@@ -110,16 +102,21 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       await waitFor(
         'dead letters published',
         async () => (await jsm.streams.info(r.dlqStream)).state.messages === 4,
+        poll,
       );
       const stored = await jsm.streams.getMessage(r.dlqStream, {
         last_by_subj: `${names.prefix}.dlq.v1.unknown-trial`,
       });
       assert.equal(stored?.header.get('Esweep-Dlq-Reason'), 'unknown-trial');
       assert.match(stored?.header.get('Esweep-Dlq-Detail') ?? '', /ghost/);
-      await waitFor('everything acked', async () => {
-        const info = await jsm.consumers.info(names.stream, 'ingester');
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      });
+      await waitFor(
+        'everything acked',
+        async () => {
+          const info = await jsm.consumers.info(names.stream, 'ingester');
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        poll,
+      );
       // the server drops a resend with the same Nats-Msg-Id
       const ack = await js.publish(subject(trialIds[1]!, 'started'), enc.encode('{}'), {
         msgID: `${trialIds[1]}:1:0`,
@@ -174,7 +171,7 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       await waitFor(
         'every point ingested',
         async () => (await count(db, 'metric_point')) - before === perTrial * trialIds.length,
-        120_000,
+        { ...poll, timeoutMs: 120_000 },
       );
       const [dupes] = await db.prisma.$queryRaw<{ n: bigint }[]>`
         SELECT count(*) - count(DISTINCT (trial_id, step)) AS n FROM metric_point WHERE trial_id = ANY(${trialIds}::text[])`;
@@ -223,12 +220,15 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       }
       await publisher.flush();
       ingester.start();
-      await waitFor('ingest under way', async () => (await count(db, 'event')) - before >= 1000);
+      await waitFor('ingest under way', async () => (await count(db, 'event')) - before >= 1000, poll);
       // Cut the database off: no new connections, existing ones terminated.
       await adminQuery(`ALTER DATABASE "${db.name}" WITH ALLOW_CONNECTIONS false`);
       await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.name}'`);
       try {
-        await waitFor('the ingester to notice', () => ingester.stats.dbErrors > 0, 20_000);
+        await waitFor('the ingester to notice', () => ingester.stats.dbErrors > 0, {
+          ...poll,
+          timeoutMs: 20_000,
+        });
         const floor1 = (await jsm.consumers.info(names.stream, 'ingester')).ack_floor.stream_seq;
         await sleep(2000);
         const info = await jsm.consumers.info(names.stream, 'ingester');
@@ -238,11 +238,18 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       } finally {
         await adminQuery(`ALTER DATABASE "${db.name}" WITH ALLOW_CONNECTIONS true`);
       }
-      await waitFor('catch-up', async () => (await count(db, 'event')) - before === total, 120_000);
-      await waitFor('everything acked', async () => {
-        const info = await jsm.consumers.info(names.stream, 'ingester');
-        return info.num_pending === 0 && info.num_ack_pending === 0;
+      await waitFor('catch-up', async () => (await count(db, 'event')) - before === total, {
+        ...poll,
+        timeoutMs: 120_000,
       });
+      await waitFor(
+        'everything acked',
+        async () => {
+          const info = await jsm.consumers.info(names.stream, 'ingester');
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        poll,
+      );
       const heartbeats = await db.prisma.attempt.findMany({ where: { trialId: { in: trialIds } } });
       assert.deepEqual(
         heartbeats.map((a) => a.step),

@@ -9,6 +9,8 @@ import {
 } from '../../orchestrator/scheduler/kubernetes/config.ts';
 import { type FakeKubeOptions, FakeKubeServer } from './server.ts';
 
+export { waitFor } from '../support/wait.ts';
+
 export interface FakeCluster {
   server: FakeKubeServer;
   /** Backend settings pointing at the fake (plain http, so skipTLSVerify). */
@@ -67,19 +69,4 @@ export async function startFakeCluster(
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
