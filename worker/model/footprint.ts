@@ -68,7 +68,7 @@ export function trainingFitProblem(
   const needed = trainingStepBytes(arch, batchSize);
   if (limit === null || needed <= limit) return null;
   const fits = largestFittingBatch(arch, limit);
-  const smaller = fits > 0 ? `a batch size of at most ${fits} (batchSize), or ` : '';
+  const smaller = fits > 0 ? `batchSize ≤ ${fits}, or ` : '';
   return (
     `${arch.name} on ${arch.dataset} at batch ${batchSize} needs about ${gib(needed)} per training step, ` +
     `more than the ${backend} backend can hold (${gib(limit)} of its 4 GiB heap): use ${smaller}a GPU`
