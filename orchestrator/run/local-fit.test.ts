@@ -18,7 +18,7 @@ test('a local sweep whose trials cannot fit on this backend is refused before an
   );
   const home = join(dir, 'home');
   await assert.rejects(
-    runSweepLocally(file, { home }),
+    runSweepLocally(file, { home, progress: { write: () => true } }),
     (e: unknown) =>
       e instanceof InputError &&
       e.message ===

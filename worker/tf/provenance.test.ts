@@ -11,6 +11,7 @@ test('on wasm: the CPU is the device, no libtensorflow; image and node come from
     runtimeProvenance(choice, { ESWEEP_IMAGE: 'reg/esweep-worker:1.2', ESWEEP_NODE_NAME: 'gpu-node-7' }),
     {
       backend: 'wasm',
+      gpu: false,
       device: cpuDevice().name,
       tfjsVersion: '4.22.0',
       libtensorflowVersion: null,
@@ -18,7 +19,7 @@ test('on wasm: the CPU is the device, no libtensorflow; image and node come from
       host: 'gpu-node-7',
     },
   );
-  const bare = runtimeProvenance(choice, {});
+  const bare = runtimeProvenance(choice, { ESWEEP_IMAGE: '' });
   assert.equal(bare.imageTag, null);
   assert.equal(bare.host, hostname());
 });

@@ -11,6 +11,8 @@ import { cpuDevice, type Device, nvidiaGpus } from './devices.ts';
 
 export interface Provenance {
   backend: BackendChoice['name'];
+  /** Whether the backend computes on a GPU (tfjs-node-gpu without a usable GPU runs on the CPU). */
+  gpu: boolean;
   /** The device the backend computes on, by name: a GPU model or the CPU model. */
   device: string;
   tfjsVersion: string;
@@ -22,9 +24,10 @@ export interface Provenance {
   host: string;
 }
 
+// Empty counts as unset: the image sets ESWEEP_IMAGE from a build argument that may be left out.
 const Environment = z.object({
-  ESWEEP_IMAGE: z.string().min(1).optional(),
-  ESWEEP_NODE_NAME: z.string().min(1).optional(),
+  ESWEEP_IMAGE: z.string().optional(),
+  ESWEEP_NODE_NAME: z.string().optional(),
 });
 
 /** The parts of tfjs-node's backend read here; absent on every other backend. */
@@ -55,10 +58,11 @@ export function runtimeProvenance(
   const onGpu = native?.isUsingGpuDevice ?? false;
   return {
     backend: choice.name,
+    gpu: onGpu,
     device: deviceName(onGpu, onGpu ? nvidiaGpus() : []),
     tfjsVersion: tf.version.tfjs,
     libtensorflowVersion: native?.binding.TF_Version ?? null,
-    imageTag: ESWEEP_IMAGE ?? null,
-    host: ESWEEP_NODE_NAME ?? hostname(),
+    imageTag: ESWEEP_IMAGE || null,
+    host: ESWEEP_NODE_NAME || hostname(),
   };
 }

@@ -34,6 +34,8 @@ test('doctor --quick --json: wasm and cpu work, node and gpu do not and say why;
     ],
   );
   for (const b of report.backends) if (!b.usable) assert.match(b.reason, NOT_INSTALLED);
+  assert.equal(report.problem, null);
+  assert.equal(report.provenance?.gpu, false);
   assert.equal(report.versions.node, process.version);
   assert.equal(report.versions.tfjs, '4.22.0');
   assert.equal(report.devices[0].kind, 'cpu');
@@ -60,7 +62,10 @@ test('doctor --backend gpu here: exit code 1, nothing selected, no step, the rea
   assert.equal(report.requested, 'gpu');
   assert.equal(report.selected, null);
   assert.deepEqual(report.steps, []);
-  assert.match(report.backends.find((b) => b.name === 'gpu')?.reason ?? '', NOT_INSTALLED);
+  const gpu = report.backends.find((b) => b.name === 'gpu');
+  assert.ok(gpu && !gpu.usable);
+  assert.match(gpu.reason, NOT_INSTALLED);
+  assert.equal(report.problem, gpu.reason);
 });
 
 test('doctor --batch 0 is bad input: one line, exit code 2', () => {

@@ -54,6 +54,8 @@ export interface DoctorReport {
   devices: Device[];
   provenance: Provenance | null;
   steps: StepCheck[];
+  /** Why the backend does not work, in one line; null when ok. */
+  problem: string | null;
 }
 
 export interface DoctorOptions {
@@ -120,14 +122,25 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     devices: listDevices(),
     provenance: null,
     steps: [],
+    problem: null,
   };
-  if (selected === null) return report;
+  if (selected === null) {
+    const probe = backends.find((b) => b.name === options.backend);
+    report.problem = probe && !probe.usable ? probe.reason : 'no tfjs backend could be initialized';
+    return report;
+  }
   const choice = await selectBackend(selected);
   report.provenance = runtimeProvenance(choice);
   report.versions.libtensorflow = report.provenance.libtensorflowVersion;
+  if (selected === 'gpu' && !report.provenance.gpu) {
+    report.problem = 'tfjs-node-gpu loaded but computes on the CPU: libtensorflow found no usable GPU';
+    return report;
+  }
   const names = options.quick ? QUICK_ARCHITECTURES : ARCHITECTURE_NAMES;
   for (const name of names) report.steps.push(await timeStep(name, selected, options.batch));
-  report.ok = report.steps.every((step) => step.error === undefined);
+  const failed = report.steps.find((step) => step.error !== undefined);
+  report.problem = failed ? `${failed.arch} training step failed: ${failed.error}` : null;
+  report.ok = failed === undefined;
   return report;
 }
 
@@ -184,9 +197,7 @@ function printReport(report: DoctorReport): void {
     report.requested === 'auto' ? 'the best available backend' : `backend '${report.requested}'`;
   const verdict = report.ok
     ? `${subject} works: ${report.selected}`
-    : report.selected === null
-      ? `${subject} is not usable here`
-      : `${subject} (${report.selected}) loads but a training step failed`;
+    : `${subject} does not work: ${report.problem}`;
   out.write(`\n${verdict}\n`);
 }
 
