@@ -6,6 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { assertTrainingFits } from '../../worker/model/footprint.ts';
+import { selectBackend } from '../../worker/tf/backend.ts';
 import { Controller } from '../controller/controller.ts';
 import { openDatabase, parseDatabaseTarget } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
@@ -60,6 +62,12 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
   const started = performance.now();
   const home = resolve(options.home ?? '.esweep');
   const plan = await loadSweep(file, { force: options.force });
+  // The workers pick the backend this process would; a trial too big for it is refused before anything starts.
+  if (!options.command)
+    assertTrainingFits(
+      plan.trials.map((trial) => trial.document),
+      (await selectBackend()).name,
+    );
   const database = await openDatabase(parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`));
   try {
     await migrate(database);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { z } from 'zod';
 import { InputError } from '../../common/errors.ts';
+import { explainLoadError } from './load-error.ts';
 
 // tfjs prints its chatter through one switch: the PROD flag. It gates only tfjs' own console.warn/log
 // (the cpu backend's "looks like you are running TensorFlow.js in Node.js" banner, "platform already
@@ -54,8 +55,10 @@ export async function loadNativeBackend(pkg: string): Promise<string> {
     if (code === 'ERR_MODULE_NOT_FOUND' && firstLine(error).includes(`'${pkg}'`)) {
       throw new Error(`${pkg} is not installed (optional: its install script must download libtensorflow)`);
     }
-    // Typically its native binding (lib/napi-v*/tfjs_binding.node) or libtensorflow is missing.
-    throw new Error(`${pkg} failed to load: ${firstLine(error)}`);
+    // Typically its native binding, libtensorflow, or a CUDA library it links is missing.
+    throw new Error(
+      `${pkg} failed to load: ${explainLoadError(error instanceof Error ? error.message : String(error))}`,
+    );
   }
   return 'tensorflow';
 }
@@ -84,6 +87,29 @@ async function tryCandidate(candidate: BackendCandidate): Promise<string> {
     throw new Error(`tf.setBackend('${tfjsName}') failed to initialize it`);
   await tf.ready();
   return tfjsName;
+}
+
+/** What one candidate did when tried: usable (and under which tfjs name), or why not. */
+export type BackendProbe =
+  | { name: BackendName; usable: true; tfjsName: string }
+  | { name: BackendName; usable: false; reason: string };
+
+/**
+ * Tries every candidate, not just until one works (`esweep doctor`). Afterwards the last usable one
+ * is active: call selectBackend to choose.
+ */
+export async function probeBackends(
+  candidates: readonly BackendCandidate[] = DEFAULT_CANDIDATES,
+): Promise<BackendProbe[]> {
+  const probes: BackendProbe[] = [];
+  for (const candidate of candidates) {
+    try {
+      probes.push({ name: candidate.name, usable: true, tfjsName: await tryCandidate(candidate) });
+    } catch (error) {
+      probes.push({ name: candidate.name, usable: false, reason: firstLine(error) });
+    }
+  }
+  return probes;
 }
 
 /**

@@ -31,6 +31,11 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandModu
     summary: 'consume trial events into the results database',
     load: () => import('./ingest.ts'),
   },
+  {
+    name: 'doctor',
+    summary: 'which tfjs backends work here, and how fast',
+    load: () => import('./doctor.ts'),
+  },
   { name: 'db', summary: 'the results database (migrate, status, diff)', load: () => import('./db.ts') },
 ];
 

@@ -52,6 +52,7 @@ function containerEnv(request: RunRequest, name: string, config: KubernetesConfi
   return [
     ...Object.entries(plain).map(([key, value]) => ({ name: key, value })),
     { name: 'ESWEEP_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'ESWEEP_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
     ...config.secretEnv.map((s) => ({
       name: s.name,
       valueFrom: { secretKeyRef: { name: s.secret, key: s.key } },
