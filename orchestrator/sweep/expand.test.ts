@@ -31,9 +31,9 @@ describe('sweep expansion', () => {
     // 3 pruners × 2 types × 2 compressions × 2 seeds, and dense for seeds 0 and 1.
     assert.equal(plan.trials.length, 3 * 2 * 2 * 2 + 2);
     assert.equal(new Set(plan.trials.map((t) => t.key)).size, plan.trials.length);
-    const dense = plan.trials.filter((t) => t.document.pruner === 'dense');
+    const dense = plan.trials.filter((t) => t.spec.pruner === 'dense');
     assert.deepEqual(
-      dense.map((t) => t.document),
+      dense.map((t) => t.spec),
       [0, 1].map((seed) => ({
         arch: 'lenet300100',
         dataset: 'mnist',
@@ -45,7 +45,7 @@ describe('sweep expansion', () => {
       })),
     );
     for (const trial of plan.trials) {
-      const { pruner, seed } = trial.document;
+      const { pruner, seed } = trial.spec;
       if (pruner === 'magnitude/global' || pruner === 'lamp') {
         assert.equal(trial.dependsOn, dense[seed].key, `${pruner} seed ${seed} waits for its dense trial`);
       } else {
@@ -53,9 +53,9 @@ describe('sweep expansion', () => {
       }
     }
     const one = plan.trials.find(
-      (t) => t.document.pruner === 'random/igq' && t.document.type === 'effective' && t.document.seed === 1,
+      (t) => t.spec.pruner === 'random/igq' && t.spec.type === 'effective' && t.spec.seed === 1,
     )!;
-    assert.deepEqual(one.document, {
+    assert.deepEqual(one.spec, {
       arch: 'lenet300100',
       dataset: 'mnist',
       pruner: 'random/igq',
@@ -79,14 +79,14 @@ describe('sweep expansion', () => {
     );
     const key = first.trials[0].key;
     assert.match(key, /^[0-9a-f]{16}$/);
-    assert.equal(key, trialKey(first.trials[0].document));
+    assert.equal(key, trialKey(first.trials[0].spec));
     assert.equal(canonicalJson({ b: 1, a: { d: 2, c: 3 } }), '{"a":{"c":3,"d":2},"b":1}');
 
     const edited = expand(BASE.replace('compressions: [10, 100]', 'compressions: [10, 100, 1000]'));
     const old = new Set(first.trials.map((t) => t.key));
     const added = edited.trials.filter((t) => !old.has(t.key));
     assert.equal(added.length, 3 * 2 * 2);
-    assert.ok(added.every((t) => 'compression' in t.document && t.document.compression === 1000));
+    assert.ok(added.every((t) => 'compression' in t.spec && t.spec.compression === 1000));
 
     const otherBudget = expand(BASE.replace('iterations: 50', 'iterations: 60'));
     assert.ok(
@@ -117,9 +117,9 @@ dataset: {vgg16: cifar100}
 resources: {gpu: 2, memory: 16Gi}
 `);
     assert.equal(plan.trials.length, 4);
-    assert.ok(plan.trials.every((t) => t.document.pruner !== 'dense' && t.dependsOn === null));
+    assert.ok(plan.trials.every((t) => t.spec.pruner !== 'dense' && t.dependsOn === null));
     assert.deepEqual(
-      plan.trials.map((t) => [t.document.arch, t.document.dataset, t.document.type]),
+      plan.trials.map((t) => [t.spec.arch, t.spec.dataset, t.spec.type]),
       [
         ['lenet5', 'cifar10', 'direct'],
         ['lenet5', 'cifar10', 'direct'],
