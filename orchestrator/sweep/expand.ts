@@ -3,6 +3,7 @@
 // (`esweep train --trial FILE.json`), checked by the worker's own schema, and a key hashed from it.
 
 import { InputError } from '../../common/errors.ts';
+import { logSpaced } from '../../common/grid.ts';
 import { architecture, isConvolutional } from '../../worker/arch/zoo.ts';
 import { pruner } from '../../worker/pruners/catalog.ts';
 import type { PruningType } from '../../worker/pruners/prune.ts';
@@ -40,21 +41,12 @@ export interface ExpandOptions {
 
 type Target = { sparsity: number } | { compression: number };
 
-/** `points` values from `from` to `to`, evenly spaced in log. */
-export function logSpaced(from: number, to: number, points: number): number[] {
-  if (points === 1) return [normalizeNumber(from)];
-  const step = Math.log(to / from) / (points - 1);
-  return Array.from({ length: points }, (_, k) =>
-    normalizeNumber(k === points - 1 ? to : from * Math.exp(step * k)),
-  );
-}
-
 function targetsOf(spec: SweepFile): Target[] {
   if (spec.sparsities) return unique(spec.sparsities.map(normalizeNumber)).map((sparsity) => ({ sparsity }));
   if (!spec.compressions) return [];
   const values = Array.isArray(spec.compressions)
     ? spec.compressions.map(normalizeNumber)
-    : logSpaced(spec.compressions.from, spec.compressions.to, spec.compressions.points);
+    : logSpaced(spec.compressions.from, spec.compressions.to, spec.compressions.points).map(normalizeNumber);
   return unique(values).map((compression) => ({ compression }));
 }
 
