@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InputError } from '../../common/errors.ts';
+import { parseTrial, resolveTrial } from '../../worker/trial/spec.ts';
 import { expandSweep } from './expand.ts';
 import { canonicalJson, trialKey } from './keys.ts';
 import { parseSweepYaml } from './spec.ts';
@@ -68,6 +69,17 @@ describe('sweep expansion', () => {
     assert.equal(one.targetSparsity, 0.9);
   });
 
+  test('every planned trial is a TrialSpec the worker reads back unchanged', () => {
+    const plan = expand(
+      BASE.replace('compressions: [10, 100]', 'compressions: {from: 10, to: 1000, points: 3}'),
+    );
+    for (const trial of plan.trials) {
+      const read = parseTrial(JSON.parse(JSON.stringify(trial.spec)), trial.key);
+      assert.deepEqual(read, trial.spec);
+      assert.equal(resolveTrial(read).sparsity, trial.targetSparsity);
+    }
+  });
+
   test('keys hash the normalized parameters: stable, order-free, and new only for new trials', () => {
     const first = expand(BASE);
     const again = expand(
@@ -80,6 +92,8 @@ describe('sweep expansion', () => {
     const key = first.trials[0].key;
     assert.match(key, /^[0-9a-f]{16}$/);
     assert.equal(key, trialKey(first.trials[0].spec));
+    // Recorded sweeps find their trials again only while the keys of the same trials stay put.
+    assert.equal(key, 'eaac1deb4d8f986e');
     assert.equal(canonicalJson({ b: 1, a: { d: 2, c: 3 } }), '{"a":{"c":3,"d":2},"b":1}');
 
     const edited = expand(BASE.replace('compressions: [10, 100]', 'compressions: [10, 100, 1000]'));
