@@ -45,6 +45,7 @@ const TREE: Record<string, string[]> = {
   'orchestrator/query/index.ts': ['orchestrator/scheduler/backend.ts'],
   'orchestrator/sweep/keys.ts': ['orchestrator/db/test-support.ts'],
   'orchestrator/attic/old.ts': ['orchestrator/db/client.ts'],
+  'orchestrator/paths.ts': ['orchestrator/sweep/expand.ts'],
   'orchestrator/events/a.ts': ['type:orchestrator/events/b.ts'],
   'orchestrator/events/b.ts': ['type:orchestrator/events/a.ts'],
 };
@@ -58,6 +59,7 @@ const EXPECTED = [
   'orchestrator-tier-query-scheduler orchestrator/query/index.ts → orchestrator/scheduler/backend.ts',
   'production-imports-no-tests orchestrator/sweep/keys.ts → orchestrator/db/test-support.ts',
   'orchestrator-folder-without-tier orchestrator/attic/old.ts → orchestrator/db/client.ts',
+  'orchestrator-root-imports-no-folder orchestrator/paths.ts → orchestrator/sweep/expand.ts',
   'no-circular orchestrator/events/a.ts → orchestrator/events/b.ts',
 ];
 
