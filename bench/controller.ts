@@ -151,7 +151,7 @@ try {
             trialId: trial.key,
             trialKey: trial.key,
             attempt: 1,
-            document: trial.document,
+            spec: trial.spec,
             dependsOnTrialId: null,
             resources: { gpu: 1 },
           },

@@ -18,6 +18,7 @@ import { Model } from '../worker/model/model.ts';
 import { pruner } from '../worker/pruners/catalog.ts';
 import { prune } from '../worker/pruners/prune.ts';
 import { randomDataset } from '../worker/pruners/testing.ts';
+import { denseMasks } from '../worker/sparsity/masks.ts';
 import { describeBackend, selectBackend } from '../worker/tf/backend.ts';
 import { MOMENTUM, referenceSettings } from '../worker/train/settings.ts';
 import { createTrainer, defaultStepKind, type StepKind } from '../worker/train/trainer.ts';
@@ -132,7 +133,7 @@ async function convStep(archName: string, datasetName: string | undefined, steps
   const model = new Model(arch, initialWeights(arch, 0));
   const dataset = randomDataset(arch, 128, 1);
   const [batch] = batches(dataset, 'train', { batchSize: 128 });
-  const masks = arch.layers.map((layer) => new Uint8Array(layer.params).fill(1));
+  const masks = denseMasks(arch);
   const trainer = createTrainer(model, masks, {
     momentum: MOMENTUM,
     weightDecay: settings.weightDecay,

@@ -201,7 +201,7 @@ describe('infra stack (pulumi mocks)', () => {
         trialId: 't1',
         trialKey: 'abc',
         attempt: 1,
-        document: {
+        spec: {
           arch: 'lenet5',
           dataset: 'cifar10',
           pruner: 'snip',

@@ -3,10 +3,11 @@
 // and acts: create runs for runnable trials up to maxParallel, record outcomes, retry with backoff,
 // replace stuck runs, delete runs nobody wants. It keeps no state that a restart would lose: run
 // names are deterministic and a create that finds its Job already there is a no-op.
+
+import type { TrialSpec } from '../../worker/trial/spec.ts';
 import type { Repositories, StatusCounts, TrialMark } from '../db/repositories.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { runName } from '../scheduler/names.ts';
-import type { TrialDocument } from '../sweep/expand.ts';
 import type { SweepFile } from '../sweep/spec.ts';
 import { backoffCutoffs, decide, isActive, retryDelayMs } from './decide.ts';
 import { ControllerMetrics } from './metrics.ts';
@@ -287,7 +288,7 @@ export class Controller {
       trialId: trial.id,
       trialKey: trial.key,
       attempt,
-      document: trial.params as unknown as TrialDocument,
+      spec: trial.params as unknown as TrialSpec,
       dependsOnTrialId: trial.dependsOnId,
       resources: spec.resources ?? { gpu: 1 },
     };

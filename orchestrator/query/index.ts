@@ -2,6 +2,7 @@
 // sweep, pruners compared at matched effective compression (computed from those results, not read
 // again), and a trial's curves. Infinite compression (nothing left) is `Infinity` here;
 // JSON.stringify writes it as null, as docs/cli.md specifies.
+import { logSpaced } from '../../common/grid.ts';
 import type { PrismaClient } from '../db/client.ts';
 import type { PruningType, TrialStatus } from '../db/generated/prisma/enums.ts';
 import type { TrialParameters } from '../db/repositories.ts';
@@ -126,12 +127,9 @@ export interface Comparison {
   archs: ArchComparison[];
 }
 
-/** Log-spaced values from `lo` to `hi` inclusive. */
+/** Log-spaced values from `lo` to `hi` inclusive; one value when the range is empty. */
 export function logGrid(lo: number, hi: number, points: number): number[] {
-  if (points <= 1 || hi <= lo) return [lo];
-  const a = Math.log(lo);
-  const b = Math.log(hi);
-  return Array.from({ length: points }, (_, i) => Math.exp(a + ((b - a) * i) / (points - 1)));
+  return points <= 1 || hi <= lo ? [lo] : logSpaced(lo, hi, points);
 }
 
 /**

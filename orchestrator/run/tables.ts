@@ -2,7 +2,7 @@
 // accuracy per pruner at matched effective compression, and each trial's direct vs effective
 // compression.
 import { formatCompression } from '../../common/format.ts';
-import { renderTable } from '../cli/output.ts';
+import { renderTable } from '../../common/table.ts';
 import { type Comparison, compareResults, type ResultRow } from '../query/index.ts';
 
 const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);

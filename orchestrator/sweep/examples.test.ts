@@ -16,8 +16,8 @@ test('every example sweep is valid; the paper sweeps cover every pruner × 30 co
   for (const file of files) {
     const plan = await loadSweep(join(EXAMPLES, file));
     if (!file.startsWith('paper-')) continue;
-    const arch = plan.trials[0]!.document.arch;
-    const pruners = new Set(plan.trials.map((t) => t.document.pruner));
+    const arch = plan.trials[0]!.spec.arch;
+    const pruners = new Set(plan.trials.map((t) => t.spec.pruner));
     const expected = prunerNames().filter((name) => isConvolutional(arch) || !name.endsWith('uniform_plus'));
     assert.deepEqual([...pruners].sort(), [...expected].sort(), file);
     // One dense trial per seed; every other pruner: 2 types × 30 compressions × 3 seeds.

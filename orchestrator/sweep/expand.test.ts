@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InputError } from '../../common/errors.ts';
-import { expandSweep, logSpaced } from './expand.ts';
+import { parseTrial, resolveTrial } from '../../worker/trial/spec.ts';
+import { expandSweep } from './expand.ts';
 import { canonicalJson, trialKey } from './keys.ts';
 import { parseSweepYaml } from './spec.ts';
 
@@ -31,9 +32,9 @@ describe('sweep expansion', () => {
     // 3 pruners × 2 types × 2 compressions × 2 seeds, and dense for seeds 0 and 1.
     assert.equal(plan.trials.length, 3 * 2 * 2 * 2 + 2);
     assert.equal(new Set(plan.trials.map((t) => t.key)).size, plan.trials.length);
-    const dense = plan.trials.filter((t) => t.document.pruner === 'dense');
+    const dense = plan.trials.filter((t) => t.spec.pruner === 'dense');
     assert.deepEqual(
-      dense.map((t) => t.document),
+      dense.map((t) => t.spec),
       [0, 1].map((seed) => ({
         arch: 'lenet300100',
         dataset: 'mnist',
@@ -45,7 +46,7 @@ describe('sweep expansion', () => {
       })),
     );
     for (const trial of plan.trials) {
-      const { pruner, seed } = trial.document;
+      const { pruner, seed } = trial.spec;
       if (pruner === 'magnitude/global' || pruner === 'lamp') {
         assert.equal(trial.dependsOn, dense[seed].key, `${pruner} seed ${seed} waits for its dense trial`);
       } else {
@@ -53,9 +54,9 @@ describe('sweep expansion', () => {
       }
     }
     const one = plan.trials.find(
-      (t) => t.document.pruner === 'random/igq' && t.document.type === 'effective' && t.document.seed === 1,
+      (t) => t.spec.pruner === 'random/igq' && t.spec.type === 'effective' && t.spec.seed === 1,
     )!;
-    assert.deepEqual(one.document, {
+    assert.deepEqual(one.spec, {
       arch: 'lenet300100',
       dataset: 'mnist',
       pruner: 'random/igq',
@@ -66,6 +67,17 @@ describe('sweep expansion', () => {
     });
     assert.equal(one.targetCompression, 10);
     assert.equal(one.targetSparsity, 0.9);
+  });
+
+  test('every planned trial is a TrialSpec the worker reads back unchanged', () => {
+    const plan = expand(
+      BASE.replace('compressions: [10, 100]', 'compressions: {from: 10, to: 1000, points: 3}'),
+    );
+    for (const trial of plan.trials) {
+      const read = parseTrial(JSON.parse(JSON.stringify(trial.spec)), trial.key);
+      assert.deepEqual(read, trial.spec);
+      assert.equal(resolveTrial(read).sparsity, trial.targetSparsity);
+    }
   });
 
   test('keys hash the normalized parameters: stable, order-free, and new only for new trials', () => {
@@ -79,14 +91,16 @@ describe('sweep expansion', () => {
     );
     const key = first.trials[0].key;
     assert.match(key, /^[0-9a-f]{16}$/);
-    assert.equal(key, trialKey(first.trials[0].document));
+    assert.equal(key, trialKey(first.trials[0].spec));
+    // Recorded sweeps find their trials again only while the keys of the same trials stay put.
+    assert.equal(key, 'eaac1deb4d8f986e');
     assert.equal(canonicalJson({ b: 1, a: { d: 2, c: 3 } }), '{"a":{"c":3,"d":2},"b":1}');
 
     const edited = expand(BASE.replace('compressions: [10, 100]', 'compressions: [10, 100, 1000]'));
     const old = new Set(first.trials.map((t) => t.key));
     const added = edited.trials.filter((t) => !old.has(t.key));
     assert.equal(added.length, 3 * 2 * 2);
-    assert.ok(added.every((t) => 'compression' in t.document && t.document.compression === 1000));
+    assert.ok(added.every((t) => 'compression' in t.spec && t.spec.compression === 1000));
 
     const otherBudget = expand(BASE.replace('iterations: 50', 'iterations: 60'));
     assert.ok(
@@ -96,7 +110,6 @@ describe('sweep expansion', () => {
   });
 
   test('log-spaced compressions include both ends and match hand-typed values', () => {
-    assert.deepEqual(logSpaced(10, 10_000, 4), [10, 100, 1000, 10_000]);
     const plan = expand(
       BASE.replace('compressions: [10, 100]', 'compressions: {from: 10, to: 100, points: 3}'),
     );
@@ -117,9 +130,9 @@ dataset: {vgg16: cifar100}
 resources: {gpu: 2, memory: 16Gi}
 `);
     assert.equal(plan.trials.length, 4);
-    assert.ok(plan.trials.every((t) => t.document.pruner !== 'dense' && t.dependsOn === null));
+    assert.ok(plan.trials.every((t) => t.spec.pruner !== 'dense' && t.dependsOn === null));
     assert.deepEqual(
-      plan.trials.map((t) => [t.document.arch, t.document.dataset, t.document.type]),
+      plan.trials.map((t) => [t.spec.arch, t.spec.dataset, t.spec.type]),
       [
         ['lenet5', 'cifar10', 'direct'],
         ['lenet5', 'cifar10', 'direct'],

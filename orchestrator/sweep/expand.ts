@@ -1,31 +1,26 @@
 // Sweep expansion: the cartesian product architecture × pruner × type × target × seed, as pure
-// functions of the parsed sweep file. Each trial carries the document the worker runs
-// (`esweep train --trial FILE.json`) and a key hashed from it.
+// functions of the parsed sweep file. Each trial carries the TrialSpec the worker runs
+// (`esweep train --trial FILE.json`), checked by the worker's own schema, and a key hashed from it.
 
 import { InputError } from '../../common/errors.ts';
+import { logSpaced } from '../../common/grid.ts';
 import { architecture, isConvolutional } from '../../worker/arch/zoo.ts';
 import { pruner } from '../../worker/pruners/catalog.ts';
-import type { Budget } from '../../worker/train/settings.ts';
+import type { PruningType } from '../../worker/pruners/prune.ts';
+import { parseTrial, type TrialSpec } from '../../worker/trial/spec.ts';
 import { normalizeNumber, trialKey } from './keys.ts';
-import type { PruningTypeName, SweepFile } from './spec.ts';
+import type { SweepFile } from './spec.ts';
 
 /** Above this many trials a sweep is refused unless forced (a typo in a grid gets expensive fast). */
 export const DEFAULT_TRIAL_LIMIT = 20_000;
 
-/** The worker's trial JSON (docs/cli.md, `esweep train`): exactly one of sparsity / compression. */
-export type TrialDocument = {
-  arch: string;
-  dataset: string;
-  pruner: string;
-  type: PruningTypeName;
-  seed: number;
-  budget?: Budget;
-} & ({ sparsity: number } | { compression: number });
+/** A trial as a sweep plans it: the dataset is always named, so that the key and the row name it. */
+export type PlannedSpec = TrialSpec & { dataset: string };
 
 export interface PlannedTrial {
-  /** Hash of `document` (see keys.ts). */
+  /** Hash of `spec` (see keys.ts). */
   key: string;
-  document: TrialDocument;
+  spec: PlannedSpec;
   /** Both forms of the target, whichever was given (dense: sparsity 0, compression 1). */
   targetSparsity: number;
   targetCompression: number;
@@ -46,21 +41,12 @@ export interface ExpandOptions {
 
 type Target = { sparsity: number } | { compression: number };
 
-/** `points` values from `from` to `to`, evenly spaced in log. */
-export function logSpaced(from: number, to: number, points: number): number[] {
-  if (points === 1) return [normalizeNumber(from)];
-  const step = Math.log(to / from) / (points - 1);
-  return Array.from({ length: points }, (_, k) =>
-    normalizeNumber(k === points - 1 ? to : from * Math.exp(step * k)),
-  );
-}
-
 function targetsOf(spec: SweepFile): Target[] {
   if (spec.sparsities) return unique(spec.sparsities.map(normalizeNumber)).map((sparsity) => ({ sparsity }));
   if (!spec.compressions) return [];
   const values = Array.isArray(spec.compressions)
     ? spec.compressions.map(normalizeNumber)
-    : logSpaced(spec.compressions.from, spec.compressions.to, spec.compressions.points);
+    : logSpaced(spec.compressions.from, spec.compressions.to, spec.compressions.points).map(normalizeNumber);
   return unique(values).map((compression) => ({ compression }));
 }
 
@@ -106,36 +92,40 @@ function validate(spec: SweepFile, source: string): void {
   }
 }
 
-function documentFor(
-  spec: SweepFile,
+function trialSpecFor(
+  sweep: SweepFile,
   arch: string,
   prunerName: string,
-  type: PruningTypeName,
+  type: PruningType,
   target: Target,
   seed: number,
-): TrialDocument {
-  const document: TrialDocument = {
-    arch,
-    dataset: datasetFor(spec, arch) ?? defaultDataset(arch),
-    pruner: prunerName,
-    type,
-    ...target,
-    seed,
-  };
-  if (spec.budget) document.budget = spec.budget;
-  return document;
+): PlannedSpec {
+  const dataset = datasetFor(sweep, arch) ?? defaultDataset(arch);
+  const spec = parseTrial(
+    {
+      arch,
+      dataset,
+      pruner: prunerName,
+      type,
+      ...target,
+      seed,
+      ...(sweep.budget ? { budget: sweep.budget } : {}),
+    },
+    `${sweep.name}: trial ${arch}/${prunerName}/${type}/${seed}`,
+  );
+  return { ...spec, dataset };
 }
 
 // The worker's default dataset for each architecture, resolved here so that the key (and the
 // database row) name the dataset explicitly.
 const defaultDataset = (arch: string) => architecture(arch).dataset;
 
-function planned(document: TrialDocument, dependsOn: string | null): PlannedTrial {
+function planned(spec: PlannedSpec, dependsOn: string | null): PlannedTrial {
   const target: Target =
-    'sparsity' in document ? { sparsity: document.sparsity } : { compression: document.compression };
+    spec.compression === undefined ? { sparsity: spec.sparsity ?? 0 } : { compression: spec.compression };
   return {
-    key: trialKey(document),
-    document,
+    key: trialKey(spec),
+    spec,
     targetSparsity: sparsityOf(target),
     targetCompression: compressionOf(target),
     dependsOn,
@@ -144,7 +134,7 @@ function planned(document: TrialDocument, dependsOn: string | null): PlannedTria
 
 /** The dense trial of an architecture and seed: no sparsity target beyond 0, type direct. */
 function denseTrial(spec: SweepFile, arch: string, seed: number): PlannedTrial {
-  return planned(documentFor(spec, arch, 'dense', 'direct', { sparsity: 0 }, seed), null);
+  return planned(trialSpecFor(spec, arch, 'dense', 'direct', { sparsity: 0 }, seed), null);
 }
 
 /**
@@ -185,7 +175,7 @@ export function expandSweep(spec: SweepFile, options: ExpandOptions = {}, source
         for (const target of targets) {
           for (const seed of seeds) {
             const dependsOn = dependency ? denseKeys.get(`${arch}/${seed}`)! : null;
-            trials.push(planned(documentFor(spec, arch, prunerName, type, target, seed), dependsOn));
+            trials.push(planned(trialSpecFor(spec, arch, prunerName, type, target, seed), dependsOn));
           }
         }
       }

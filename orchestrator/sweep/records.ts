@@ -17,15 +17,15 @@ export function sweepInput(plan: SweepPlan, backend: BackendName): SweepInput {
 export function trialInputs(plan: SweepPlan): TrialInput[] {
   return plan.trials.map((trial) => ({
     key: trial.key,
-    arch: trial.document.arch,
-    dataset: trial.document.dataset,
-    pruner: trial.document.pruner,
-    pruningType: trial.document.type,
+    arch: trial.spec.arch,
+    dataset: trial.spec.dataset,
+    pruner: trial.spec.pruner,
+    pruningType: trial.spec.type,
     targetSparsity: trial.targetSparsity,
     targetCompression: trial.targetCompression,
-    seed: trial.document.seed,
-    budget: trial.document.budget ?? {},
-    params: trial.document,
+    seed: trial.spec.seed,
+    budget: trial.spec.budget ?? {},
+    params: trial.spec,
     dependsOnKey: trial.dependsOn,
   }));
 }

@@ -6,10 +6,8 @@ import { parseInput, parseYamlText, showValue } from '../../common/validation.ts
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
 import { prunerNames } from '../../worker/pruners/catalog.ts';
+import { PRUNING_TYPES } from '../../worker/pruners/prune.ts';
 import { Budget } from '../../worker/train/settings.ts';
-
-export const PRUNING_TYPES = ['direct', 'effective'] as const;
-export type PruningTypeName = (typeof PRUNING_TYPES)[number];
 
 /** A string from a fixed list; the message names the bad value and the choices. */
 const oneOf = (what: string, values: () => readonly string[]) =>

@@ -20,6 +20,20 @@ const torch: WeightLayout = {
   positions: () => null,
 };
 
+/** For values in (out, in, h, w) order, the position of each in (h, w, in, out) order. */
+function outLastPositions(outs: number, ins: number, h: number, w: number): Int32Array {
+  const positions = new Int32Array(outs * ins * h * w);
+  let t = 0;
+  for (let o = 0; o < outs; o++) {
+    for (let i = 0; i < ins; i++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) positions[t++] = ((y * w + x) * ins + i) * outs + o;
+      }
+    }
+  }
+  return positions;
+}
+
 /** Permutations are reused: the model converts every gradient it hands to a pruner. */
 const kerasPositions = new WeakMap<PrunableLayer, Int32Array>();
 
@@ -32,31 +46,13 @@ const keras: WeightLayout = {
   positions(layer) {
     let positions = kerasPositions.get(layer);
     if (positions) return positions;
-    positions = new Int32Array(layer.params);
-    kerasPositions.set(layer, positions);
     const node = layer.node;
-    if (node.kind === 'dense') {
-      const [c, h, w] = node.flattenedFrom ?? [node.inFeatures, 1, 1];
-      const outs = node.outFeatures;
-      let t = 0;
-      for (let o = 0; o < outs; o++) {
-        for (let ch = 0; ch < c; ch++) {
-          for (let y = 0; y < h; y++) {
-            for (let x = 0; x < w; x++) positions[t++] = ((y * w + x) * c + ch) * outs + o;
-          }
-        }
-      }
-      return positions;
-    }
-    const { outChannels: outs, inChannels: ins, kernel: k } = node;
-    let t = 0;
-    for (let o = 0; o < outs; o++) {
-      for (let i = 0; i < ins; i++) {
-        for (let dy = 0; dy < k; dy++) {
-          for (let dx = 0; dx < k; dx++) positions[t++] = ((dy * k + dx) * ins + i) * outs + o;
-        }
-      }
-    }
+    // A dense layer's inputs are a flattened (channel, y, x) volume: it transposes like a conv.
+    positions =
+      node.kind === 'dense'
+        ? outLastPositions(node.outFeatures, ...(node.flattenedFrom ?? [node.inFeatures, 1, 1]))
+        : outLastPositions(node.outChannels, node.inChannels, node.kernel, node.kernel);
+    kerasPositions.set(layer, positions);
     return positions;
   },
 };

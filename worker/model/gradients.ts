@@ -2,9 +2,26 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
 import { type Batch, batches, type Dataset } from '../data/index.ts';
-import type { NetworkGradients } from '../pruners/pruner.ts';
 import { batchTensors } from './batch-tensors.ts';
 import { crossEntropy, Model } from './model.ts';
+
+/**
+ * The network computations pruners need (worker/pruners/pruner.ts), implemented below on the tfjs
+ * model. Weights go in and gradients come out in torch layout, one array per prunable layer.
+ */
+export interface NetworkGradients {
+  /**
+   * ∂R/∂w for R = Σ outputs of the linearised network (|w|, no batch norm, activations or biases)
+   * on an all-ones input, up to one common positive factor (it is normalised to stay finite).
+   */
+  pathGradient(weights: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** Whether training data is at hand for the two below. */
+  readonly hasData: boolean;
+  /** ∂L/∂w averaged over `batches` training batches (batch norm in training mode). */
+  lossGradient(weights: readonly Float32Array[], batches: number): Promise<Float32Array[]>;
+  /** H·g: the loss Hessian times the loss gradient, over `batches` batches (GraSP). */
+  hessianGradientProduct(weights: readonly Float32Array[], batches: number): Promise<Float32Array[]>;
+}
 
 export interface GradientOptions {
   /** Training data for SNIP/GraSP; without it only the data-free path gradient works. */

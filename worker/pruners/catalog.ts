@@ -1,7 +1,7 @@
 import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
 import { layerQuotas, QUOTA_NAMES, type QuotaName } from '../quotas/quotas.ts';
-import { countKept } from '../sparsity/masks.ts';
+import { countKept, denseMasks } from '../sparsity/masks.ts';
 import { grasp, snip, snipIterative, synflow } from './gradient-pruners.ts';
 import type { PruneContext, Pruner } from './pruner.ts';
 import { lampScores, magnitudeScores, randomScores } from './scores.ts';
@@ -68,7 +68,7 @@ const dense: Pruner = {
   requires: [],
   keepsEveryWeight: true,
   select: async (ctx) => ({
-    masksFor: () => ctx.arch.layers.map((layer) => new Uint8Array(layer.params).fill(1)),
+    masksFor: () => denseMasks(ctx.arch),
     added: () => [],
   }),
 };

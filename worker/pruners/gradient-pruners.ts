@@ -1,4 +1,5 @@
 import type { Architecture } from '../arch/graph.ts';
+import { denseMasks } from '../sparsity/masks.ts';
 import type { PruneContext, Pruner } from './pruner.ts';
 import { topKMasks } from './ranking.ts';
 import { globalSelection } from './selection.ts';
@@ -57,7 +58,7 @@ export function iterative(name: string, requires: Pruner['requires'], rounds: nu
     requires,
     async select(ctx, sparsity) {
       const arch: Architecture = ctx.arch;
-      let masks: Uint8Array[] = arch.layers.map((layer) => new Uint8Array(layer.params).fill(1));
+      let masks: Uint8Array[] = denseMasks(arch);
       let scores: Float32Array[] = [];
       for (let round = 1; round <= rounds; round++) {
         scores = await score(ctx, multiply(ctx.initialWeights, masks));

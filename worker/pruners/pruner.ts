@@ -1,23 +1,6 @@
 import type { Architecture } from '../arch/graph.ts';
+import type { NetworkGradients } from '../model/gradients.ts';
 import type { Selection } from './selection.ts';
-
-/**
- * The network computations pruners need, implemented on the tfjs model (worker/model). Weights go
- * in and gradients come out in torch layout, one array per prunable layer.
- */
-export interface NetworkGradients {
-  /**
-   * ∂R/∂w for R = Σ outputs of the linearised network (|w|, no batch norm, activations or biases)
-   * on an all-ones input, up to one common positive factor (it is normalised to stay finite).
-   */
-  pathGradient(weights: readonly Float32Array[]): Promise<Float32Array[]>;
-  /** Whether training data is at hand for the two below. */
-  readonly hasData: boolean;
-  /** ∂L/∂w averaged over `batches` training batches (batch norm in training mode). */
-  lossGradient(weights: readonly Float32Array[], batches: number): Promise<Float32Array[]>;
-  /** H·g: the loss Hessian times the loss gradient, over `batches` batches (GraSP). */
-  hessianGradientProduct(weights: readonly Float32Array[], batches: number): Promise<Float32Array[]>;
-}
 
 /** Everything a pruner may read. */
 export interface PruneContext {

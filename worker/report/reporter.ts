@@ -4,7 +4,6 @@
  * envelope `{v, kind, sweepId, trialId, attempt, seq, time}` and heartbeats of its own.
  */
 import type { LayerSparsity, SparsityReport } from '../sparsity/analysis.ts';
-import type { TrialSpec } from '../trial/spec.ts';
 
 export interface StartedEvent {
   arch: string;
@@ -71,8 +70,11 @@ export interface CurvePoint {
 
 /** A finished trial: the `completed` payload and the result JSON of `esweep train`. */
 export interface TrialResult extends SparsityOverall {
-  /** The trial as run (defaults filled in). */
-  trial: TrialSpec;
+  /**
+   * The trial as run: its TrialSpec (worker/trial/spec.ts) with defaults filled in. Typed as plain
+   * JSON here because the trial runner sits above the reporting it uses.
+   */
+  trial: Readonly<Record<string, unknown>>;
   /** Test accuracy at the end of training (full test set). */
   accuracy: number;
   /** Best test accuracy over all evaluations. */

@@ -7,6 +7,7 @@ import { ByteWords, countSet } from './bytes.ts';
  */
 export type MaskSet = readonly Uint8Array[];
 
+/** Every weight kept: the masks of the unpruned network (fresh arrays the caller may change). */
 export function denseMasks(arch: Architecture): Uint8Array[] {
   return arch.layers.map((layer) => new Uint8Array(layer.params).fill(1));
 }

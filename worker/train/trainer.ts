@@ -16,13 +16,7 @@ import { hostMemoryBackend } from '../tf/host-values.ts';
 import { hostTrainable } from './host/network.ts';
 import { HostTrainer } from './host/trainer.ts';
 import { maskedSgd, type Optimizer, type SgdOptions } from './sgd.ts';
-
-export interface StepTrainer {
-  step(batch: Batch, learningRate: number): void;
-  /** The summed loss and count of the steps since the last call. */
-  drainLoss(): Promise<{ sum: number; steps: number }>;
-  dispose(): void;
-}
+import type { StepTrainer } from './step.ts';
 
 export type StepKind = 'tape' | 'host';
 

@@ -1,6 +1,7 @@
 /**
- * A trial: one training run of one pruned network. The JSON document `esweep train --trial` reads
- * and the sweep controller writes, validated here; `resolveTrial` turns it into the objects a run
+ * A trial: one training run of one pruned network. `TrialSpec` is the one trial contract: the sweep
+ * expansion (orchestrator/sweep/expand.ts) builds every trial through it, a scheduler hands it to
+ * the run, and `esweep train --trial` reads it back. `resolveTrial` turns it into the objects a run
  * needs, failing on bad input (one line, InputError) before any data is loaded or any backend starts.
  */
 import { z } from 'zod';

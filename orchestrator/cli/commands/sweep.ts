@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { dryRun } from '../../scheduler/dry-run.ts';
 import {
   type KubernetesConfig,
   loadKubernetesConfig,
   parseKubernetesConfig,
 } from '../../scheduler/kubernetes/config.ts';
-import { dryRun } from '../../sweep/dry-run.ts';
 import { loadSweep } from '../../sweep/load.ts';
 import { submitPlan } from '../../sweep/records.ts';
 import { databaseHelp, withRepositories } from '../database.ts';

@@ -15,7 +15,7 @@ function request(seed: number, attempt = 1): RunRequest {
     trialId: `trial${seed}`,
     trialKey: `00000000000000${seed}${attempt}`,
     attempt,
-    document: {
+    spec: {
       arch: 'lenet300100',
       dataset: 'mnist',
       pruner: 'random/igq',
@@ -97,7 +97,7 @@ describe('kubernetes backend against the fake API server', () => {
     const seen = JSON.parse(
       await readFile(join(cluster.dir, `${run(0)!.name}.${await podOf(core, run(0)!.name)}.json`), 'utf8'),
     );
-    assert.deepEqual(seen.trial, request(0).document);
+    assert.deepEqual(seen.trial, request(0).spec);
     assert.equal(seen.env.ESWEEP_TRIAL_ID, 'trial0');
     assert.equal(seen.env.ESWEEP_ATTEMPT, '1');
     assert.equal(seen.env.NATS_TOKEN, 't0k3n');

@@ -43,8 +43,8 @@ const conditionOf = (job: V1Job, type: string) => job.status?.conditions?.find((
 
 /**
  * A Job cut down to what {@link runStatusOf} reads (name, labels, suspend, active, conditions). The
- * informer caches every Job of every sweep; whole Jobs (pod template, environment, the trial
- * document) would be most of the controller's memory at the paper's scale.
+ * informer caches every Job of every sweep; whole Jobs (pod template, environment, the
+ * TrialSpec) would be most of the controller's memory at the paper's scale.
  */
 export function slimJob(job: V1Job): V1Job {
   const { name, namespace, labels, resourceVersion } = job.metadata ?? {};

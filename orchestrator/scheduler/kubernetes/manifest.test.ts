@@ -11,7 +11,7 @@ const request: RunRequest = {
   trialId: 'ct9',
   trialKey: '0123456789abcdef',
   attempt: 3,
-  document: {
+  spec: {
     arch: 'vgg16',
     dataset: 'cifar10',
     pruner: 'lamp',
@@ -72,7 +72,7 @@ describe('Job manifests', () => {
     });
     assert.deepEqual(container.command!.slice(3), ['esweep-trial', 'esweep', 'train']);
     const env = Object.fromEntries(container.env!.map((e) => [e.name, e]));
-    assert.deepEqual(JSON.parse(env.ESWEEP_TRIAL.value!), request.document);
+    assert.deepEqual(JSON.parse(env.ESWEEP_TRIAL.value!), request.spec);
     assert.equal(env.ESWEEP_DENSE_TRIAL_ID.value, 'ct1');
     assert.equal(env.ESWEEP_ATTEMPT.value, '3');
     assert.equal(env.ESWEEP_DATA_DIR.value, '/data');

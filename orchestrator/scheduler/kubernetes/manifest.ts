@@ -27,7 +27,7 @@ export const MANAGED_LABELS: Readonly<Record<string, string>> = { [LABELS.manage
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
 
 /**
- * The container writes the trial document from its environment to a file and hands it to the
+ * The container writes the TrialSpec from its environment to a file and hands it to the
  * worker command, so the Job needs no ConfigMap per trial.
  */
 const TRIAL_FILE_SCRIPT = 'f="$(mktemp)" && printf "%s" "$ESWEEP_TRIAL" > "$f" && exec "$@" --trial "$f"';

@@ -13,7 +13,7 @@ const request = (seed: number): RunRequest => ({
   trialId: `t${seed}`,
   trialKey: `k00000000000000${seed}`,
   attempt: 1,
-  document: { arch: 'lenet300100', dataset: 'mnist', pruner: 'dense', type: 'direct', sparsity: 0, seed },
+  spec: { arch: 'lenet300100', dataset: 'mnist', pruner: 'dense', type: 'direct', sparsity: 0, seed },
   dependsOnTrialId: null,
   resources: { gpu: 0 },
 });
@@ -50,7 +50,7 @@ describe('local backend', () => {
     );
     assert.deepEqual([phase(2)?.phase, phase(2)?.badInput], ['failed', true]);
     const seen = JSON.parse(await readFile(join(dir, `${phase(0)!.name}.local.json`), 'utf8'));
-    assert.deepEqual(seen.trial, request(0).document);
+    assert.deepEqual(seen.trial, request(0).spec);
     assert.equal(seen.env.ESWEEP_TRIAL_ID, 't0');
     assert.equal(phase(3)?.phase, 'running');
     await backend.cancel(phase(3)!.name);

@@ -50,7 +50,7 @@ export class LocalBackend implements SchedulerBackend {
     const name = runName(request.sweepName, request.trialKey, request.attempt);
     if (this.running.has(name) || this.finished.has(name)) return 'exists';
     const file = join(this.dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(request.document));
+    writeFileSync(file, JSON.stringify(request.spec));
     const [command, ...args] = this.options.command ?? [process.execPath, ESWEEP_BIN, 'train'];
     const child = spawn(command, [...args, '--trial', file], {
       env: { ...process.env, ...this.options.env, ...workerEnvironment(request, name) },

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../../data/index.ts';
 import type { Model } from '../../model/model.ts';
 import { HostSgd, type SgdOptions } from '../sgd.ts';
-import type { StepTrainer } from '../trainer.ts';
+import type { StepTrainer } from '../step.ts';
 import { HostNetwork } from './network.ts';
 
 /**

@@ -1,8 +1,8 @@
 // `esweep sweep submit --dry-run`: what a submission would create, computed without writing anything.
 import type { V1Job } from '@kubernetes/client-node';
-import type { KubernetesConfig } from '../scheduler/kubernetes/config.ts';
-import { jobManifest, plainManifest } from '../scheduler/kubernetes/manifest.ts';
-import type { PlannedTrial, SweepPlan } from './expand.ts';
+import type { PlannedTrial, SweepPlan } from '../sweep/expand.ts';
+import type { KubernetesConfig } from './kubernetes/config.ts';
+import { jobManifest, plainManifest } from './kubernetes/manifest.ts';
 
 export interface DryRunTrial extends Record<string, unknown> {
   key: string;
@@ -18,7 +18,7 @@ export interface DryRun {
 
 const trialRow = (trial: PlannedTrial): DryRunTrial => ({
   key: trial.key,
-  ...trial.document,
+  ...trial.spec,
   targetSparsity: trial.targetSparsity,
   targetCompression: trial.targetCompression,
   dependsOn: trial.dependsOn,
@@ -40,7 +40,7 @@ export function dryRun(plan: SweepPlan, kubernetes: KubernetesConfig | null): Dr
               trialId: trial.key,
               trialKey: trial.key,
               attempt: 1,
-              document: trial.document,
+              spec: trial.spec,
               dependsOnTrialId: trial.dependsOn,
               resources: spec.resources,
             },
