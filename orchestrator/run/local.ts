@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertTrainingFits } from '../../worker/model/footprint.ts';
 import { selectBackend } from '../../worker/tf/backend.ts';
+import { assertTrainingFits } from '../../worker/train/footprint.ts';
 import { Controller } from '../controller/controller.ts';
 import { openDatabase, parseDatabaseTarget } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
@@ -65,7 +65,7 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
   // The workers pick the backend this process would; a trial too big for it is refused before anything starts.
   if (!options.command)
     assertTrainingFits(
-      plan.trials.map((trial) => trial.document),
+      plan.trials.map((trial) => trial.spec),
       (await selectBackend()).name,
     );
   const database = await openDatabase(parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`));

@@ -4,9 +4,9 @@ import { architecture } from '../arch/zoo.ts';
 import type { Batch } from '../data/index.ts';
 import { Rng } from '../random.ts';
 import { selectBackend } from '../tf/backend.ts';
+import { trainingFitProblem } from '../train/footprint.ts';
 import { MOMENTUM, referenceSettings } from '../train/settings.ts';
 import { createTrainer } from '../train/trainer.ts';
-import { trainingFitProblem } from './footprint.ts';
 import { initialWeights } from './init.ts';
 import { Model } from './model.ts';
 

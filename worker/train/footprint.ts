@@ -9,7 +9,7 @@ import { InputError } from '../../common/errors.ts';
 import type { Architecture } from '../arch/graph.ts';
 import { architecture } from '../arch/zoo.ts';
 import type { BackendName } from '../tf/backend.ts';
-import { referenceSettings } from '../train/settings.ts';
+import { referenceSettings } from './settings.ts';
 
 const FLOAT_BYTES = 4;
 const GIB = 2 ** 30;
