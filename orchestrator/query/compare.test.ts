@@ -1,7 +1,7 @@
 // compareResults on fixture rows: no database, the rows as sweepResults would return them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareResults } from './index.ts';
+import { compareResults } from './compare.ts';
 import { resultRow } from './test-support.ts';
 
 const close = (actual: number | null | undefined, expected: number, what: string) =>
