@@ -10,7 +10,19 @@ export interface CompareOptions {
   /** Effective compressions to compare at; default `points` log-spaced over the observed range. */
   grid?: number[];
   points?: number;
+  /**
+   * The widest gap between two measured compressions (as a ratio, default 2) that a value may be
+   * interpolated across and still count as measured; wider ones are flagged `wideGap`.
+   */
+  maxGap?: number;
 }
+
+export const DEFAULT_MAX_GAP = 2;
+/**
+ * A measurement within this ratio of a grid compression counts as taken there: effective pruning
+ * lands on its target only up to rounding of the weight counts.
+ */
+export const MATCH_TOLERANCE = 1.05;
 
 export interface ComparePoint {
   compression: number;
@@ -18,7 +30,15 @@ export interface ComparePoint {
   mean: number | null;
   /** Sample standard deviation over those seeds (0 for one seed). */
   std: number | null;
+  /** Seeds that reach this compression. */
   n: number;
+  /**
+   * The widest ratio between the two measured compressions a seed's value was interpolated
+   * between (1 where every seed was measured at this compression; null when n = 0).
+   */
+  gap: number | null;
+  /** Interpolated across a gap wider than the comparison's `maxGap`: an estimate, not a measurement. */
+  wideGap: boolean;
 }
 
 export interface CompareSeries {
@@ -36,6 +56,7 @@ export interface ArchComparison {
 
 export interface Comparison {
   metric: CompareMetric;
+  maxGap: number;
   archs: ArchComparison[];
 }
 
@@ -47,22 +68,33 @@ export function logGrid(lo: number, hi: number, points: number): number[] {
   return Array.from({ length: points }, (_, i) => Math.exp(a + ((b - a) * i) / (points - 1)));
 }
 
+type Curve = { x: number; y: number }[];
+
 /**
- * The metric of a curve of (compression, value) points at compression `c`, interpolated linearly in
- * log-compression; undefined outside the curve's range (no extrapolation).
+ * A curve of (log-compression, value) points read at compression `c`: linear in log-compression
+ * between the two measurements around it, with the ratio of their compressions (`gap`, 1 when a
+ * measurement lies within {@link MATCH_TOLERANCE} of `c`); undefined outside the curve's range (no
+ * extrapolation).
  */
-export function interpolateLog(curve: { x: number; y: number }[], c: number): number | undefined {
+export function readCurve(curve: Curve, c: number): { y: number; gap: number } | undefined {
   const x = Math.log(c);
   if (curve.length === 0) return undefined;
   const eps = 1e-9;
   if (x < curve[0]!.x - eps || x > curve[curve.length - 1]!.x + eps) return undefined;
+  const near = curve.some((p) => Math.abs(p.x - x) <= Math.log(MATCH_TOLERANCE) + eps);
   for (let i = 0; i < curve.length; i++) {
     const p = curve[i]!;
-    if (Math.abs(p.x - x) <= eps) return p.y;
+    if (Math.abs(p.x - x) <= eps) return { y: p.y, gap: 1 };
     const q = curve[i + 1];
-    if (q && x > p.x && x < q.x) return p.y + ((q.y - p.y) * (x - p.x)) / (q.x - p.x);
+    if (q && x > p.x && x < q.x)
+      return { y: p.y + ((q.y - p.y) * (x - p.x)) / (q.x - p.x), gap: near ? 1 : Math.exp(q.x - p.x) };
   }
   return undefined;
+}
+
+/** {@link readCurve}'s value alone. */
+export function interpolateLog(curve: Curve, c: number): number | undefined {
+  return readCurve(curve, c)?.y;
 }
 
 function meanStd(values: number[]): { mean: number | null; std: number | null } {
@@ -82,6 +114,7 @@ function meanStd(values: number[]): { mean: number | null; std: number | null } 
  */
 export function compareResults(results: ResultRow[], options: CompareOptions = {}): Comparison {
   const metric = options.metric ?? 'accuracy';
+  const maxGap = options.maxGap ?? DEFAULT_MAX_GAP;
   const rows = results.filter((r) => r.accuracy !== null);
   const archs = [...new Set(rows.map((r) => r.arch))].sort();
   const out: ArchComparison[] = [];
@@ -119,14 +152,19 @@ export function compareResults(results: ResultRow[], options: CompareOptions = {
           .sort((a, b) => a.x - b.x);
       });
       const points = grid.map((compression) => {
-        const values = curves
-          .map((curve) => interpolateLog(curve, compression))
-          .filter((v) => v !== undefined);
-        return { compression, ...meanStd(values), n: values.length };
+        const reads = curves.map((curve) => readCurve(curve, compression)).filter((r) => r !== undefined);
+        const gap = reads.length === 0 ? null : Math.max(...reads.map((r) => r.gap));
+        return {
+          compression,
+          ...meanStd(reads.map((r) => r.y)),
+          n: reads.length,
+          gap,
+          wideGap: gap !== null && gap > maxGap,
+        };
       });
       series.push({ pruner, pruningType, seeds: bySeed.size, points });
     }
     out.push({ arch, grid, series });
   }
-  return { metric, archs: out };
+  return { metric, maxGap, archs: out };
 }
