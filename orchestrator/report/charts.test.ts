@@ -1,6 +1,7 @@
 // The figures' specifications and their offline SVG: what each plots, and that it draws.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { prunerNames } from '../../worker/pruners/catalog.ts';
 import type { ResultRow } from '../query/index.ts';
 import { resultRow } from '../query/test-support.ts';
 import {
@@ -11,6 +12,7 @@ import {
   DASHES,
   layerwiseSpec,
   PALETTE,
+  prunerColors,
   renderSvg,
 } from './charts.ts';
 
@@ -73,9 +75,14 @@ describe('report figures', () => {
     assert.equal(mean.n, 2);
   });
 
-  it('has enough distinct colours for every built-in pruner', () => {
-    assert.ok(PALETTE.length >= 16);
+  it('gives every built-in pruner its own colour, fixed by name, and unknown ones a free colour', () => {
+    const all = prunerNames();
+    assert.equal(new Set(prunerColors(all)).size, all.length);
     assert.equal(new Set(PALETTE).size, PALETTE.length);
+    assert.deepEqual(prunerColors(['random/uniform', 'synflow']), [PALETTE[0], PALETTE[5]]);
+    assert.deepEqual(prunerColors(['synflow']), [PALETTE[5]]);
+    const [mine, other] = prunerColors(['my/pruner', 'their/pruner']);
+    assert.ok(mine && other && mine !== other);
   });
 
   it('compression: y = x over the range of each architecture, and the gap of direct random pruning', () => {
@@ -127,8 +134,9 @@ describe('report figures', () => {
         'synflow (direct), target ×100.0, seed 1: accuracy 78.00%, direct ×100.0, effective ×100.0',
       ),
     );
-    for (const color of PALETTE.slice(0, 2)) assert.match(svg, new RegExp(`stroke="${color}"`));
-    assert.match(svg, /stroke-dasharray="6,4"/);
+    for (const color of prunerColors(['random/uniform', 'synflow']))
+      assert.ok(svg.includes(`stroke="${color}"`), `a line in ${color}`);
+    assert.ok(svg.includes('stroke-dasharray="6,4"'), 'direct pruning dashed');
   });
 
   it('curves: one panel per curve, nothing when there are none', async () => {

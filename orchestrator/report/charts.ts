@@ -5,6 +5,7 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { formatCompression } from '../../common/format.ts';
+import { prunerNames } from '../../worker/pruners/catalog.ts';
 import type { ResultRow } from '../query/index.ts';
 
 export interface LayerRow {
@@ -45,6 +46,35 @@ export const PALETTE = [
   '#e25822',
   '#2b3d26',
 ];
+/** The paper's pruners first, so they get Tableau's strongest colours; then the rest of the catalog. */
+const PREFERRED = [
+  'random/uniform',
+  'random/erk',
+  'random/igq',
+  'snip',
+  'grasp',
+  'synflow',
+  'magnitude/global',
+  'lamp',
+  'random/uniform_plus',
+  'dense',
+];
+const COLOR_ORDER = [...PREFERRED, ...prunerNames().filter((p) => !PREFERRED.includes(p))];
+
+/**
+ * Each pruner's colour, fixed by its name so that it is the same in every report and in Grafana;
+ * pruners outside the catalog get the colours no pruner of `pruners` has taken.
+ */
+export function prunerColors(pruners: string[]): string[] {
+  const fixed = pruners.map((p) => {
+    const k = COLOR_ORDER.indexOf(p);
+    return k >= 0 && k < PALETTE.length ? PALETTE[k]! : undefined;
+  });
+  const free = PALETTE.filter((c) => !fixed.includes(c));
+  let next = 0;
+  return fixed.map((c) => c ?? free[next++ % free.length]!);
+}
+
 /** Effective pruning is the solid line, direct pruning the dashed one. */
 export const DASHES: Record<string, number[]> = { effective: [1, 0], direct: [6, 4] };
 
@@ -65,7 +95,7 @@ function styleScales(pruners: string[]) {
       field: 'pruner',
       type: 'nominal' as const,
       title: 'pruner',
-      scale: { domain: pruners, range: pruners.map((_, k) => PALETTE[k % PALETTE.length]!) },
+      scale: { domain: pruners, range: prunerColors(pruners) },
     },
     strokeDash: {
       field: 'type',
@@ -90,7 +120,7 @@ const CONFIG = {
   font: 'system-ui, sans-serif',
   view: { stroke: '#ccc' },
   axis: { gridColor: '#eee' },
-  legend: { orient: 'right' as const },
+  legend: { orient: 'right' as const, symbolOpacity: 1 },
 };
 
 interface Group<T> {
@@ -165,7 +195,7 @@ export function accuracySpec(results: ResultRow[]): TopLevelSpec {
           mark: { type: 'area', opacity: 0.15, aria: false },
           encoding: {
             x,
-            y: { field: 'lo', type: 'quantitative' },
+            y: { field: 'lo', type: 'quantitative', scale: { zero: false } },
             y2: { field: 'hi' },
             color,
             detail: { field: 'series' },
@@ -176,7 +206,13 @@ export function accuracySpec(results: ResultRow[]): TopLevelSpec {
           mark: { type: 'line', strokeWidth: 2, aria: false },
           encoding: {
             x,
-            y: { field: 'y', type: 'quantitative', title: 'test accuracy', axis: { format: '.0%' } },
+            y: {
+              field: 'y',
+              type: 'quantitative',
+              title: 'test accuracy',
+              axis: { format: '.0%' },
+              scale: { zero: false },
+            },
             color,
             strokeDash,
             detail: { field: 'series' },
@@ -187,9 +223,9 @@ export function accuracySpec(results: ResultRow[]): TopLevelSpec {
           mark: { type: 'point', filled: true, size: 28, opacity: 0.8 },
           encoding: {
             x,
-            y: { field: 'y', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative', scale: { zero: false } },
             color,
-            shape: { field: 'type', type: 'nominal', title: 'pruning type' },
+            shape: { field: 'type', type: 'nominal', legend: null },
             description: { field: 'text' },
           },
         },
@@ -260,7 +296,7 @@ export function compressionSpec(results: ResultRow[]): TopLevelSpec {
             x,
             y,
             color,
-            shape: { field: 'type', type: 'nominal', title: 'pruning type' },
+            shape: { field: 'type', type: 'nominal', legend: null },
             description: { field: 'text' },
           },
         },

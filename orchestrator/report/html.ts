@@ -130,7 +130,7 @@ export async function renderReport(data: ReportData): Promise<string> {
     figures.push(
       figure(
         'accuracy',
-        `Test accuracy vs effective compression: line = mean over seeds per pruner (colour) and type (solid effective, dashed direct), band = ± std, points = single trials (hover for values).${hiddenNote}`,
+        `Test accuracy vs effective compression: line = mean over seeds per pruner (colour) and type (solid effective, dashed direct), band = ± std, points = single trials (circles direct, squares effective; hover for values).${hiddenNote}`,
         await renderSvg(accuracySpec(data.results)),
       ),
       figure(
