@@ -79,8 +79,8 @@ describe('report figures', () => {
     const all = prunerNames();
     assert.equal(new Set(prunerColors(all)).size, all.length);
     assert.equal(new Set(PALETTE).size, PALETTE.length);
-    assert.deepEqual(prunerColors(['random/uniform', 'synflow']), [PALETTE[0], PALETTE[5]]);
-    assert.deepEqual(prunerColors(['synflow']), [PALETTE[5]]);
+    assert.deepEqual(prunerColors(['random/uniform', 'synflow']), [PALETTE[0], PALETTE[4]]);
+    assert.deepEqual(prunerColors(['synflow']), [PALETTE[4]]);
     const [mine, other] = prunerColors(['my/pruner', 'their/pruner']);
     assert.ok(mine && other && mine !== other);
   });
