@@ -109,7 +109,8 @@ function meanStd(values: number[]): { mean: number | null; std: number | null } 
  * Pruners compared at equal *effective* compression, from a sweep's results as {@link sweepResults}
  * read them (callers that also show the rows read them once): each seed's (effective compression,
  * metric) curve is interpolated on log-compression at the grid points, then mean ± std over the seeds.
- * Trials not completed, and those with infinite effective compression (a disconnected network), do
+ * A cell that some seed bridges across more than `maxGap` is flagged `wideGap` (an estimate; its
+ * value is still given, so that views can show it marked). Trials not completed, and those with infinite effective compression (a disconnected network), do
  * not enter the curves.
  */
 export function compareResults(results: ResultRow[], options: CompareOptions = {}): Comparison {
