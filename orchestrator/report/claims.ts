@@ -211,7 +211,7 @@ function effectiveVsDirect(
   series: CompareSeries[],
   grid: number[],
 ): Claim {
-  const statement = `${pruner}: effective pruning changes nothing that direct pruning at the same effective compression does not; at matched effective compression the two types agree within 1 pp.`;
+  const statement = `${pruner}: at matched effective compression, effective and direct pruning reach the same accuracy (within 1 pp); what effective pruning changes is where a target compression lands.`;
   const direct = series.find((s) => s.pruner === pruner && s.pruningType === 'direct');
   const effective = series.find((s) => s.pruner === pruner && s.pruningType === 'effective');
   const claimRows: ClaimRow[] = [];

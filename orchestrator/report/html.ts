@@ -146,7 +146,7 @@ export async function renderReport(data: ReportData): Promise<string> {
       figures.push(
         figure(
           `layerwise-${arch}`,
-          `${escapeHtml(arch)}: the fraction of each layer's weights still connected, mean over seeds, at up to three target compressions.`,
+          `${escapeHtml(arch)}: the fraction of each layer's weights still connected, mean over seeds, at up to three target compressions (a layer with nothing connected has no place on the log axis and is left out).`,
           await renderSvg(spec),
         ),
       );
