@@ -8,6 +8,8 @@ import { createTestDatabase, type TestDatabase } from '../orchestrator/db/test-s
 import type { LayerCounts } from '../orchestrator/events/protocol.ts';
 import { TrialReporter } from '../orchestrator/events/publisher.ts';
 import { startEmbeddedPipeline } from '../orchestrator/ingest/embedded.ts';
+import { prunerColors } from '../orchestrator/report/charts.ts';
+import { prunerNames } from '../worker/pruners/catalog.ts';
 import { buildDashboards, dashboardFiles } from './index.ts';
 import { DATASOURCE_VARIABLE, POSTGRES_DATASOURCE_TYPE } from './sql.ts';
 import { interpolate, type VariableValues } from './test-support.ts';
@@ -276,8 +278,57 @@ describe('dashboard SQL against a migrated database seeded through the ingester'
         ['fc3', '10×100', 1000],
       ],
     );
-    const accuracy = await run('effective-sparsity.json', 'accuracy_min');
+    const accuracy = await run('effective-sparsity.json', 'accuracy_lo');
     assert.equal(accuracy.length, 8, 'one point per pruner, type and compression');
-    for (const point of accuracy) assert.ok(point.accuracy_min < point.accuracy_max, 'the seed spread');
+    for (const point of accuracy) {
+      // two seeds 1 pp apart: std = 0.01 / √2 on either side of the mean
+      assert.ok(Math.abs(point.accuracy_hi - point.accuracy_mean - 0.01 / Math.SQRT2) < 1e-9, 'mean + std');
+      assert.ok(Math.abs(point.accuracy_mean - point.accuracy_lo - 0.01 / Math.SQRT2) < 1e-9, 'mean − std');
+    }
+    assert.match(accuracy[0].series, /^random\/uniform \(direct\) · lenet300100$/);
+    const compression = await run('effective-sparsity.json', 'UNION ALL');
+    const identity = compression.filter((r) => r.series === 'y = x');
+    assert.equal(identity.length, 2, 'y = x from the lowest to the highest compression');
+    assert.ok(identity.every((r) => r.direct_compression === r.effective_compression));
+    const density = await run('effective-sparsity.json', 'effective_density');
+    assert.ok(density.every((r) => r.effective_density > 0 && r.effective_density < 1));
+  });
+});
+
+describe('effective-sparsity panels style series as the report does', () => {
+  const panels = built.find((b) => b.file === 'effective-sparsity.json')!.dashboard.panels as {
+    title: string;
+    fieldConfig: {
+      overrides: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
+    };
+  }[];
+  const accuracy = panels.find((p) => p.title.startsWith('Test accuracy'))!;
+  const colourOf = (series: string) =>
+    accuracy.fieldConfig.overrides
+      .filter((o) => o.matcher.id === 'byRegexp' && new RegExp(`^${o.matcher.options}$`).test(series))
+      .flatMap((o) => o.properties.filter((p) => p.id === 'color'))
+      .map((p) => (p.value as { fixedColor: string }).fixedColor);
+
+  it('one colour per pruner, the same as the report, matched on the whole pruner name', () => {
+    const colours = prunerNames().map((p) => colourOf(`${p} (effective) · lenet300100`));
+    assert.ok(
+      colours.every((c) => c.length === 1),
+      JSON.stringify(colours),
+    );
+    assert.equal(new Set(colours.map((c) => c[0])).size, prunerNames().length);
+    assert.deepEqual(colourOf('random/snip (direct) · vgg19'), prunerColors(['random/snip']));
+    // the mean ± std fields of a series carry its name too (Grafana's display name)
+    assert.deepEqual(colourOf('accuracy_lo snip (direct) · lenet300100'), prunerColors(['snip']));
+  });
+
+  it('dashes direct pruning, and draws the band edges thin and dotted after it', () => {
+    const styles = accuracy.fieldConfig.overrides.filter((o) =>
+      o.properties.some((p) => p.id === 'custom.lineStyle'),
+    );
+    const last = (series: string) =>
+      styles.filter((o) => new RegExp(`^${o.matcher.options}$`).test(series)).at(-1)?.properties[0]?.value;
+    assert.deepEqual(last('accuracy_mean snip (direct) · lenet300100'), { fill: 'dash', dash: [10, 6] });
+    assert.equal(last('accuracy_mean snip (effective) · lenet300100'), undefined);
+    assert.deepEqual(last('accuracy_hi snip (direct) · lenet300100'), { fill: 'dot', dash: [1, 3] });
   });
 });

@@ -1,7 +1,7 @@
 // compareResults on fixture rows: no database, the rows as sweepResults would return them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareResults } from './index.ts';
+import { compareResults } from './compare.ts';
 import { resultRow } from './test-support.ts';
 
 const close = (actual: number | null | undefined, expected: number, what: string) =>
@@ -51,8 +51,15 @@ describe('compareResults', () => {
     assert.equal(synflow[0]!.n, 2);
     close(synflow[1]!.mean, (0.7 + 0.62) / 2, 'mean at ×100');
     assert.equal(synflow[1]!.n, 2);
-    assert.deepEqual(synflow[2], { compression: 1000, mean: 0.5, std: 0, n: 1 });
-    assert.deepEqual(synflow[3], { compression: 10_000, mean: null, std: null, n: 0 });
+    assert.deepEqual(synflow[2], { compression: 1000, mean: 0.5, std: 0, n: 1, gap: 1, wideGap: false });
+    assert.deepEqual(synflow[3], {
+      compression: 10_000,
+      mean: null,
+      std: null,
+      n: 0,
+      gap: null,
+      wideGap: false,
+    });
     assert.deepEqual(
       lenet5!.series[0]!.points.map((p) => p.n),
       [1, 1, 1, 0],
@@ -75,6 +82,33 @@ describe('compareResults', () => {
 
   it('leaves out trials that have not completed, whatever the metric', () => {
     const pending = rows.map((r) => ({ ...r, status: 'running' as const, accuracy: null }));
-    assert.deepEqual(compareResults(pending, { metric: 'loss' }), { metric: 'loss', archs: [] });
+    assert.deepEqual(compareResults(pending, { metric: 'loss' }), { metric: 'loss', maxGap: 2, archs: [] });
+  });
+
+  it('flags a value interpolated across a gap wider than maxGap, and not one read at a measurement', () => {
+    const comparison = compareResults(rows, { grid: [10, 100, 1000] });
+    assert.equal(comparison.maxGap, 2);
+    const synflow = comparison.archs[0]!.series[1]!.points;
+    // ×10: both seeds measured there.
+    assert.deepEqual([synflow[0]!.gap, synflow[0]!.wideGap], [1, false]);
+    // ×100: seed 1 measured, seed 0 read between ×10 and ×1000 (a 100× gap).
+    close(synflow[1]!.gap, 100, 'gap at ×100');
+    assert.equal(synflow[1]!.wideGap, true);
+    // A looser limit accepts it; the value itself does not change.
+    const loose = compareResults(rows, { grid: [10, 100, 1000], maxGap: 200 }).archs[0]!.series[1]!.points;
+    assert.equal(loose[1]!.wideGap, false);
+    assert.equal(loose[1]!.mean, synflow[1]!.mean);
+  });
+
+  it('counts a measurement within 5 % of a grid compression as taken there', () => {
+    const near = [
+      resultRow({ effectiveCompression: 10, accuracy: 0.9 }),
+      resultRow({ effectiveCompression: 103, accuracy: 0.7 }),
+      resultRow({ effectiveCompression: 1000, accuracy: 0.5 }),
+    ];
+    const [at100, at300] = compareResults(near, { grid: [100, 300] }).archs[0]!.series[0]!.points;
+    assert.deepEqual([at100!.gap, at100!.wideGap], [1, false]);
+    close(at300!.gap, 1000 / 103, 'gap at ×300');
+    assert.equal(at300!.wideGap, true);
   });
 });

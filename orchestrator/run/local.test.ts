@@ -71,8 +71,12 @@ describe('esweep run', () => {
       const report = await runCli(['sweep', 'report', 'resume-test', '--database', database, '--out', out]);
       assert.equal(report.code, 0, report.stderr);
       const html = readFileSync(out, 'utf8');
-      assert.equal(html.match(/<svg /g)?.length, 3, 'the report has its three charts');
-      assert.match(html, /effective compression<\/th><th>10\.0<\/th><th>100<\/th><\/tr>/, 'the same grid');
+      assert.equal(html.match(/<svg /g)?.length, 4, "the report has its three figures and a trial's curves");
+      assert.match(
+        html,
+        /effective compression<\/th><th>×10\.00<\/th><th>×100\.0<\/th><\/tr>/,
+        'the same grid',
+      );
       const results = await runCli(['sweep', 'results', 'resume-test', '--database', database, '--json']);
       assert.equal(results.code, 0, results.stderr);
       const rows = JSON.parse(results.stdout).results as { status: string }[];

@@ -116,7 +116,7 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
       await mkdir(dirname(report), { recursive: true });
       await writeFile(
         report,
-        renderReport(await loadReportData(database.prisma, submitted.sweep, results, comparison)),
+        await renderReport(await loadReportData(database.prisma, submitted.sweep, results, comparison)),
       );
     }
     return {

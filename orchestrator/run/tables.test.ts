@@ -63,6 +63,7 @@ test('the comparison grid is the sweep design points (dense excluded), and the t
   assert.deepEqual(grid, [10, 1000]);
   const comparison: Comparison = {
     metric: 'accuracy',
+    maxGap: 2,
     archs: [
       {
         arch: 'lenet300100',
@@ -73,8 +74,8 @@ test('the comparison grid is the sweep design points (dense excluded), and the t
             pruningType: 'direct',
             seeds: 2,
             points: [
-              { compression: 10, mean: 0.98, std: 0.004, n: 2 },
-              { compression: 1000, mean: null, std: null, n: 0 },
+              { compression: 10, mean: 0.98, std: 0.004, n: 2, gap: 1, wideGap: false },
+              { compression: 1000, mean: 0.5744, std: 0, n: 1, gap: 15.8, wideGap: true },
             ],
           },
           {
@@ -82,8 +83,8 @@ test('the comparison grid is the sweep design points (dense excluded), and the t
             pruningType: 'direct',
             seeds: 1,
             points: [
-              { compression: 10, mean: null, std: null, n: 0 },
-              { compression: 1000, mean: null, std: null, n: 0 },
+              { compression: 10, mean: null, std: null, n: 0, gap: null, wideGap: false },
+              { compression: 1000, mean: null, std: null, n: 0, gap: null, wideGap: false },
             ],
           },
         ],
@@ -92,6 +93,8 @@ test('the comparison grid is the sweep design points (dense excluded), and the t
   };
   const text = comparisonText(comparison);
   assert.match(text, /lenet300100: pruner \(type\)\s+×10\.00\s+×1000\.0/);
-  assert.match(text, /synflow \(direct\)\s+98\.00% ±0\.4\s+–/);
+  // n per cell; the value bridged across a 15.8× gap is marked as an estimate.
+  assert.match(text, /synflow \(direct\)\s+98\.00% ±0\.4 n=2\s+~57\.44% n=1/);
+  assert.match(text, /~ = interpolated across a gap wider than ×2/);
   assert.doesNotMatch(text, /dense/);
 });

@@ -3,7 +3,7 @@
 // compression.
 import { formatCompression } from '../../common/format.ts';
 import { renderTable } from '../../common/table.ts';
-import { type Comparison, compareResults, type ResultRow } from '../query/index.ts';
+import { type ComparePoint, type Comparison, compareResults, type ResultRow } from '../query/index.ts';
 
 const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 const compression = (v: number | null) => (v === null ? '–' : formatCompression(v));
@@ -19,8 +19,15 @@ export function targetGrid(rows: ResultRow[]): number[] {
  * The comparison every view of a sweep shows (`esweep run`, `sweep compare`, the report): at its
  * target compressions, from all its result rows.
  */
-export function sweepComparison(rows: ResultRow[]): Comparison {
-  return compareResults(rows, { grid: targetGrid(rows) });
+export function sweepComparison(rows: ResultRow[], maxGap?: number): Comparison {
+  return compareResults(rows, { grid: targetGrid(rows), maxGap });
+}
+
+/** A comparison cell: mean ± std (n seeds), `~` when interpolated across a wide gap. */
+export function comparisonCell(p: ComparePoint): string {
+  if (p.mean === null) return '–';
+  const std = p.n > 1 && p.std ? ` ±${(p.std * 100).toFixed(1)}` : '';
+  return `${p.wideGap ? '~' : ''}${percent(p.mean)}${std} n=${p.n}`;
 }
 
 /** One table per architecture: rows pruner (type), columns effective compression, cells accuracy. */
@@ -34,15 +41,8 @@ export function comparisonText(comparison: Comparison): string {
       // The dense network has one compression (1): nothing to compare at.
       const rows = entry.series
         .filter((s) => s.pruner !== 'dense')
-        .map((s) => [
-          `${s.pruner} (${s.pruningType})`,
-          ...s.points.map((p) =>
-            p.mean === null
-              ? '–'
-              : `${percent(p.mean)}${p.n > 1 && p.std ? ` ±${(p.std * 100).toFixed(1)}` : ''}`,
-          ),
-        ]);
-      return `test accuracy at matched effective compression (– = not reached)\n${renderTable(columns, rows)}`;
+        .map((s) => [`${s.pruner} (${s.pruningType})`, ...s.points.map(comparisonCell)]);
+      return `test accuracy at matched effective compression (n = seeds; – = not reached; ~ = interpolated across a gap wider than ×${formatCompression(comparison.maxGap)}: an estimate, not a measurement)\n${renderTable(columns, rows)}`;
     })
     .join('\n');
 }

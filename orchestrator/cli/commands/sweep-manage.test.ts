@@ -141,19 +141,35 @@ describe('esweep sweep status, retry and cancel', () => {
     }
   });
 
+  test('compare --json states its gap limit and gives the claims, undecided without accuracies', async () => {
+    const result = await cli('compare', name, '--max-gap', '3', '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const out = JSON.parse(result.stdout) as {
+      maxGap: number;
+      archs: unknown[];
+      claims: { verdict: string }[];
+    };
+    assert.equal(out.maxGap, 3);
+    assert.deepEqual(out.archs, []);
+    assert.ok(out.claims.length >= 4);
+    assert.ok(out.claims.every((c) => c.verdict === 'not enough data'));
+  });
+
   test('an unknown sweep or a bad flag is one line on stderr and exit code 2', async () => {
     for (const args of [
       ['cancel', 'no-such-sweep'],
       ['retry', 'no-such-sweep'],
       ['status', name, '--watch', '--interval', '0'],
       ['status', name, '--watch', '--interval', 'soon'],
+      ['compare', name, '--max-gap', '0.5'],
+      ['report', name, '--out', join(tmpdir(), 'esweep-never.html'), '--trial', 'nope'],
     ]) {
       const result = await cli(...args);
       assert.equal(result.code, 2, args.join(' '));
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
       assert.match(
         result.stderr,
-        /^esweep: (no sweep with id or name 'no-such-sweep'|--interval: must be a positive number of seconds, got '(0|soon)')$/m,
+        /^esweep: (no sweep with id or name 'no-such-sweep'|--interval: must be a positive number of seconds, got '(0|soon)'|--max-gap: must be a ratio ≥ 1, got '0\.5'|no trial 'nope' in sweep manage-me)$/m,
       );
     }
   });

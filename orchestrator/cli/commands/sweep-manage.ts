@@ -9,6 +9,7 @@ import { InputError } from '../../../common/errors.ts';
 import type { Repositories, Sweep } from '../../db/repositories.ts';
 import { retryFailedTrials } from '../../db/sweep-admin.ts';
 import { sweepResults } from '../../query/index.ts';
+import { claimsText, sweepClaims } from '../../report/claims.ts';
 import { loadReportData } from '../../report/data.ts';
 import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
@@ -31,7 +32,10 @@ const statusSchema = common.extend({
   interval: numberIn('must be a positive number of seconds', (n) => n > 0),
 });
 const resultsSchema = common.extend({ csv: z.boolean().optional() });
-const reportSchema = common.extend({ out: z.string().min(1) });
+const maxGap = numberIn('must be a ratio ≥ 1', (n) => n >= 1).optional();
+const compareSchema = common.extend({ maxGap });
+const reportSchema = common.extend({ out: z.string().min(1), maxGap, trial: z.string().min(1).optional() });
+const maxGapHelp = 'flag values interpolated across a gap wider than this compression ratio (default 2)';
 
 /**
  * A sub-command on one recorded sweep: the `<sweep>` argument (name or id) and `--database`, plus
@@ -112,15 +116,16 @@ export function registerSweepManagement(sweep: Command): void {
   sweepCommand(
     sweep,
     'compare',
-    'test accuracy of each pruner at matched effective compression',
-    common,
-    withJson,
+    "test accuracy of each pruner at matched effective compression, and the paper's claims checked",
+    compareSchema,
+    (command) => withJson(command.option('--max-gap <ratio>', maxGapHelp)),
     async (repos, found, options) => {
-      const comparison = sweepComparison(await sweepResults(repos.prisma, found.id));
-      if (options.json) return printJson({ sweep: named(found), ...comparison });
-      process.stdout.write(
-        comparison.archs.length > 0 ? comparisonText(comparison) : 'no completed trials yet\n',
-      );
+      const rows = await sweepResults(repos.prisma, found.id);
+      const comparison = sweepComparison(rows, options.maxGap);
+      const claims = sweepClaims(rows, comparison);
+      if (options.json) return printJson({ sweep: named(found), ...comparison, claims });
+      if (comparison.archs.length === 0) return void process.stdout.write('no completed trials yet\n');
+      process.stdout.write(`${comparisonText(comparison)}\nclaims\n${claimsText(claims)}\n`);
     },
   );
 
@@ -129,13 +134,24 @@ export function registerSweepManagement(sweep: Command): void {
     'report',
     'write the offline HTML report (charts, comparison, trials, the sweep file)',
     reportSchema,
-    (command) => withJson(command.requiredOption('--out <file.html>', 'where to write it')),
+    (command) =>
+      withJson(
+        command
+          .requiredOption('--out <file.html>', 'where to write it')
+          .option('--max-gap <ratio>', maxGapHelp)
+          .option(
+            '--trial <id|key>',
+            'the trial whose training curves it shows (default: the best at the highest target)',
+          ),
+      ),
     async (repos, found, options) => {
       const out = resolve(options.out);
-      await mkdir(dirname(out), { recursive: true });
       const rows = await sweepResults(repos.prisma, found.id);
-      const data = await loadReportData(repos.prisma, found, rows, sweepComparison(rows));
-      await writeFile(out, renderReport(data));
+      const data = await loadReportData(repos.prisma, found, rows, sweepComparison(rows, options.maxGap), {
+        trial: options.trial,
+      });
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, await renderReport(data));
       if (options.json) return printJson({ sweep: named(found), report: out });
       process.stdout.write(`report: ${out}\n`);
     },
