@@ -189,5 +189,7 @@ function maskedWeights(options: ExportOptions, k: number): Float32Array {
   const mask = options.masks?.[k];
   if (!mask) return weights;
   // +0 (not weight·0, which can be −0) keeps the zero pattern plain.
-  return weights.map((value, j) => (mask[j] ? value : 0));
+  const masked = new Float32Array(weights.length);
+  for (let j = 0; j < masked.length; j++) if (mask[j]) masked[j] = weights[j];
+  return masked;
 }
