@@ -1,12 +1,14 @@
 /**
  * npm run bench:sparsity [-- --json]: exact and channel-graph effective sparsity on VGG-19 and
  * ResNet-18 random masks at 90/99/99.9% sparsity, against one gradient pass of the same network at
- * batch 1 in the same tfjs backend, measured in this run. Targets: exact ≤ 1.5×, graph ≤ 0.1×.
+ * batch 1 in the same tfjs backend, measured in this run. Targets: exact ≤ 1.5×, graph ≤ 0.1×; the
+ * ONNX path (bench/sparsity-onnx.ts) ≤ 2× the zoo analysis.
  */
 import { architecture } from '../worker/arch/zoo.ts';
 import { Rng, randomMask } from '../worker/random.ts';
 import { effectiveConnectivity } from '../worker/sparsity/analysis.ts';
 import { selectBackend } from '../worker/tf/backend.ts';
+import { describeOnnxRow, onnxPathRow } from './sparsity-onnx.ts';
 import { gradientPassMs, medianMs, ratio } from './timing.ts';
 
 const json = process.argv.includes('--json');
@@ -38,6 +40,8 @@ for (const name of ['vgg19', 'resnet18']) {
     }
   }
 }
-const pass = rows.every((r) => r.exactRatio <= 1.5 && r.graphRatio <= 0.1);
-if (json) console.log(JSON.stringify({ backend: backend.name, rows, pass }));
+const onnx = await onnxPathRow();
+if (!json) console.log(describeOnnxRow(onnx));
+const pass = rows.every((r) => r.exactRatio <= 1.5 && r.graphRatio <= 0.1) && onnx.pass;
+if (json) console.log(JSON.stringify({ backend: backend.name, rows, onnx, pass }));
 else console.log(`backend ${backend.name}: ${pass ? 'all targets met' : 'TARGET MISSED'}`);

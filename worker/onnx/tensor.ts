@@ -65,15 +65,41 @@ function scanWords(bytes: Uint8Array, mask: Uint8Array, magnitude: number, wide:
         ? ((words[j] >>> shift) | (words[j + 1] << (32 - shift))) >>> 0
         : (bytes[4 * j] | (bytes[4 * j + 1] << 8) | (bytes[4 * j + 2] << 16) | (bytes[4 * j + 3] << 24)) >>>
           0;
-  if (!wide && shift === 0) {
-    for (let k = 0; k < count; k++) mask[k] = (words[k] & magnitude) !== 0 ? 1 : 0;
-  } else if (!wide) {
+  if (!wide) {
+    // Four mask bytes per (little-endian) store: the scan of a large tensor is bound by memory traffic.
     const back = 32 - shift;
-    const inline = Math.min(count, available - 1);
-    for (let k = 0; k < inline; k++) {
-      mask[k] = (((words[k] >>> shift) | (words[k + 1] << back)) & magnitude) !== 0 ? 1 : 0;
+    const quads = Math.max(0, Math.min(count, available - 1) >>> 2);
+    const out = new Uint32Array(mask.buffer, mask.byteOffset, quads);
+    if (shift === 0) {
+      for (let q = 0; q < quads; q++) {
+        const k = q << 2;
+        // Pruned weights come in runs: four zeros (the mask is already 0) cost one test.
+        if (((words[k] | words[k + 1] | words[k + 2] | words[k + 3]) & magnitude) === 0) continue;
+        out[q] =
+          ((words[k] & magnitude) !== 0 ? 1 : 0) |
+          ((words[k + 1] & magnitude) !== 0 ? 0x100 : 0) |
+          ((words[k + 2] & magnitude) !== 0 ? 0x10000 : 0) |
+          ((words[k + 3] & magnitude) !== 0 ? 0x1000000 : 0);
+      }
+    } else {
+      // Element k straddles words k and k + 1; each word is read once.
+      let next = words[0];
+      for (let q = 0; q < quads; q++) {
+        const k = q << 2;
+        const w0 = next;
+        const w1 = words[k + 1];
+        const w2 = words[k + 2];
+        const w3 = words[k + 3];
+        next = words[k + 4];
+        if ((w0 | w1 | w2 | w3 | next) === 0) continue;
+        out[q] =
+          ((((w0 >>> shift) | (w1 << back)) & magnitude) !== 0 ? 1 : 0) |
+          ((((w1 >>> shift) | (w2 << back)) & magnitude) !== 0 ? 0x100 : 0) |
+          ((((w2 >>> shift) | (w3 << back)) & magnitude) !== 0 ? 0x10000 : 0) |
+          ((((w3 >>> shift) | (next << back)) & magnitude) !== 0 ? 0x1000000 : 0);
+      }
     }
-    for (let k = inline; k < count; k++) mask[k] = (word(k) & magnitude) !== 0 ? 1 : 0;
+    for (let k = quads << 2; k < count; k++) mask[k] = (word(k) & magnitude) !== 0 ? 1 : 0;
   } else {
     for (let k = 0; k < count; k++)
       mask[k] = word(2 * k) !== 0 || (word(2 * k + 1) & magnitude) !== 0 ? 1 : 0;
