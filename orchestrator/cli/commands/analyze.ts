@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { InputError } from '../../../common/errors.ts';
 import { formatCompression, formatPercent } from '../../../common/format.ts';
 import { architecture } from '../../../worker/arch/zoo.ts';
 import { readMaskFile } from '../../../worker/masks/mask-file.ts';
@@ -57,10 +58,6 @@ const schema = z
   .refine((o) => (o.arch === undefined) !== (o.model === undefined), {
     error: 'give exactly one of --arch and --model',
   })
-  .refine((o) => o.model !== undefined || o.masks !== undefined, {
-    error: '--arch needs --masks (the architecture has no weights of its own)',
-    path: ['masks'],
-  })
   .refine((o) => o.model === undefined || o.dataset === undefined, {
     error: '--dataset applies to --arch only (a model has its own input size)',
     path: ['dataset'],
@@ -100,8 +97,13 @@ export function register(program: Command): void {
         printSparsityReport(await analyzeOnnxFile(options.model, options.masks, method), options.json);
         return;
       }
+      if (options.masks === undefined) {
+        throw new InputError(
+          "required option '--masks <file.npz>' not specified (an architecture has no weights)",
+        );
+      }
       const arch = architecture(options.arch!, options.dataset);
-      const masks = await readMaskFile(options.masks!, arch, options.layout as 'torch' | 'keras');
+      const masks = await readMaskFile(options.masks, arch, options.layout as 'torch' | 'keras');
       printSparsityReport(analyze(arch, masks, method), options.json);
     });
 }
