@@ -2,7 +2,8 @@
  * npm run bench:sparsity [-- --json] [-- --quick]: exact and channel-graph effective sparsity on
  * VGG-19 and ResNet-18 random masks at 90/99/99.9% sparsity, against one gradient pass of the same
  * network at batch 1 in the same tfjs backend, measured in this run (the reference implementation's
- * method costs about one such pass). Targets: exact ≤ 1.5× that pass, graph ≤ 0.1× it.
+ * method costs about one such pass). Targets: exact ≤ 1.5× that pass, graph ≤ 0.1× it; the ONNX
+ * path (bench/sparsity-onnx.ts: parse + analyze of the VGG-19 export) ≤ 2× the zoo analysis.
  * `--quick` (a smoke run): VGG-19 at 99% only, one timed repeat.
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { Rng, randomMask } from '../worker/random.ts';
 import { effectiveConnectivity } from '../worker/sparsity/analysis.ts';
 import { selectBackend } from '../worker/tf/backend.ts';
 import { readFlags } from './flags.ts';
+import { ONNX_TARGET_RATIO, onnxPathRow } from './sparsity-onnx.ts';
 import { gradientPassMs, medianMs, ratio } from './timing.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
@@ -71,5 +73,14 @@ for (const name of archs) {
     });
   }
 }
+const onnx = await onnxPathRow();
+verdict({
+  name: `onnx ${onnx.arch} parse + analyze, sparsity ${onnx.sparsity}`,
+  figure: `${onnx.onnxMs} ms = ${onnx.ratio}× the zoo analysis (reading the file: ${onnx.readMs} ms more)`,
+  baseline: `zoo analyze ${onnx.zooMs} ms`,
+  target: `≤ ${ONNX_TARGET_RATIO}× the zoo analysis`,
+  met: onnx.pass,
+  backend: 'JS engine (no tfjs)',
+});
 const summary = finish();
-if (values.json) console.log(JSON.stringify({ backend: backend.name, rows, ...summary }));
+if (values.json) console.log(JSON.stringify({ backend: backend.name, rows, onnx, ...summary }));

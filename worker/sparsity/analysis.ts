@@ -2,6 +2,7 @@ import type { Architecture } from '../arch/graph.ts';
 import { channelGraphAlgebra } from './channel-graph.ts';
 import { exactAlgebra } from './exact.ts';
 import { countKept, type MaskSet } from './masks.ts';
+import { type Net, netOf } from './net.ts';
 import { type ConnectivityAlgebra, propagate } from './propagate.ts';
 
 export type SparsityMethod = 'exact' | 'graph';
@@ -21,6 +22,7 @@ export interface LayerSparsity {
 }
 
 export interface SparsityReport {
+  /** The architecture's name, or the model file's for an imported network. */
   arch: string;
   total: number;
   direct: number;
@@ -36,19 +38,22 @@ export interface SparsityReport {
 export const sparsityOf = (count: number, params: number) => 1 - count / params;
 export const compressionOf = (count: number, params: number) => (count === 0 ? Infinity : params / count);
 
+/** A zoo architecture is analysed through its connectivity net; an imported net as it is. */
+export const asNet = (arch: Architecture | Net): Net => ('outputs' in arch ? arch : netOf(arch));
+
 /** Effective weight counts per layer (and optionally the effective masks), without the report. */
 export function effectiveConnectivity(
-  arch: Architecture,
+  arch: Architecture | Net,
   masks: MaskSet,
   method: SparsityMethod,
   wantMasks = false,
 ) {
-  return propagate(ALGEBRAS[method](), arch, masks, wantMasks);
+  return propagate(ALGEBRAS[method](), asNet(arch), masks, wantMasks);
 }
 
 /** The effective masks: the kept weights that lie on some input-to-output path. */
 export function effectiveMasks(
-  arch: Architecture,
+  arch: Architecture | Net,
   masks: MaskSet,
   method: SparsityMethod = 'exact',
 ): Uint8Array[] {
@@ -56,7 +61,7 @@ export function effectiveMasks(
 }
 
 export function analyze(
-  arch: Architecture,
+  arch: Architecture | Net,
   masks: MaskSet,
   method: SparsityMethod = 'exact',
 ): SparsityReport {

@@ -38,6 +38,23 @@ export class Bitmap {
     this.words[ch * this.plane + y * this.wordsPerRow + (x >>> 5)] |= 1 << (x & 31);
   }
 
+  /** Unit `u` in row-major (channel, row, column) order. */
+  getUnit(u: number): number {
+    const area = this.h * this.w;
+    const ch = Math.floor(u / area);
+    const rest = u - ch * area;
+    const y = Math.floor(rest / this.w);
+    return this.get(ch, y, rest - y * this.w);
+  }
+
+  setUnit(u: number): void {
+    const area = this.h * this.w;
+    const ch = Math.floor(u / area);
+    const rest = u - ch * area;
+    const y = Math.floor(rest / this.w);
+    this.set(ch, y, rest - y * this.w);
+  }
+
   channelIsEmpty(ch: number): boolean {
     const end = (ch + 1) * this.plane;
     for (let k = ch * this.plane; k < end; k++) if (this.words[k] !== 0) return false;

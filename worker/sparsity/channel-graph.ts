@@ -1,6 +1,5 @@
-import type { Shape3 } from '../arch/graph.ts';
 import { ByteWords, byteWordsCache, countBoth, nextSet } from './bytes.ts';
-import { layerGeometry } from './geometry.ts';
+import type { NetLayer, NetLinks, Shape3 } from './net.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
 /** Liveness of whole channels (units, for flat maps): spatial positions and padding are ignored. */
@@ -32,6 +31,29 @@ function forEachPresentKernel(
   }
 }
 
+/** A layer's kernel area, input channels per group and output channels per group. */
+function groupsOf(node: NetLayer) {
+  const area = node.window.kernel[0] * node.window.kernel[1];
+  return { area, inPerGroup: node.fanIn / area, outPerGroup: node.shape[0] / node.groups };
+}
+
+/** Calls `link(u, k, v)` for every channel-level link: output channel u to channel v of input k. */
+function forEachChannelLink(
+  node: NetLinks,
+  inShapes: readonly Shape3[],
+  link: (u: number, input: number, v: number) => void,
+): void {
+  const { start, from, unit } = node;
+  const outArea = node.shape[1] * node.shape[2];
+  const inAreas = inShapes.map((shape) => shape[1] * shape[2]);
+  for (let u = 0; u + 1 < start.length; u++) {
+    for (let k = start[u]; k < start[u + 1]; k++) {
+      const input = from ? from[k] : 0;
+      link(Math.floor(u / outArea), input, Math.floor(unit[k] / inAreas[input]));
+    }
+  }
+}
+
 /**
  * The cheap channel-level bound: a kernel is present when any of its weights is, and a channel is
  * connected when some present kernel links it. Exact for MLPs; for conv nets it can only
@@ -45,13 +67,13 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
     union: (a, b) => ({ shape: a.shape, live: a.live.map((v, k) => v | b.live[k]) }),
 
     layer(node, mask, alive) {
-      const g = layerGeometry(node);
       const view = maskWords(node.id, mask);
-      const out = channelMap(g.outShape, 0);
-      const area = g.kernel * g.kernel;
-      for (let o = 0; o < g.outShape[0]; o++) {
-        forEachPresentKernel(view, o * g.fanIn, g.fanIn, area, (i) => {
-          if (alive.live[i]) out.live[o] = 1;
+      const out = channelMap(node.shape, 0);
+      const { area, inPerGroup, outPerGroup } = groupsOf(node);
+      for (let o = 0; o < node.shape[0]; o++) {
+        const first = Math.floor(o / outPerGroup) * inPerGroup;
+        forEachPresentKernel(view, o * node.fanIn, node.fanIn, area, (i) => {
+          if (alive.live[first + i]) out.live[o] = 1;
           return out.live[o] === 1;
         });
       }
@@ -59,16 +81,16 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
     },
 
     layerBack(node, mask, reach) {
-      const g = layerGeometry(node);
       const view = maskWords(node.id, mask);
-      const source = channelMap(g.inShape, 0);
-      const area = g.kernel * g.kernel;
-      let missing = g.inShape[0];
-      for (let o = 0; o < g.outShape[0] && missing > 0; o++) {
+      const source = channelMap(node.inShape, 0);
+      const { area, inPerGroup, outPerGroup } = groupsOf(node);
+      let missing = node.inShape[0];
+      for (let o = 0; o < node.shape[0] && missing > 0; o++) {
         if (!reach.live[o]) continue;
-        forEachPresentKernel(view, o * g.fanIn, g.fanIn, area, (i) => {
-          if (!source.live[i]) {
-            source.live[i] = 1;
+        const first = Math.floor(o / outPerGroup) * inPerGroup;
+        forEachPresentKernel(view, o * node.fanIn, node.fanIn, area, (i) => {
+          if (!source.live[first + i]) {
+            source.live[first + i] = 1;
             missing--;
           }
           return missing === 0;
@@ -78,38 +100,59 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
     },
 
     pool: (node, alive) => ({ shape: node.shape, live: alive.live }),
-    poolBack: (_node, reach, inShape) => ({ shape: inShape, live: reach.live }),
+    poolBack: (node, reach) => ({ shape: node.inShape, live: reach.live }),
 
-    flatten(node, alive) {
-      const area = alive.shape[1] * alive.shape[2];
+    concat(node, alive) {
       const out = channelMap(node.shape, 0);
-      for (let unit = 0; unit < out.live.length; unit++) out.live[unit] = alive.live[Math.floor(unit / area)];
+      let offset = 0;
+      for (const map of alive) {
+        out.live.set(map.live, offset);
+        offset += map.live.length;
+      }
       return out;
     },
 
-    flattenBack(_node, reach, inShape) {
-      const area = inShape[1] * inShape[2];
-      const source = channelMap(inShape, 0);
-      for (let unit = 0; unit < reach.live.length; unit++) {
-        if (reach.live[unit]) source.live[Math.floor(unit / area)] = 1;
-      }
-      return source;
+    concatBack(_node, reach, inShapes) {
+      let offset = 0;
+      return inShapes.map((shape) => {
+        const live = reach.live.slice(offset, offset + shape[0]);
+        offset += shape[0];
+        return { shape, live };
+      });
+    },
+
+    links(node, alive) {
+      const out = channelMap(node.shape, 0);
+      const inShapes = alive.map((map) => map.shape);
+      forEachChannelLink(node, inShapes, (u, input, v) => {
+        if (alive[input].live[v]) out.live[u] = 1;
+      });
+      return out;
+    },
+
+    linksBack(node, reach, inShapes) {
+      const sources = inShapes.map((shape) => channelMap(shape, 0));
+      forEachChannelLink(node, inShapes, (u, input, v) => {
+        if (reach.live[u]) sources[input].live[v] = 1;
+      });
+      return sources;
     },
 
     effective(node, mask, aliveIn, reachOut, out) {
-      const g = layerGeometry(node);
       const view = maskWords(node.id, mask);
-      const area = g.kernel * g.kernel;
-      // Row of the mask's shape with 1 wherever the weight's input channel is live.
-      const liveInputs = new ByteWords(new Uint8Array(g.fanIn));
-      for (let i = 0; i < g.inShape[0]; i++)
+      const { area, inPerGroup, outPerGroup } = groupsOf(node);
+      // Per group, a row of the mask's shape with 1 wherever the weight's input channel is live.
+      const liveInputs = new ByteWords(new Uint8Array(node.groups * node.fanIn));
+      for (let i = 0; i < node.inShape[0]; i++)
         if (aliveIn.live[i]) liveInputs.bytes.fill(1, i * area, (i + 1) * area);
       let effective = 0;
-      for (let o = 0; o < g.outShape[0]; o++) {
+      for (let o = 0; o < node.shape[0]; o++) {
         if (!reachOut.live[o]) continue;
-        const row = o * g.fanIn;
-        effective += countBoth(view, row, liveInputs, 0, g.fanIn);
-        if (out) for (let j = 0; j < g.fanIn; j++) out[row + j] = mask[row + j] & liveInputs.bytes[j];
+        const row = o * node.fanIn;
+        const first = Math.floor(o / outPerGroup) * inPerGroup * area;
+        effective += countBoth(view, row, liveInputs, first, node.fanIn);
+        if (out)
+          for (let j = 0; j < node.fanIn; j++) out[row + j] = mask[row + j] & liveInputs.bytes[first + j];
       }
       return effective;
     },

@@ -1,7 +1,6 @@
-import type { FlattenNode, GlobalAvgPoolNode, PoolNode, PrunableNode, Shape3 } from '../arch/graph.ts';
 import { Bitmap, fullPlane } from './bitmap.ts';
 import { ByteWords, byteWordsCache, countBoth, nextSet, orInto } from './bytes.ts';
-import { type LayerGeometry, layerGeometry } from './geometry.ts';
+import type { NetLayer, NetLinks, NetPool, Shape3 } from './net.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
 /** 32 bits of a packed row starting at bit `start` (may be negative); bits outside the row are 0. */
@@ -14,41 +13,48 @@ function bitsAt(words: Uint32Array, rowStart: number, wordsPerRow: number, start
 }
 
 /**
- * Moves bits between two packed maps along every link (i, y, x) ↔ (j, y', x') of weight j = (i, dy, dx):
- * input unit (i, y'·s + dy − pad, x'·s + dx − pad) ↔ plane j at output position (y', x').
- * `gather` reads input units into per-weight planes; otherwise the planes are scattered back onto
- * the input map. Stride 1 shifts whole row words; other strides go bit by bit.
+ * Moves bits between two packed maps along every link (i, y, x) ↔ (plane, y', x') of a layer:
+ * plane (i, dy, dx) of absolute input channel i holds, at output position (y', x'), input unit
+ * (i, y'·sh + dy·dh − padTop, x'·sw + dx·dw − padLeft). `gather` reads input units into the planes;
+ * otherwise the planes are scattered back onto the input map. Column stride 1 shifts whole row
+ * words; other strides go bit by bit.
  */
-function transferLinks(g: LayerGeometry, map: Bitmap, planes: Uint32Array, gather: boolean): void {
-  const [inChannels, inH, inW] = g.inShape;
-  const [, outH, outW] = g.outShape;
-  const { kernel: k, stride: s } = g;
+function transferLinks(node: NetLayer, map: Bitmap, planes: Uint32Array, gather: boolean): void {
+  const [inChannels, inH, inW] = node.inShape;
+  const [, outH, outW] = node.shape;
+  const {
+    kernel: [kh, kw],
+    stride: [sh, sw],
+    dilation: [dh, dw],
+    padTop,
+    padLeft,
+  } = node.window;
   const outWords = Math.ceil(outW / 32);
   const plane = outH * outWords;
   const outValid = fullPlane(1, outW);
   const inValid = fullPlane(1, inW);
   for (let i = 0; i < inChannels; i++) {
     if (gather && map.channelIsEmpty(i)) continue;
-    for (let dy = 0; dy < k; dy++) {
-      for (let dx = 0; dx < k; dx++) {
-        const base = ((i * k + dy) * k + dx) * plane;
-        const shift = dx - g.padLeft;
+    for (let dy = 0; dy < kh; dy++) {
+      for (let dx = 0; dx < kw; dx++) {
+        const base = ((i * kh + dy) * kw + dx) * plane;
+        const shift = dx * dw - padLeft;
         for (let y = 0; y < outH; y++) {
-          const sy = y * s + dy - g.padTop;
+          const sy = y * sh + dy * dh - padTop;
           if (sy < 0 || sy >= inH) continue;
           const row = base + y * outWords;
           const mapRow = (i * inH + sy) * map.wordsPerRow;
-          if (s === 1 && gather) {
+          if (sw === 1 && gather) {
             for (let w = 0; w < outWords; w++) {
               planes[row + w] = bitsAt(map.words, mapRow, map.wordsPerRow, w * 32 + shift) & outValid[w];
             }
-          } else if (s === 1) {
+          } else if (sw === 1) {
             for (let w = 0; w < map.wordsPerRow; w++) {
               map.words[mapRow + w] |= bitsAt(planes, row, outWords, w * 32 - shift) & inValid[w];
             }
           } else {
             for (let x = 0; x < outW; x++) {
-              const sx = x * s + shift;
+              const sx = x * sw + shift;
               if (sx < 0 || sx >= inW) continue;
               if (gather) {
                 if (map.get(i, sy, sx)) planes[row + (x >>> 5)] |= 1 << (x & 31);
@@ -89,36 +95,42 @@ function planeFlags(
   return new ByteWords(flags);
 }
 
-/** Calls `link` for every (output unit, input unit) pair a pooling window connects. */
+/** Calls `link` for every (output unit, input unit) pair a pooling window connects (not padding). */
 function forEachPoolLink(
-  node: PoolNode | GlobalAvgPoolNode,
-  inShape: Shape3,
+  node: NetPool,
   link: (ch: number, y: number, x: number, sy: number, sx: number) => void,
 ): void {
   const [c, outH, outW] = node.shape;
-  const [sizeH, sizeW, stride] =
-    node.kind === 'pool' ? [node.size, node.size, node.stride] : [inShape[1], inShape[2], 1];
+  const [, inH, inW] = node.inShape;
+  const {
+    kernel: [kh, kw],
+    stride: [sh, sw],
+    dilation: [dh, dw],
+    padTop,
+    padLeft,
+  } = node.window;
   for (let ch = 0; ch < c; ch++) {
     for (let y = 0; y < outH; y++) {
       for (let x = 0; x < outW; x++) {
-        for (let a = 0; a < sizeH; a++) {
-          for (let b = 0; b < sizeW; b++) link(ch, y, x, y * stride + a, x * stride + b);
+        for (let a = 0; a < kh; a++) {
+          const sy = y * sh + a * dh - padTop;
+          if (sy < 0 || sy >= inH) continue;
+          for (let b = 0; b < kw; b++) {
+            const sx = x * sw + b * dw - padLeft;
+            if (sx >= 0 && sx < inW) link(ch, y, x, sy, sx);
+          }
         }
       }
     }
   }
 }
 
-/** Flatten order is torch's (channel, y, x). */
-function forEachFlattenLink(
-  map: Bitmap,
-  link: (unit: number, ch: number, y: number, x: number) => void,
-): void {
-  let unit = 0;
-  for (let ch = 0; ch < map.c; ch++) {
-    for (let y = 0; y < map.h; y++) {
-      for (let x = 0; x < map.w; x++) link(unit++, ch, y, x);
-    }
+/** Calls `link(u, k, v)` for every link of output unit u to unit v of input k. */
+function forEachLink(node: NetLinks, link: (u: number, input: number, v: number) => void): void {
+  const { start, from, unit } = node;
+  const units = start.length - 1;
+  for (let u = 0; u < units; u++) {
+    for (let k = start[u]; k < start[u + 1]; k++) link(u, from ? from[k] : 0, unit[k]);
   }
 }
 
@@ -143,140 +155,173 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
     full: (shape: Shape3) => Bitmap.full(shape),
     union: (a, b) => a.union(b),
 
-    layer(node: PrunableNode, mask: Uint8Array, alive: Bitmap): Bitmap {
-      const g = layerGeometry(node);
-      const out = Bitmap.empty(g.outShape);
+    layer(node: NetLayer, mask: Uint8Array, alive: Bitmap): Bitmap {
+      const [outChannels, outH, outW] = node.shape;
+      const { fanIn } = node;
+      const planeCount = node.groups * fanIn;
+      const out = Bitmap.empty(node.shape);
       const plane = out.plane;
-      const gathered = new Uint32Array(g.fanIn * plane);
-      transferLinks(g, alive, gathered, true);
-      const full = fullPlane(g.outShape[1], g.outShape[2]);
-      forwardByNode.set(node.id, { gathered, readsLive: planeFlags(gathered, g.fanIn, full, 'nonEmpty') });
-      const perChannel = g.kernel * g.kernel;
+      const gathered = new Uint32Array(planeCount * plane);
+      transferLinks(node, alive, gathered, true);
+      const full = fullPlane(outH, outW);
+      forwardByNode.set(node.id, { gathered, readsLive: planeFlags(gathered, planeCount, full, 'nonEmpty') });
+      const perChannel = node.window.kernel[0] * node.window.kernel[1];
+      const inPerGroup = fanIn / perChannel;
+      const outPerGroup = outChannels / node.groups;
       const words = out.words;
       const view = maskWords(node.id, mask);
-      const live = Uint8Array.from({ length: g.inShape[0] }, (_, i) => (alive.channelIsEmpty(i) ? 0 : 1));
-      for (let o = 0; o < g.outShape[0]; o++) {
+      const live = Uint8Array.from({ length: node.inShape[0] }, (_, i) => (alive.channelIsEmpty(i) ? 0 : 1));
+      for (let o = 0; o < outChannels; o++) {
+        const group = Math.floor(o / outPerGroup);
+        const firstChannel = group * inPerGroup;
+        const firstPlane = group * fanIn;
         const outBase = o * plane;
-        const row = o * g.fanIn;
-        const end = row + g.fanIn;
+        const row = o * fanIn;
+        const end = row + fanIn;
         // Visit kept weights only (zero stretches skipped a word at a time), one input channel at a time.
         for (let k = nextSet(view, row, end); k < end; ) {
           const i = Math.floor((k - row) / perChannel);
-          const groupEnd = row + (i + 1) * perChannel;
-          if (live[i]) {
-            for (; k < groupEnd; k = nextSet(view, k + 1, groupEnd)) {
-              const src = (k - row) * plane;
+          const channelEnd = row + (i + 1) * perChannel;
+          if (live[firstChannel + i]) {
+            for (; k < channelEnd; k = nextSet(view, k + 1, channelEnd)) {
+              const src = (firstPlane + k - row) * plane;
               for (let p = 0; p < plane; p++) words[outBase + p] |= gathered[src + p];
             }
             if (planeEquals(words, outBase, full)) break;
           }
-          k = nextSet(view, groupEnd, end);
+          k = nextSet(view, channelEnd, end);
         }
       }
       return out;
     },
 
-    layerBack(node: PrunableNode, mask: Uint8Array, reach: Bitmap): Bitmap {
-      const g = layerGeometry(node);
+    layerBack(node: NetLayer, mask: Uint8Array, reach: Bitmap): Bitmap {
+      const [outChannels, outH, outW] = node.shape;
+      const { fanIn } = node;
+      const outPerGroup = outChannels / node.groups;
+      const planeCount = node.groups * fanIn;
       const plane = reach.plane;
-      const full = fullPlane(g.outShape[1], g.outShape[2]);
-      const reachFull = planeFlags(reach.words, g.outShape[0], full, 'full');
+      const full = fullPlane(outH, outW);
+      const reachFull = planeFlags(reach.words, outChannels, full, 'full');
       const view = maskWords(node.id, mask);
       // Weights fed by a fully reaching output channel carry a full plane back: flag them word-wise.
-      const saturated = new ByteWords(new Uint8Array(g.fanIn));
-      for (let o = 0; o < g.outShape[0]; o++) {
-        if (reachFull.bytes[o]) orInto(saturated, 0, view, o * g.fanIn, g.fanIn);
+      const saturated = new ByteWords(new Uint8Array(planeCount));
+      for (let o = 0; o < outChannels; o++) {
+        if (reachFull.bytes[o])
+          orInto(saturated, Math.floor(o / outPerGroup) * fanIn, view, o * fanIn, fanIn);
       }
-      const planes = new Uint32Array(g.fanIn * plane);
+      const planes = new Uint32Array(planeCount * plane);
       const words = reach.words;
-      for (let o = 0; o < g.outShape[0]; o++) {
+      for (let o = 0; o < outChannels; o++) {
         if (reachFull.bytes[o] || reach.channelIsEmpty(o)) continue;
-        const row = o * g.fanIn;
-        const end = row + g.fanIn;
+        const firstPlane = Math.floor(o / outPerGroup) * fanIn;
+        const row = o * fanIn;
+        const end = row + fanIn;
         const src = o * plane;
         for (let k = nextSet(view, row, end); k < end; k = nextSet(view, k + 1, end)) {
-          if (saturated.bytes[k - row]) continue;
-          const dst = (k - row) * plane;
+          const j = firstPlane + k - row;
+          if (saturated.bytes[j]) continue;
+          const dst = j * plane;
           for (let p = 0; p < plane; p++) planes[dst + p] |= words[src + p];
         }
       }
-      for (let j = 0; j < g.fanIn; j++) if (saturated.bytes[j]) planes.set(full, j * plane);
-      const source = Bitmap.empty(g.inShape);
-      transferLinks(g, source, planes, false);
+      for (let j = 0; j < planeCount; j++) if (saturated.bytes[j]) planes.set(full, j * plane);
+      const source = Bitmap.empty(node.inShape);
+      transferLinks(node, source, planes, false);
       return source;
     },
 
-    pool(node: PoolNode | GlobalAvgPoolNode, alive: Bitmap): Bitmap {
+    pool(node: NetPool, alive: Bitmap): Bitmap {
       const out = Bitmap.empty(node.shape);
-      forEachPoolLink(node, [alive.c, alive.h, alive.w], (ch, y, x, sy, sx) => {
+      forEachPoolLink(node, (ch, y, x, sy, sx) => {
         if (alive.get(ch, sy, sx)) out.set(ch, y, x);
       });
       return out;
     },
 
-    poolBack(node: PoolNode | GlobalAvgPoolNode, reach: Bitmap, inShape: Shape3): Bitmap {
-      const source = Bitmap.empty(inShape);
-      forEachPoolLink(node, inShape, (ch, y, x, sy, sx) => {
+    poolBack(node: NetPool, reach: Bitmap): Bitmap {
+      const source = Bitmap.empty(node.inShape);
+      forEachPoolLink(node, (ch, y, x, sy, sx) => {
         if (reach.get(ch, y, x)) source.set(ch, sy, sx);
       });
       return source;
     },
 
-    flatten(node: FlattenNode, alive: Bitmap): Bitmap {
+    // Equal planes stack channel-major, so concatenation is a copy of whole word ranges.
+    concat(node, alive) {
       const out = Bitmap.empty(node.shape);
-      forEachFlattenLink(alive, (unit, ch, y, x) => {
-        if (alive.get(ch, y, x)) out.set(unit, 0, 0);
+      let offset = 0;
+      for (const map of alive) {
+        out.words.set(map.words, offset);
+        offset += map.words.length;
+      }
+      return out;
+    },
+
+    concatBack(_node, reach, inShapes) {
+      let offset = 0;
+      return inShapes.map((shape) => {
+        const source = Bitmap.empty(shape);
+        source.words.set(reach.words.subarray(offset, offset + source.words.length));
+        offset += source.words.length;
+        return source;
+      });
+    },
+
+    links(node, alive) {
+      const out = Bitmap.empty(node.shape);
+      forEachLink(node, (u, input, v) => {
+        if (alive[input].getUnit(v)) out.setUnit(u);
       });
       return out;
     },
 
-    flattenBack(_node: FlattenNode, reach: Bitmap, inShape: Shape3): Bitmap {
-      const source = Bitmap.empty(inShape);
-      forEachFlattenLink(source, (unit, ch, y, x) => {
-        if (reach.get(unit, 0, 0)) source.set(ch, y, x);
+    linksBack(node, reach, inShapes) {
+      const sources = inShapes.map((shape) => Bitmap.empty(shape));
+      forEachLink(node, (u, input, v) => {
+        if (reach.getUnit(u)) sources[input].setUnit(v);
       });
-      return source;
+      return sources;
     },
 
     effective(
-      node: PrunableNode,
+      node: NetLayer,
       mask: Uint8Array,
       _aliveIn: Bitmap,
       reachOut: Bitmap,
       out: Uint8Array | null,
     ): number {
-      const g = layerGeometry(node);
+      const [outChannels, outH, outW] = node.shape;
+      const { fanIn } = node;
+      const outPerGroup = outChannels / node.groups;
       const { gathered, readsLive } = forwardByNode.get(node.id)!;
       const plane = reachOut.plane;
-      const reachFull = planeFlags(
-        reachOut.words,
-        g.outShape[0],
-        fullPlane(g.outShape[1], g.outShape[2]),
-        'full',
-      );
+      const reachFull = planeFlags(reachOut.words, outChannels, fullPlane(outH, outW), 'full');
       const view = maskWords(node.id, mask);
       const words = reachOut.words;
       let effective = 0;
-      for (let o = 0; o < g.outShape[0]; o++) {
-        const maskRow = o * g.fanIn;
+      for (let o = 0; o < outChannels; o++) {
+        const firstPlane = Math.floor(o / outPerGroup) * fanIn;
+        const maskRow = o * fanIn;
         if (reachFull.bytes[o]) {
           // The output channel reaches everywhere: a weight is effective iff it reads a live unit.
-          effective += countBoth(view, maskRow, readsLive, 0, g.fanIn);
+          effective += countBoth(view, maskRow, readsLive, firstPlane, fanIn);
           if (out)
-            for (let j = 0; j < g.fanIn; j++) out[maskRow + j] = mask[maskRow + j] & readsLive.bytes[j];
+            for (let j = 0; j < fanIn; j++)
+              out[maskRow + j] = mask[maskRow + j] & readsLive.bytes[firstPlane + j];
           continue;
         }
         if (reachOut.channelIsEmpty(o)) continue;
         const reachBase = o * plane;
-        const end = maskRow + g.fanIn;
+        const end = maskRow + fanIn;
         for (let k = nextSet(view, maskRow, end); k < end; k = nextSet(view, k + 1, end)) {
-          const j = k - maskRow;
+          const j = firstPlane + k - maskRow;
           if (!readsLive.bytes[j]) continue;
           const src = j * plane;
           for (let p = 0; p < plane; p++) {
             if ((words[reachBase + p] & gathered[src + p]) !== 0) {
               effective++;
-              if (out) out[maskRow + j] = 1;
+              if (out) out[k] = 1;
               break;
             }
           }

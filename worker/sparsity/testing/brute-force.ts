@@ -1,82 +1,98 @@
 import type { Architecture } from '../../arch/graph.ts';
-import { layerGeometry } from '../geometry.ts';
+import { asNet } from '../analysis.ts';
 import type { MaskSet } from '../masks.ts';
+import { type Net, unitCount } from '../net.ts';
 
 /**
  * The definition, spelled out: build every unit and every edge of the network explicitly, search
  * forward from the inputs and backward from the outputs, and call a weight effective iff one of its
- * edges joins a unit reachable from the input to a unit that reaches the output. Quadratic in the
+ * edges joins a unit reachable from an input to a unit that reaches an output. Quadratic in the
  * network size; only for checking the fast methods on tiny networks.
  */
-export function bruteForceEffective(arch: Architecture, masks: MaskSet): Uint8Array[] {
+export function bruteForceEffective(arch: Architecture | Net, masks: MaskSet): Uint8Array[] {
+  const net = asNet(arch);
   const offsets: number[] = [];
   let units = 0;
-  for (const node of arch.nodes) {
+  for (const node of net.nodes) {
     offsets.push(units);
-    units += node.shape[0] * node.shape[1] * node.shape[2];
+    units += unitCount(node.shape);
   }
   const unit = (id: number, c: number, y: number, x: number) => {
-    const [, h, w] = arch.nodes[id].shape;
+    const [, h, w] = net.nodes[id].shape;
     return offsets[id] + (c * h + y) * w + x;
   };
   const edges: { from: number; to: number; layer: number; weight: number }[] = [];
   const link = (from: number, to: number, layer = -1, weight = -1) => edges.push({ from, to, layer, weight });
+  const oneToOne = (input: number, id: number, count: number) => {
+    for (let u = 0; u < count; u++) link(offsets[input] + u, offsets[id] + u);
+  };
 
-  for (const node of arch.nodes) {
+  for (const node of net.nodes) {
     const [c, h, w] = node.shape;
     switch (node.kind) {
-      case 'conv':
-      case 'dense': {
-        const layer = arch.layers.findIndex((l) => l.node === node);
-        const g = layerGeometry(node);
-        const [inC, inH, inW] = g.inShape;
-        const k = g.kernel;
+      case 'layer': {
+        const layer = net.layers.findIndex((l) => l.node === node);
+        const [inC, inH, inW] = node.inShape;
+        const { kernel, stride, dilation, padTop, padLeft } = node.window;
+        const inPerGroup = inC / node.groups;
+        const outPerGroup = c / node.groups;
         for (let o = 0; o < c; o++)
-          for (let i = 0; i < inC; i++)
-            for (let dy = 0; dy < k; dy++)
-              for (let dx = 0; dx < k; dx++) {
-                const weight = ((o * inC + i) * k + dy) * k + dx;
+          for (let i = 0; i < inPerGroup; i++)
+            for (let dy = 0; dy < kernel[0]; dy++)
+              for (let dx = 0; dx < kernel[1]; dx++) {
+                const weight = ((o * inPerGroup + i) * kernel[0] + dy) * kernel[1] + dx;
                 if (!masks[layer][weight]) continue;
+                const channel = Math.floor(o / outPerGroup) * inPerGroup + i;
                 for (let y = 0; y < h; y++)
                   for (let x = 0; x < w; x++) {
-                    const sy = y * g.stride + dy - g.padTop;
-                    const sx = x * g.stride + dx - g.padLeft;
+                    const sy = y * stride[0] + dy * dilation[0] - padTop;
+                    const sx = x * stride[1] + dx * dilation[1] - padLeft;
                     if (sy < 0 || sx < 0 || sy >= inH || sx >= inW) continue;
-                    link(unit(node.input, i, sy, sx), unit(node.id, o, y, x), layer, weight);
+                    link(unit(node.input, channel, sy, sx), unit(node.id, o, y, x), layer, weight);
                   }
               }
         break;
       }
-      case 'pool':
-      case 'globalAvgPool': {
-        const [, inH, inW] = arch.nodes[node.input].shape;
+      case 'pool': {
+        const [, inH, inW] = node.inShape;
+        const { kernel, stride, dilation, padTop, padLeft } = node.window;
         for (let ch = 0; ch < c; ch++)
           for (let y = 0; y < h; y++)
             for (let x = 0; x < w; x++)
               for (let sy = 0; sy < inH; sy++)
                 for (let sx = 0; sx < inW; sx++) {
+                  const dy = (sy + padTop - y * stride[0]) / dilation[0];
+                  const dx = (sx + padLeft - x * stride[1]) / dilation[1];
                   const inside =
-                    node.kind === 'globalAvgPool' ||
-                    (sy >= y * node.stride &&
-                      sy < y * node.stride + node.size &&
-                      sx >= x * node.stride &&
-                      sx < x * node.stride + node.size);
+                    Number.isInteger(dy) &&
+                    Number.isInteger(dx) &&
+                    dy >= 0 &&
+                    dx >= 0 &&
+                    dy < kernel[0] &&
+                    dx < kernel[1];
                   if (inside) link(unit(node.input, ch, sy, sx), unit(node.id, ch, y, x));
                 }
         break;
       }
-      case 'flatten': {
-        const size = c * h * w;
-        for (let u = 0; u < size; u++) link(offsets[node.input] + u, offsets[node.id] + u);
+      case 'links':
+        for (let u = 0; u + 1 < node.start.length; u++)
+          for (let k = node.start[u]; k < node.start[u + 1]; k++)
+            link(offsets[node.inputs[node.from ? node.from[k] : 0]] + node.unit[k], offsets[node.id] + u);
+        break;
+      case 'concat': {
+        let offset = 0;
+        for (const input of node.inputs) {
+          const count = unitCount(net.nodes[input].shape);
+          for (let u = 0; u < count; u++) link(offsets[input] + u, offsets[node.id] + offset + u);
+          offset += count;
+        }
         break;
       }
-      case 'add':
-        for (const input of node.inputs)
-          for (let u = 0; u < c * h * w; u++) link(offsets[input] + u, offsets[node.id] + u);
+      case 'sum':
+        for (const input of node.inputs) oneToOne(input, node.id, c * h * w);
         break;
-      case 'batchnorm':
-      case 'relu':
-        for (let u = 0; u < c * h * w; u++) link(offsets[node.input] + u, offsets[node.id] + u);
+      case 'identity':
+        oneToOne(node.input, node.id, c * h * w);
         break;
       case 'input':
         break;
@@ -104,14 +120,15 @@ export function bruteForceEffective(arch: Architecture, masks: MaskSet): Uint8Ar
     }
     return seen;
   };
-  const range = (id: number) => {
-    const [c, h, w] = arch.nodes[id].shape;
-    return Array.from({ length: c * h * w }, (_, u) => offsets[id] + u);
-  };
-  const fromInput = search(range(0), true);
-  const toOutput = search(range(arch.nodes.length - 1), false);
+  const range = (id: number) =>
+    Array.from({ length: unitCount(net.nodes[id].shape) }, (_, u) => offsets[id] + u);
+  const fromInput = search(
+    net.nodes.filter((node) => node.kind === 'input').flatMap((node) => range(node.id)),
+    true,
+  );
+  const toOutput = search(net.outputs.flatMap(range), false);
 
-  const result = arch.layers.map((layer) => new Uint8Array(layer.params));
+  const result = net.layers.map((layer) => new Uint8Array(layer.params));
   for (const e of edges)
     if (e.layer >= 0 && fromInput[e.from] && toOutput[e.to]) result[e.layer][e.weight] = 1;
   return result;

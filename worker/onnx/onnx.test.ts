@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InputError } from '../../common/errors.ts';
+import { ARCHITECTURE_NAMES, architecture } from '../arch/zoo.ts';
+import type { NdArray } from '../io/npz.ts';
+import { Rng, randomMask } from '../random.ts';
+import { analyze, effectiveMasks } from '../sparsity/analysis.ts';
+import { bruteForceEffective } from '../sparsity/testing/brute-force.ts';
+import { masksEqual, masksSubset } from '../sparsity/testing/tiny-networks.ts';
+import { exportOnnx } from './export.ts';
+import { loadOnnx } from './model.ts';
+import type { TensorProto } from './proto.ts';
+import { nonZeroPattern } from './tensor.ts';
+import { int64Initializer, type TinyNode, tinyModel } from './testing/tiny-onnx.ts';
+
+describe('ONNX export of every zoo architecture analyses as the zoo does', () => {
+  for (const name of ARCHITECTURE_NAMES) {
+    test(`${name}: analyze --model equals analyze --arch layer by layer at 90/99/99.9 %`, () => {
+      const arch = architecture(name);
+      const rng = new Rng(11);
+      const masksAt = (sparsity: number) =>
+        arch.layers.map((l) => randomMask(l.params, Math.max(1, Math.round(l.params * (1 - sparsity))), rng));
+      // 99 %: the pruned weights are zeros in the file; 90 and 99.9 %: masks keyed by initializer name.
+      const zeroed = masksAt(0.99);
+      const weights = arch.layers.map((l) => new Float32Array(l.params).fill(0.5));
+      const bytes = exportOnnx(arch, { weights, masks: zeroed });
+      const fromZeros = loadOnnx(bytes, `${name}.onnx`);
+      assert.deepEqual(analyze(fromZeros.net, fromZeros.masks).layers, analyze(arch, zeroed).layers);
+      for (const sparsity of [0.9, 0.999]) {
+        const masks = masksAt(sparsity);
+        const arrays = new Map(
+          arch.layers.map((layer, k) => [
+            layer.name,
+            { dtype: 'bool', shape: [...layer.shape], data: masks[k] } as NdArray,
+          ]),
+        );
+        const imported = loadOnnx(bytes, `${name}.onnx`, arrays);
+        const expected = analyze(arch, masks);
+        const actual = analyze(imported.net, imported.masks);
+        assert.deepEqual(actual.layers, expected.layers, `sparsity ${sparsity}`);
+        assert.equal(actual.effective, expected.effective);
+        assert.equal(actual.arch, `${name}.onnx`);
+      }
+    });
+  }
+});
+
+/** Grouped and depthwise convs, stride, dilation, explicit asymmetric pads, rectangular kernels. */
+const GROUPED: TinyNode[] = [
+  { op: 'Conv', inputs: ['x'], output: 'c1', weights: [6, 2, 3, 3], attrs: { group: 2, pads: [1, 1, 1, 1] } },
+  { op: 'Relu', inputs: ['c1'], output: 'r1' },
+  {
+    op: 'Conv',
+    inputs: ['r1'],
+    output: 'dw',
+    weights: [6, 1, 3, 2],
+    attrs: { group: 6, strides: [2, 1], dilations: [2, 1], pads: [2, 0, 1, 1] },
+  },
+  { op: 'BatchNormalization', inputs: ['dw', 's', 'b', 'm', 'v'], output: 'bn' },
+  { op: 'Flatten', inputs: ['bn'], output: 'f' },
+  { op: 'Gemm', inputs: ['f'], output: 'y', weights: [3, 6 * 3 * 6], attrs: { transB: 1 } },
+];
+
+/** Concatenation, a residual add, both auto_pad conventions, padded pooling, MatMul. */
+const CONCAT_RESIDUAL: TinyNode[] = [
+  {
+    op: 'Conv',
+    inputs: ['x'],
+    output: 'a',
+    weights: [4, 3, 3, 3],
+    attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] },
+  },
+  {
+    op: 'Conv',
+    inputs: ['x'],
+    output: 'b',
+    weights: [2, 3, 2, 2],
+    attrs: { auto_pad: 'SAME_LOWER', strides: [2, 2] },
+  },
+  { op: 'Concat', inputs: ['a', 'b'], output: 'cat', attrs: { axis: 1 } },
+  { op: 'Conv', inputs: ['cat'], output: 'c', weights: [6, 6, 3, 3], attrs: { pads: [1, 1, 1, 1] } },
+  { op: 'Add', inputs: ['c', 'cat'], output: 'sum' },
+  { op: 'MaxPool', inputs: ['sum'], output: 'p', attrs: { kernel_shape: [2, 2], pads: [0, 0, 1, 1] } },
+  { op: 'GlobalAveragePool', inputs: ['p'], output: 'g' },
+  { op: 'Flatten', inputs: ['g'], output: 'f' },
+  { op: 'MatMul', inputs: ['f'], output: 'y', weights: [6, 3] },
+];
+
+/** A Keras export through tf2onnx: NHWC input, transposes, a reshape, MatMul + bias, softmax. */
+const KERAS_LIKE: TinyNode[] = [
+  { op: 'Transpose', inputs: ['x'], output: 't', attrs: { perm: [0, 3, 1, 2] } },
+  {
+    op: 'Conv',
+    inputs: ['t'],
+    output: 'c',
+    weights: [3, 2, 3, 3],
+    attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] },
+  },
+  { op: 'Relu', inputs: ['c'], output: 'r' },
+  { op: 'Transpose', inputs: ['r'], output: 'nhwc', attrs: { perm: [0, 2, 3, 1] } },
+  { op: 'Reshape', inputs: ['nhwc', 'shape'], output: 'flat' },
+  { op: 'MatMul', inputs: ['flat'], output: 'd', weights: [3 * 3 * 3, 4] },
+  { op: 'Add', inputs: ['d', 'bias'], output: 'logits' },
+  { op: 'Softmax', inputs: ['logits'], output: 'y', attrs: { axis: -1 } },
+];
+
+/** Conv1d, average pooling in ceil mode, a channel-axis reduction, Sum of three, Unsqueeze/Squeeze. */
+const ONE_D: TinyNode[] = [
+  { op: 'Conv', inputs: ['x'], output: 'c', weights: [4, 2, 3], attrs: { pads: [2, 0], dilations: [2] } },
+  { op: 'AveragePool', inputs: ['c'], output: 'p', attrs: { kernel_shape: [2], strides: [2], ceil_mode: 1 } },
+  { op: 'Conv', inputs: ['p'], output: 'd', weights: [4, 4, 1] },
+  { op: 'Sum', inputs: ['p', 'd', 'p'], output: 's' },
+  { op: 'ReduceMean', inputs: ['s'], output: 'm', attrs: { axes: [1], keepdims: 1 } },
+  { op: 'Unsqueeze', inputs: ['m', 'axes'], output: 'u' },
+  { op: 'Squeeze', inputs: ['u', 'axes'], output: 'q' },
+  { op: 'Flatten', inputs: ['q'], output: 'f' },
+  { op: 'Gemm', inputs: ['f'], output: 'y', weights: [2, 4], attrs: { transB: 1 } },
+];
+
+const stats = (channels: number): TensorProto[] =>
+  ['s', 'b', 'm', 'v'].map((name) => ({
+    name,
+    dims: [channels],
+    dataType: 1,
+    rawData: new Uint8Array(new Float32Array(channels).fill(1).buffer),
+  }));
+
+const TINY_GRAPHS: Record<
+  string,
+  { input: number[]; nodes: TinyNode[]; extra?: () => TensorProto[]; outDims: number[][] }
+> = {
+  grouped: {
+    input: [1, 4, 7, 6],
+    nodes: GROUPED,
+    extra: () => stats(6),
+    outDims: [
+      [6, 7, 6],
+      [6, 3, 6],
+    ],
+  },
+  concatResidual: {
+    input: [1, 3, 6, 5],
+    nodes: CONCAT_RESIDUAL,
+    outDims: [
+      [4, 3, 3],
+      [2, 3, 3],
+      [6, 3, 3],
+    ],
+  },
+  kerasLike: {
+    input: [1, 5, 6, 2],
+    nodes: KERAS_LIKE,
+    extra: () => [
+      int64Initializer('shape', [0, -1]),
+      { name: 'bias', dims: [4], dataType: 1, rawData: new Uint8Array(16) },
+    ],
+    outDims: [[3, 3, 3]],
+  },
+  oneD: {
+    input: [1, 2, 9],
+    nodes: ONE_D,
+    extra: () => [int64Initializer('axes', [2])],
+    outDims: [
+      [4, 7],
+      [4, 4],
+    ],
+  },
+};
+
+describe('ONNX graphs made by the tests agree with brute-force path enumeration', () => {
+  for (const [name, graph] of Object.entries(TINY_GRAPHS)) {
+    test(name, () => {
+      for (const density of [0.2, 0.45, 0.8]) {
+        for (let seed = 1; seed <= 4; seed++) {
+          const bytes = tinyModel(graph.input, graph.nodes, {
+            density,
+            seed,
+            extra: graph.extra?.(),
+          });
+          const { net, masks } = loadOnnx(bytes, `${name}.onnx`);
+          const exact = effectiveMasks(net, masks);
+          assert.ok(masksEqual(exact, bruteForceEffective(net, masks)), `density ${density} seed ${seed}`);
+          assert.ok(masksSubset(exact, effectiveMasks(net, masks, 'graph')));
+          assert.ok(masksSubset(exact, masks));
+        }
+      }
+      // Output sizes as PyTorch/ONNX define them, computed by hand for each conv layer.
+      const { net } = loadOnnx(
+        tinyModel(graph.input, graph.nodes, { density: 1, seed: 1, extra: graph.extra?.() }),
+        name,
+      );
+      const convShapes = net.layers.filter((l) => l.shape.length > 2).map((l) => l.node.shape);
+      const expected = graph.outDims.map((dims) => (dims.length === 2 ? [dims[0], 1, dims[1]] : dims));
+      assert.deepEqual(
+        convShapes.map((s) => [...s]),
+        expected,
+      );
+    });
+  }
+
+  test('SAME_UPPER pads after, SAME_LOWER and PyTorch-style pads before: different weights read the pixels', () => {
+    // A 2×2 image, a 3×3 kernel at stride 2: one output, one row and column of padding in all.
+    const effectiveKernel = (attrs: TinyNode['attrs']) => {
+      const bytes = tinyModel(
+        [1, 1, 2, 2],
+        [
+          {
+            op: 'Conv',
+            inputs: ['x'],
+            output: 'c',
+            weights: [1, 1, 3, 3],
+            attrs: { strides: [2, 2], ...attrs },
+          },
+          { op: 'Flatten', inputs: ['c'], output: 'f' },
+          { op: 'Gemm', inputs: ['f'], output: 'y', weights: [1, 1], attrs: { transB: 1 } },
+        ],
+        { density: 1, seed: 1 },
+      );
+      const { net, masks } = loadOnnx(bytes, 'pad.onnx');
+      return [...effectiveMasks(net, masks)[0]].flatMap((v, k) => (v ? [k] : []));
+    };
+    assert.deepEqual(effectiveKernel({ auto_pad: 'SAME_UPPER' }), [0, 1, 3, 4]);
+    assert.deepEqual(effectiveKernel({ auto_pad: 'SAME_LOWER' }), [4, 5, 7, 8]);
+    assert.deepEqual(effectiveKernel({ pads: [1, 1, 0, 0] }), [4, 5, 7, 8]);
+    assert.deepEqual(effectiveKernel({ pads: [0, 1, 1, 0] }), [1, 2, 4, 5]);
+  });
+});
+
+describe('masks and failures', () => {
+  test('--masks replaces the zero pattern, keyed by initializer name; bad keys and shapes are input errors', () => {
+    const bytes = tinyModel([1, 4, 7, 6], GROUPED, { density: 1, seed: 2, extra: stats(6) });
+    const dense = loadOnnx(bytes, 'g.onnx');
+    assert.ok(dense.masks.every((m) => m.every((v) => v === 1)));
+    const given = dense.masks.map((m, k) => m.map((_, j) => ((j + k) % 3 === 0 ? 1 : 0)));
+    // The Gemm weights are stored (out, in) like the engine's masks; MatMul weights would be transposed.
+    const arrays = new Map<string, NdArray>(
+      dense.net.layers.map((layer, k) => [
+        layer.name,
+        { dtype: 'bool', shape: [...layer.shape], data: given[k] },
+      ]),
+    );
+    assert.deepEqual(loadOnnx(bytes, 'g.onnx', arrays).masks, given);
+    const typo = new Map([...arrays].map(([key, array]) => [key === 'c1.w' ? 'c1.W' : key, array]));
+    assert.throws(
+      () => loadOnnx(bytes, 'g.onnx', typo),
+      (e: Error) => e instanceof InputError && /c1\.W/.test(e.message) && !e.message.includes('\n'),
+    );
+    assert.throws(
+      () =>
+        loadOnnx(
+          bytes,
+          'g.onnx',
+          new Map([['c1.w', { dtype: 'bool', shape: [6, 2, 9], data: given[0] } as NdArray]]),
+        ),
+      /mask 'c1.w': shape \(6, 2, 9\) does not match the weights \(6, 2, 3, 3\)/,
+    );
+  });
+
+  test('MatMul weights stored (in, out) give masks in the engine order (out, in)', () => {
+    const bytes = tinyModel([1, 3], [{ op: 'MatMul', inputs: ['x'], output: 'y', weights: [3, 2] }], {
+      density: 1,
+      seed: 1,
+    });
+    const stored = Uint8Array.from([1, 0, 0, 0, 1, 1]); // (in 3, out 2)
+    const { masks } = loadOnnx(
+      bytes,
+      'm.onnx',
+      new Map([['y.w', { dtype: 'bool', shape: [3, 2], data: stored }]]),
+    );
+    assert.deepEqual([...masks[0]], [1, 0, 1, 0, 0, 1]);
+  });
+
+  test('an operator outside the set names the node and its type', () => {
+    const bytes = tinyModel(
+      [1, 2, 4, 4],
+      [
+        { op: 'Conv', inputs: ['x'], output: 'c', weights: [2, 2, 1, 1] },
+        { op: 'LRN', inputs: ['c'], output: 'norm', attrs: { size: 3 } },
+      ],
+      { density: 1, seed: 1 },
+    );
+    assert.throws(
+      () => loadOnnx(bytes, 'lrn.onnx'),
+      (e: Error) =>
+        e instanceof InputError &&
+        e.message.startsWith("lrn.onnx: node 'norm' (LRN): unsupported operator") &&
+        !e.message.includes('\n'),
+    );
+  });
+
+  test('bytes that are not a model are an input error', () => {
+    assert.throws(() => loadOnnx(new TextEncoder().encode('hello, world'), 'x.onnx'), InputError);
+    assert.throws(() => loadOnnx(new Uint8Array(0), 'empty.onnx'), /no graph nodes/);
+  });
+
+  test('the zero pattern ignores the sign of zero and reads unaligned, half and double data', () => {
+    const floats = new Float32Array([0, -0, 1.5, -2, 0, 3]);
+    const raw = new Uint8Array(floats.byteLength + 1);
+    raw.set(new Uint8Array(floats.buffer), 1);
+    const tensor = { name: 'w', dims: [6], dataType: 1, rawData: raw.subarray(1) };
+    assert.deepEqual([...nonZeroPattern(tensor)], [0, 0, 1, 1, 0, 1]);
+    const doubles = new Float64Array([-0, 1e-300, 0]);
+    assert.deepEqual(
+      [...nonZeroPattern({ name: 'd', dims: [3], dataType: 11, rawData: new Uint8Array(doubles.buffer) })],
+      [0, 1, 0],
+    );
+    const halves = new Uint16Array([0x8000, 0x3c00, 0]);
+    assert.deepEqual(
+      [...nonZeroPattern({ name: 'h', dims: [3], dataType: 10, rawData: new Uint8Array(halves.buffer) })],
+      [0, 1, 0],
+    );
+    assert.deepEqual(
+      [...nonZeroPattern({ name: 'f', dims: [3], dataType: 1, floatData: [0, 2, -0] })],
+      [0, 1, 0],
+    );
+  });
+});
