@@ -31,7 +31,7 @@ const INNER = {
     { folders: ['train'] },
     { folders: ['pruners'] },
     { folders: ['model'] },
-    { folders: ['data', 'masks', 'quotas', 'report'] },
+    { folders: ['data', 'masks', 'quotas', 'report', 'onnx'] },
     { folders: ['sparsity', 'tf', 'io'] },
     { folders: ['arch'] },
   ],
