@@ -1,7 +1,7 @@
 // Health and Prometheus metrics of the controller, served over HTTP (`/healthz`, `/readyz`, `/metrics`).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StatusCounts } from '../db/repositories.ts';
+import type { StatusCounts } from '../store/store.ts';
 
 export class ControllerMetrics {
   ready = false;

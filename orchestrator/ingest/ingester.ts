@@ -4,10 +4,9 @@
 // dead-letter subject and acked, so it never stops the stream. While the database is unreachable it
 // keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PrismaClient } from '../db/client.ts';
 import { type DecodeResult, decodeEvent, messageId, type TrialEvent } from '../events/protocol.ts';
 import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
-import { type DeadLetterRow, writeDeadLetters, writeEvents } from './write.ts';
+import type { DeadLetterRow, EventStore } from '../store/store.ts';
 
 export interface IngesterOptions {
   /** Messages per transaction at most (default 2000). */
@@ -83,7 +82,7 @@ export class Ingester {
   private readonly maxBackoffMs: number;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly store: EventStore,
     private readonly source: EventSource,
     private readonly options: IngesterOptions = {},
   ) {
@@ -290,21 +289,17 @@ export class Ingester {
       try {
         const t0 = performance.now();
         const allDead = [...dead];
-        const outcome = await this.prisma.$transaction(
-          async (tx) => {
-            const result = await writeEvents(
-              tx,
-              valid.map((v) => v.event),
-            );
+        const outcome = await this.store.writeEventBatch(
+          valid.map((v) => v.event),
+          (result) => {
             for (const r of result.rejected) {
               for (const entry of byKey.get(messageId(r.event)) ?? []) {
                 allDead.push({ entry, reason: r.reason, detail: r.detail });
               }
             }
-            await writeDeadLetters(tx, allDead.map(deadRow));
-            return result;
+            return allDead.map(deadRow);
           },
-          { timeout: this.options.transactionTimeoutMs ?? 120_000, maxWait: 30_000 },
+          { timeoutMs: this.options.transactionTimeoutMs },
         );
         this.stats.batches++;
         this.stats.inserted += outcome.inserted;
@@ -364,7 +359,7 @@ export class Ingester {
   private async databaseAnswers(): Promise<boolean> {
     try {
       await Promise.race([
-        this.prisma.$queryRaw`SELECT 1`,
+        this.store.ping(),
         sleep(5000).then(() => {
           throw new Error('timeout');
         }),

@@ -1,7 +1,7 @@
 // The seam between the controller and where trials run. A backend creates one run per trial
 // attempt (idempotently, by a deterministic name), reports the runs it knows and cancels them; the
 // controller decides everything else. Kubernetes (Jobs) and local (child processes) implement it.
-import type { TrialDocument } from '../sweep/expand.ts';
+import type { TrialSpec } from '../../worker/trial/spec.ts';
 
 export interface Resources {
   gpu: number;
@@ -17,7 +17,7 @@ export interface RunRequest {
   trialKey: string;
   /** 1 for the first attempt. */
   attempt: number;
-  document: TrialDocument;
+  document: TrialSpec;
   /** The trial whose artifacts (the dense network's weights) this one reads, if any. */
   dependsOnTrialId: string | null;
   resources: Resources;

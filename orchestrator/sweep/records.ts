@@ -1,5 +1,5 @@
 // A sweep plan as the database stores it (the pipeline's repositories take these inputs).
-import type { Repositories, SubmitResult, SweepInput, TrialInput } from '../db/repositories.ts';
+import type { SubmitResult, SweepInput, SweepStore, TrialInput } from '../store/store.ts';
 import type { SweepPlan } from './expand.ts';
 
 export type BackendName = 'kubernetes' | 'local';
@@ -31,10 +31,6 @@ export function trialInputs(plan: SweepPlan): TrialInput[] {
 }
 
 /** Records the plan: creates the sweep or adds only the trials it lacks (idempotent). */
-export function submitPlan(
-  repos: Repositories,
-  plan: SweepPlan,
-  backend: BackendName,
-): Promise<SubmitResult> {
+export function submitPlan(repos: SweepStore, plan: SweepPlan, backend: BackendName): Promise<SubmitResult> {
   return repos.submitSweep(sweepInput(plan, backend), trialInputs(plan));
 }
