@@ -171,8 +171,6 @@ export class Controller {
     });
     for (const name of decisions.wanted) wanted.add(name);
     let inFlight = decisions.inFlight;
-    let backoffEnd = Number.POSITIVE_INFINITY;
-    const { marks } = decisions;
     for (const { key, attempt, decision } of decisions.changed) {
       if (decision.kind === 'complete') {
         this.metrics.trialsCompleted++;
@@ -184,7 +182,7 @@ export class Controller {
     }
     // Decisions are written in one statement per pass, not one transaction per trial.
     await pool(decisions.cancels, this.options.createConcurrency, (name) => this.backend.cancel(name));
-    await this.store.markTrials(marks);
+    await this.store.markTrials(decisions.marks);
     // Attempts recorded whose run never appeared (a crash between the two): create them, idempotently.
     if (decisions.missing.length > 0) {
       const rows = await this.store.launchRows(decisions.missing);
@@ -195,42 +193,65 @@ export class Controller {
 
     const limit = sweep.maxParallel ?? this.backend.defaultParallelism;
     const slots = Math.max(0, limit - inFlight);
+    let backoffEnd = Number.POSITIVE_INFINITY;
     if (slots > 0) {
-      const take = Number.isFinite(slots) ? slots : 1000;
-      const { retryBaseMs, retryMaxMs } = this.options;
-      const backoff = backoffCutoffs(now, retryBaseMs, retryMaxMs);
-      const ready = await this.store.readyTrials(sweep.id, backoff, take + 1);
-      // Record the attempts first (one statement), then create their runs: a crash in between leaves
-      // queued attempts without runs, which the next pass creates under the same names.
-      const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
-      const started = await this.store.startAttempts(
-        [...byId.values()].map((t) => ({
-          trialId: t.id,
-          attempts: t.attempts,
-          jobName: runName(sweep.name, t.key, t.attempts + 1),
-        })),
-      );
-      for (const { trialId, number } of started)
-        wanted.add(runName(sweep.name, byId.get(trialId)!.key, number));
-      await pool(started, this.options.createConcurrency, ({ trialId, number }) =>
-        this.createRun(sweep, byId.get(trialId)!, number),
-      );
-      inFlight += started.length;
-      if (started.length > 0 && sweep.status === 'pending')
-        await this.store.setSweepStatus(sweep.id, 'running');
-      // Another pass only if this one left trials ready and places free: the `take` cap, or starts
-      // refused (a trial changed meanwhile). Filling the last place needs none.
-      if (ready.length > started.length && inFlight < limit) this.dirty = true;
-      else if (ready.length < take) {
-        // Places left: the pass wakes up when the first backoff ends.
-        for (const t of await this.store.backingOff(sweep.id, backoff))
-          backoffEnd = Math.min(
-            backoffEnd,
-            t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs),
-          );
-      }
+      const start = await this.startReady(sweep, now, slots, limit, inFlight, wanted);
+      inFlight += start.started;
+      backoffEnd = start.backoffEnd;
     }
-    return { inFlight, backoffEnd, mayFinish: inFlight === 0 && (marks.length > 0 || slots > 0) };
+    return {
+      inFlight,
+      backoffEnd,
+      mayFinish: inFlight === 0 && (decisions.marks.length > 0 || slots > 0),
+    };
+  }
+
+  /**
+   * Starts the sweep's ready trials in the `slots` free places (of `limit`, `inFlight` taken). Returns
+   * how many started and, when places are left, when the earliest backoff of a waiting retry ends.
+   */
+  private async startReady(
+    sweep: ActiveSweep,
+    now: number,
+    slots: number,
+    limit: number,
+    inFlight: number,
+    wanted: Set<string>,
+  ): Promise<{ started: number; backoffEnd: number }> {
+    const take = Number.isFinite(slots) ? slots : 1000;
+    const { retryBaseMs, retryMaxMs } = this.options;
+    const backoff = backoffCutoffs(now, retryBaseMs, retryMaxMs);
+    const ready = await this.store.readyTrials(sweep.id, backoff, take + 1);
+    // Record the attempts first (one statement), then create their runs: a crash in between leaves
+    // queued attempts without runs, which the next pass creates under the same names.
+    const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
+    const started = await this.store.startAttempts(
+      [...byId.values()].map((t) => ({
+        trialId: t.id,
+        attempts: t.attempts,
+        jobName: runName(sweep.name, t.key, t.attempts + 1),
+      })),
+    );
+    for (const { trialId, number } of started)
+      wanted.add(runName(sweep.name, byId.get(trialId)!.key, number));
+    await pool(started, this.options.createConcurrency, ({ trialId, number }) =>
+      this.createRun(sweep, byId.get(trialId)!, number),
+    );
+    if (started.length > 0 && sweep.status === 'pending')
+      await this.store.setSweepStatus(sweep.id, 'running');
+    let backoffEnd = Number.POSITIVE_INFINITY;
+    // Another pass only if this one left trials ready and places free: the `take` cap, or starts
+    // refused (a trial changed meanwhile). Filling the last place needs none.
+    if (ready.length > started.length && inFlight + started.length < limit) this.dirty = true;
+    else if (ready.length < take) {
+      // Places left: the pass wakes up when the first backoff ends.
+      for (const t of await this.store.backingOff(sweep.id, backoff))
+        backoffEnd = Math.min(
+          backoffEnd,
+          t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs),
+        );
+    }
+    return { started: started.length, backoffEnd };
   }
 
   /** Replaces the wake-up timer with one at `time` (none when it is infinite: nothing backs off). */
