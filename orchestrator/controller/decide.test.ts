@@ -3,7 +3,14 @@ import { describe, test } from 'node:test';
 import type { RunStatus } from '../scheduler/backend.ts';
 import type { InFlightTrial } from '../store/store.ts';
 import { mayTransition } from '../store/trial-state.ts';
-import { backoffCutoffs, type Decision, decide, decidedStatus, decideSweep, type TrialState } from './decide.ts';
+import {
+  backoffCutoffs,
+  type Decision,
+  decide,
+  decidedStatus,
+  decideSweep,
+  type TrialState,
+} from './decide.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const POLICY = { retries: 1, heartbeatTimeoutMs: 60_000 };
