@@ -23,8 +23,8 @@ const INNER = {
     { folders: ['run'] },
     { folders: ['controller', 'ingest', 'report'] },
     { folders: ['query', 'scheduler'] },
+    { folders: ['store'] },
     { folders: ['events', 'sweep'] },
-    { folders: ['store', 'db'], shared: true },
   ],
   worker: [
     { folders: ['trial'] },
@@ -74,7 +74,7 @@ function unplacedRule(layer, tiers) {
     severity: 'error',
     from: {
       path: `^${layer}/[^/]+/`,
-      pathNot: [`^${layer}/${any(tiers.flatMap((t) => t.folders))}/`, TESTS, `^${layer}/db/generated/`],
+      pathNot: [`^${layer}/${any(tiers.flatMap((t) => t.folders))}/`, TESTS, `^${layer}/store/generated/`],
     },
     to: {},
   };
@@ -87,6 +87,20 @@ const trainHostRule = {
   severity: 'error',
   from: { path: '^worker/train/host/', pathNot: TESTS },
   to: { path: '^worker/train/[^/]+$', pathNot: '^worker/train/(sgd|step)\\.ts$' },
+};
+
+/** The storage seam: only orchestrator/store/ talks to the database (its client, drivers and SQL). */
+const storageRule = {
+  name: 'only-store-touches-the-database',
+  comment: 'the generated Prisma client, Prisma, pg and PGlite are imported by orchestrator/store only',
+  severity: 'error',
+  from: { pathNot: ['^orchestrator/store/', TESTS, '^bench/', '^prisma', '^infra/'] },
+  to: {
+    path: [
+      '(^|/)generated/prisma',
+      'node_modules/(@prisma|prisma|pg|@electric-sql/pglite|pglite-prisma-adapter)/',
+    ],
+  },
 };
 
 module.exports = {
@@ -118,10 +132,11 @@ module.exports = {
       unplacedRule(layer, tiers),
     ]),
     trainHostRule,
+    storageRule,
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)generated/' },
+    // Scanned, so that imports of the generated client are seen, but not followed into.
+    doNotFollow: { path: ['node_modules', '(^|/)generated/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

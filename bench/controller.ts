@@ -17,13 +17,13 @@ import { parseArgs } from 'node:util';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { bundleCli } from '../orchestrator/cli/bundle.ts';
-import { createTestDatabase } from '../orchestrator/db/test-support.ts';
 import { PROJECT_ROOT } from '../orchestrator/project-root.ts';
 import { kubeConfigFor } from '../orchestrator/scheduler/kubernetes/backend.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
+import { submitPlan } from '../orchestrator/store/plan-records.ts';
+import { createTestDatabase } from '../orchestrator/store/test-support.ts';
 import { expandSweep } from '../orchestrator/sweep/expand.ts';
-import { submitPlan } from '../orchestrator/sweep/records.ts';
 import { parseSweepYaml } from '../orchestrator/sweep/spec.ts';
 import { readFlags } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
@@ -184,11 +184,11 @@ try {
   // Expansion + persist, then the controller works through the sweep.
   const start = performance.now();
   const plan = expandSweep(parseSweepYaml(SWEEP));
-  const submitted = await submitPlan(db.repos, plan, 'kubernetes');
+  const submitted = await submitPlan(db.store, plan, 'kubernetes');
   const persistSeconds = (performance.now() - start) / 1000;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const sweep = await db.repos.findSweep(submitted.sweep.id);
+    const sweep = await db.store.findSweep(submitted.sweep.id);
     if (sweep?.status === 'completed' || sweep?.status === 'failed') break;
   }
   const seconds = (performance.now() - start) / 1000;
@@ -199,7 +199,7 @@ try {
     metrics.match(/^esweep_controller_runs_created_total (\d+)$/m)?.[1] ?? Number.NaN,
   );
   await stop(controller);
-  const counts = await db.repos.statusCounts(submitted.sweep.id);
+  const counts = await db.store.statusCounts(submitted.sweep.id);
   const result = {
     trials: plan.trials.length,
     persistSeconds,

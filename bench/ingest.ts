@@ -8,12 +8,12 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createTestDatabase, seedSweep } from '../orchestrator/db/test-support.ts';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../orchestrator/events/nats.ts';
 import { EventPublisher, TrialReporter } from '../orchestrator/events/publisher.ts';
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../orchestrator/events/test-support.ts';
 import { Ingester } from '../orchestrator/ingest/ingester.ts';
-import { insertPointRows, type PointColumns } from '../orchestrator/ingest/write.ts';
+import { insertPointRows, type PointColumns } from '../orchestrator/store/event-writes.ts';
+import { createTestDatabase, seedSweep } from '../orchestrator/store/test-support.ts';
 import { readFlags, wholeNumber } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
@@ -51,7 +51,7 @@ try {
     backend,
     `${totalPoints} metric points in events of ${perEvent} from ${trialCount} trials, against a plain unnest INSERT`,
   );
-  const { sweepId, trialIds } = await seedSweep(db.repos, trialCount);
+  const { sweepId, trialIds } = await seedSweep(db.store, trialCount);
   const perTrial = Math.ceil(totalPoints / trialCount);
   const metricNames = ['loss', 'accuracy', 'lr', 'grad_norm'];
   // Point k of a trial: step ⌊k/4⌋, one of four curves. Deterministic, so lost/duplicates can be counted.
@@ -103,7 +103,7 @@ try {
   // 2. The pipeline: publisher → JetStream → ingester → PostgreSQL.
   await ensureStreams(nc, names);
   const source = new NatsEventSource(nc, { ...names, durable: 'bench' });
-  const ingester = new Ingester(db.prisma, source).start();
+  const ingester = new Ingester(db.store, source).start();
   const publisher = new EventPublisher(new NatsEventSink(nc), { window: 512 });
   const start = performance.now();
   const reporters = trialIds.map(

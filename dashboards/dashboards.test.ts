@@ -4,11 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../orchestrator/db/test-support.ts';
 import type { LayerCounts } from '../orchestrator/events/protocol.ts';
 import { TrialReporter } from '../orchestrator/events/publisher.ts';
 import { startEmbeddedPipeline } from '../orchestrator/ingest/embedded.ts';
 import { prunerColors } from '../orchestrator/report/charts.ts';
+import {
+  createTestDatabase,
+  TEST_TRIAL_DOCUMENT,
+  type TestDatabase,
+  testSweepSpec,
+} from '../orchestrator/store/test-support.ts';
 import { prunerNames } from '../worker/pruners/catalog.ts';
 import { buildDashboards, dashboardFiles } from './index.ts';
 import { DATASOURCE_VARIABLE, POSTGRES_DATASOURCE_TYPE } from './sql.ts';
@@ -130,8 +135,8 @@ describe('dashboard SQL against a migrated database seeded through the ingester'
       seed: 0,
       outcome: 'running',
     });
-    const { sweep } = await db.repos.submitSweep(
-      { name: 'dashboards', spec: { name: 'dashboards' } },
+    const { sweep } = await db.store.submitSweep(
+      { name: 'dashboards', spec: testSweepSpec('dashboards') },
       trials.map((t, i) => ({
         key: `k${i}`,
         arch: 'lenet300100',
@@ -142,15 +147,15 @@ describe('dashboard SQL against a migrated database seeded through the ingester'
         targetCompression: t.targetCompression,
         seed: t.seed,
         budget: { iterations: 30 },
-        params: {},
+        params: TEST_TRIAL_DOCUMENT,
       })),
     );
-    const rows = await db.repos.listTrials(sweep.id);
-    const pipeline = startEmbeddedPipeline(db.prisma);
+    const rows = await db.store.listTrials(sweep.id);
+    const pipeline = startEmbeddedPipeline(db.store);
     const publisher = pipeline.publisher();
     for (const [i, t] of trials.entries()) {
       const trial = rows.find((r) => r.key === `k${i}`)!;
-      const attempt = await db.repos.startAttempt(trial.id, (n) => `esweep-dashboards-k${i}-${n}`);
+      const attempt = await db.store.startAttempt(trial.id, (n) => `esweep-dashboards-k${i}-${n}`);
       const reporter = new TrialReporter(publisher, {
         sweepId: sweep.id,
         trialId: trial.id,

@@ -4,7 +4,7 @@ import { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { TERMINAL_STATUSES, TRIAL_STATUSES } from '../orchestrator/db/repositories.ts';
+import { TERMINAL_STATUSES, TRIAL_STATUSES } from '../orchestrator/store/trial-state.ts';
 import { type BuiltDashboard, finish } from './built.ts';
 import { QuerySet } from './sql.ts';
 import { selection, selectionVariables } from './variables.ts';

@@ -1,7 +1,7 @@
-// Generates the Prisma client into orchestrator/db/generated/ (git-ignored), offline.
+// Generates the Prisma client into orchestrator/store/generated/ (git-ignored), offline.
 // `prisma generate` only needs the schema, but the CLI first tries to download its native schema
 // engine unless PRISMA_SCHEMA_ENGINE_BINARY names an executable; it is never run by `generate`, so any
-// executable will do (migrations go through @prisma/schema-engine-wasm, see orchestrator/db/migrate.ts).
+// executable will do (migrations go through @prisma/schema-engine-wasm, see orchestrator/store/migrate.ts).
 // Skips the work when the schema has not changed since the last generation (`--force` to redo).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,7 +15,7 @@ const schema = readFileSync(join(root, 'prisma/schema.prisma'));
 const prismaPkg = createRequire(import.meta.url).resolve('prisma/package.json');
 const version = JSON.parse(readFileSync(prismaPkg, 'utf8')).version;
 const stamp = createHash('sha256').update(schema).update(version).digest('hex');
-const out = join(root, 'orchestrator/db/generated');
+const out = join(root, 'orchestrator/store/generated');
 const stampFile = join(out, '.schema-hash');
 
 if (!process.argv.includes('--force') && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {

@@ -13,7 +13,7 @@ const ROOT = join(import.meta.dirname, '..');
 
 /** Each file imports the listed paths (`type:` for a type-only import). */
 const TREE: Record<string, string[]> = {
-  // Allowed: downward across and inside layers, tests anywhere, the storage tier within itself.
+  // Allowed: downward across and inside layers, tests anywhere, the store above sweep.
   'common/format.ts': [],
   'worker/random.ts': ['common/format.ts'],
   'worker/arch/zoo.ts': ['common/format.ts', 'worker/random.ts'],
@@ -27,13 +27,17 @@ const TREE: Record<string, string[]> = {
   'orchestrator/run/local.ts': ['orchestrator/scheduler/backend.ts', 'orchestrator/store/store.ts'],
   'orchestrator/scheduler/backend.ts': ['orchestrator/sweep/expand.ts', 'type:worker/trial/spec.ts'],
   'orchestrator/sweep/expand.ts': ['orchestrator/project-root.ts'],
-  'orchestrator/store/store.ts': ['orchestrator/db/client.ts'],
-  'orchestrator/db/client.ts': ['type:orchestrator/store/types.ts'],
+  'orchestrator/store/store.ts': ['orchestrator/store/database.ts', 'orchestrator/sweep/expand.ts'],
+  'orchestrator/store/database.ts': [
+    'type:orchestrator/store/types.ts',
+    'orchestrator/store/generated/prisma/client.ts',
+  ],
+  'orchestrator/store/generated/prisma/client.ts': [],
   'orchestrator/store/types.ts': [],
   'orchestrator/project-root.ts': [],
   'test/support.ts': ['orchestrator/cli/main.ts'],
-  'bench/train.ts': ['orchestrator/db/test-support.ts'],
-  'orchestrator/db/test-support.ts': ['orchestrator/db/client.ts'],
+  'bench/train.ts': ['orchestrator/store/test-support.ts'],
+  'orchestrator/store/test-support.ts': ['orchestrator/store/database.ts'],
   'infra/stack.ts': ['dashboards/index.ts'],
   'dashboards/index.ts': ['orchestrator/store/types.ts'],
   // Violations.
@@ -43,8 +47,10 @@ const TREE: Record<string, string[]> = {
   'worker/train/host/network.ts': ['worker/train/trainer.ts'],
   'orchestrator/run/tables.ts': ['orchestrator/cli/main.ts'],
   'orchestrator/query/index.ts': ['orchestrator/scheduler/backend.ts'],
-  'orchestrator/sweep/keys.ts': ['orchestrator/db/test-support.ts'],
-  'orchestrator/attic/old.ts': ['orchestrator/db/client.ts'],
+  'orchestrator/cli/options.ts': ['orchestrator/store/test-support.ts'],
+  'orchestrator/sweep/load.ts': ['orchestrator/store/store.ts'],
+  'orchestrator/scheduler/names.ts': ['orchestrator/store/generated/prisma/client.ts'],
+  'orchestrator/attic/old.ts': ['orchestrator/store/database.ts'],
   'orchestrator/paths.ts': ['orchestrator/sweep/expand.ts'],
   'orchestrator/events/a.ts': ['type:orchestrator/events/b.ts'],
   'orchestrator/events/b.ts': ['type:orchestrator/events/a.ts'],
@@ -53,12 +59,14 @@ const TREE: Record<string, string[]> = {
 const EXPECTED = [
   'common-imports-downward common/validation.ts → worker/arch/zoo.ts',
   'worker-imports-downward worker/arch/graph.ts → orchestrator/project-root.ts',
-  'worker-tier-data-masks-quotas-report worker/report/reporter.ts → worker/trial/spec.ts',
+  'worker-tier-data-masks-quotas-report-onnx worker/report/reporter.ts → worker/trial/spec.ts',
   'worker-train-host-below-trainer worker/train/host/network.ts → worker/train/trainer.ts',
   'orchestrator-tier-run orchestrator/run/tables.ts → orchestrator/cli/main.ts',
   'orchestrator-tier-query-scheduler orchestrator/query/index.ts → orchestrator/scheduler/backend.ts',
-  'production-imports-no-tests orchestrator/sweep/keys.ts → orchestrator/db/test-support.ts',
-  'orchestrator-folder-without-tier orchestrator/attic/old.ts → orchestrator/db/client.ts',
+  'production-imports-no-tests orchestrator/cli/options.ts → orchestrator/store/test-support.ts',
+  'orchestrator-tier-events-sweep orchestrator/sweep/load.ts → orchestrator/store/store.ts',
+  'only-store-touches-the-database orchestrator/scheduler/names.ts → orchestrator/store/generated/prisma/client.ts',
+  'orchestrator-folder-without-tier orchestrator/attic/old.ts → orchestrator/store/database.ts',
   'orchestrator-root-imports-no-folder orchestrator/paths.ts → orchestrator/sweep/expand.ts',
   'no-circular orchestrator/events/a.ts → orchestrator/events/b.ts',
 ];

@@ -1,14 +1,15 @@
 // Commands that work on the results database: open it (an embedded one is migrated on the way, it
-// belongs to this user; a server only with --migrate), hand over repositories, close it.
+// belongs to this user; a server only with --migrate), hand over its store, close it.
 import {
   type Database,
   describeTarget,
   type OpenOptions,
   openDatabase,
   resolveDatabaseTarget,
-} from '../db/client.ts';
-import { migrate } from '../db/migrate.ts';
-import { Repositories } from '../db/repositories.ts';
+} from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { storeOf } from '../store/prisma-store.ts';
+import type { Store } from '../store/store.ts';
 
 export const databaseHelp = 'postgres://… URL or pglite:DIR; default $DATABASE_URL, else pglite:.esweep/db';
 
@@ -43,9 +44,9 @@ export function withMigratedDatabase<T>(
   );
 }
 
-export function withRepositories<T>(
+export function withStore<T>(
   options: { database?: string; migrate?: boolean },
-  work: (repos: Repositories, where: string) => Promise<T>,
+  work: (store: Store, where: string) => Promise<T>,
 ): Promise<T> {
-  return withMigratedDatabase(options, (database, where) => work(new Repositories(database.prisma), where));
+  return withMigratedDatabase(options, (database, where) => work(storeOf(database), where));
 }

@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakeCluster, startFakeCluster, waitFor } from '../../test/fake-kube/support.ts';
-import { createTestDatabase, type TestDatabase, trialInput } from '../db/test-support.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { KubernetesBackend } from '../scheduler/kubernetes/backend.ts';
 import { runName } from '../scheduler/names.ts';
+import { submitPlan } from '../store/plan-records.ts';
+import { createTestDatabase, type TestDatabase, testSweepSpec, trialInput } from '../store/test-support.ts';
 import { expandSweep } from '../sweep/expand.ts';
-import { submitPlan } from '../sweep/records.ts';
 import { parseSweepYaml } from '../sweep/spec.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { serveMetrics } from './metrics.ts';
@@ -42,15 +42,15 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
   });
 
   async function submit(yaml: string) {
-    const result = await submitPlan(db.repos, expandSweep(parseSweepYaml(yaml)), 'kubernetes');
+    const result = await submitPlan(db.store, expandSweep(parseSweepYaml(yaml)), 'kubernetes');
     return result.sweep.id;
   }
   const trials = async (sweepId: string) =>
-    new Map((await db.repos.listTrials(sweepId)).map((t) => [`${t.pruner} ${t.seed}`, t]));
+    new Map((await db.store.listTrials(sweepId)).map((t) => [`${t.pruner} ${t.seed}`, t]));
 
   async function start(options: ControllerOptions = {}) {
     const backend = new KubernetesBackend(cluster.config, { restartDelayMs: 50 });
-    const controller = new Controller(db.repos, backend, { ...FAST, ...options });
+    const controller = new Controller(db.store, backend, { ...FAST, ...options });
     await controller.start();
     return {
       controller,
@@ -87,7 +87,7 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
       'sweep finished',
       async () => {
         evictions += await evictBlocked();
-        return (await db.repos.findSweep(sweepId))?.status === 'failed';
+        return (await db.store.findSweep(sweepId))?.status === 'failed';
       },
       60_000,
     );
@@ -127,25 +127,25 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
         cluster.server.store
           .list('jobs', 'esweep-test')
           .filter((j) => j.metadata.labels?.['esweep.io/sweep-id'] === sweepId);
-      await waitFor('cancel sweep running', async () => (await db.repos.statusCounts(cancelId)).queued === 2);
-      assert.equal(await db.repos.cancelSweep(cancelId), 3);
+      await waitFor('cancel sweep running', async () => (await db.store.statusCounts(cancelId)).queued === 2);
+      assert.equal(await db.store.cancelSweep(cancelId), 3);
       await waitFor('jobs deleted', () => jobsOf(cancelId).length === 0);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(jobsOf(cancelId).length, 0, 'nothing new after cancel');
 
       // The worker would report `running` with heartbeats; this one went silent an hour ago.
-      const [trial] = await db.repos.listTrials(stuckId);
+      const [trial] = await db.store.listTrials(stuckId);
       await waitFor(
         'stuck trial queued',
-        async () => (await db.repos.getTrial(trial.id))?.status === 'queued',
+        async () => (await db.store.getTrial(trial.id))?.status === 'queued',
       );
       await db.prisma.trial.update({
         where: { id: trial.id },
         data: { status: 'running', heartbeatAt: new Date(Date.now() - 3_600_000) },
       });
-      await waitFor('replaced', async () => (await db.repos.getTrial(trial.id))?.attempts === 2);
+      await waitFor('replaced', async () => (await db.store.getTrial(trial.id))?.attempts === 2);
       await waitFor('first attempt deleted', () => jobsOf(stuckId).length === 1);
-      assert.match((await db.repos.listAttempts(trial.id))[0].error ?? '', /no heartbeat/);
+      assert.match((await db.store.listAttempts(trial.id))[0].error ?? '', /no heartbeat/);
 
       const health = await fetch(`http://127.0.0.1:${metrics.port}/healthz`);
       assert.equal(health.status, 200);
@@ -198,8 +198,8 @@ describe('controller: retries backing off', () => {
     const retries = 80;
     const keyOf = (i: number) => `t${String(i).padStart(3, '0')}`;
     const inputs = Array.from({ length: retries + 1 }, (_, i) => trialInput(i, { key: keyOf(i) }));
-    const { sweep } = await db.repos.submitSweep(
-      { name: 'ctl-backoff', spec: {}, backend: 'local', maxParallel: 2 },
+    const { sweep } = await db.store.submitSweep(
+      { name: 'ctl-backoff', spec: testSweepSpec('ctl-backoff'), backend: 'local', maxParallel: 2 },
       inputs,
     );
     let clock = Date.parse('2026-01-01T00:00:00Z');
@@ -212,7 +212,7 @@ describe('controller: retries backing off', () => {
       where: { sweepId_key: { sweepId: sweep.id, key: keyOf(retries) } },
     });
     const backend = new RecordingBackend();
-    const controller = new Controller(db.repos, backend, {
+    const controller = new Controller(db.store, backend, {
       retryBaseMs: 60_000,
       retryMaxMs: 600_000,
       now: () => clock,
@@ -225,7 +225,7 @@ describe('controller: retries backing off', () => {
       [[fresh.id, 1]],
       'the fresh trial got its run at once, the retries wait',
     );
-    assert.equal((await db.repos.statusCounts(sweep.id)).pending, retries);
+    assert.equal((await db.store.statusCounts(sweep.id)).pending, retries);
 
     clock += 60_000; // the first retry's backoff is over: the oldest retry takes the place left
     await controller.reconcile();
@@ -234,7 +234,7 @@ describe('controller: retries backing off', () => {
       backend.created.slice(1).map((r) => [r.trialKey, r.attempt]),
       [['t000', 2]],
     );
-    assert.equal((await db.repos.statusCounts(sweep.id)).queued, 2);
+    assert.equal((await db.store.statusCounts(sweep.id)).queued, 2);
   });
 });
 
@@ -253,9 +253,10 @@ describe('controller: waking up when a backoff ends', () => {
     const retryMaxMs = 3_600_000;
     const failedAt = new Date();
     const retry = async (name: string, attempts: number, createdAt: Date) => {
-      const { sweep } = await db.repos.submitSweep({ name, spec: {}, backend: 'local', maxParallel: 1 }, [
-        trialInput(0),
-      ]);
+      const { sweep } = await db.store.submitSweep(
+        { name, spec: testSweepSpec(name), backend: 'local', maxParallel: 1 },
+        [trialInput(0)],
+      );
       await db.prisma.sweep.update({ where: { id: sweep.id }, data: { createdAt } });
       await db.prisma.trial.updateMany({
         where: { sweepId: sweep.id },
@@ -267,7 +268,7 @@ describe('controller: waking up when a backoff ends', () => {
     const late = await retry('ctl-wake-late', 20, new Date(failedAt.getTime() - 1000));
 
     const backend = new RecordingBackend();
-    const controller = new Controller(db.repos, backend, {
+    const controller = new Controller(db.store, backend, {
       debounceMs: 10,
       resyncMs: 3_600_000,
       retryBaseMs,
@@ -295,18 +296,18 @@ describe('controller: passes', () => {
   after(() => db.dispose());
 
   test('a pass that fills the last free place asks for no second pass; metrics count active sweeps', async () => {
-    const { sweep } = await db.repos.submitSweep(
-      { name: 'ctl-passes', spec: {}, backend: 'local', maxParallel: 2 },
+    const { sweep } = await db.store.submitSweep(
+      { name: 'ctl-passes', spec: testSweepSpec('ctl-passes'), backend: 'local', maxParallel: 2 },
       Array.from({ length: 5 }, (_, i) => trialInput(i)),
     );
     const backend = new RecordingBackend();
-    const controller = new Controller(db.repos, backend, { debounceMs: 10, resyncMs: 3_600_000 });
+    const controller = new Controller(db.store, backend, { debounceMs: 10, resyncMs: 3_600_000 });
     const idle = controller.idle();
     await controller.start();
     try {
       await idle;
       assert.equal(backend.created.length, 2);
-      assert.equal((await db.repos.statusCounts(sweep.id)).queued, 2);
+      assert.equal((await db.store.statusCounts(sweep.id)).queued, 2);
       assert.equal(controller.metrics.reconciles, 1);
       assert.deepEqual(controller.metrics.trialCounts.get('ctl-passes'), {
         pending: 3,
@@ -317,7 +318,7 @@ describe('controller: passes', () => {
         completed: 0,
       });
       // A sweep no longer active leaves the metrics.
-      await db.repos.setSweepStatus(sweep.id, 'cancelled');
+      await db.store.setSweepStatus(sweep.id, 'cancelled');
       await controller.reconcile();
       assert.deepEqual([...controller.metrics.trialCounts.keys()], []);
     } finally {

@@ -3,25 +3,11 @@
 // and acts: create runs for runnable trials up to maxParallel, record outcomes, retry with backoff,
 // replace stuck runs, delete runs nobody wants. It keeps no state that a restart would lose: run
 // names are deterministic and a create that finds its Job already there is a no-op.
-
-import type { TrialSpec } from '../../worker/trial/spec.ts';
-import type { Repositories, StatusCounts, TrialMark } from '../db/repositories.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { runName } from '../scheduler/names.ts';
-import type { SweepFile } from '../sweep/spec.ts';
-import { backoffCutoffs, decide, isActive, retryDelayMs } from './decide.ts';
+import type { ActiveSweep, ControllerStore, LaunchTrial, StatusCounts } from '../store/store.ts';
+import { backoffCutoffs, decideSweep, isActive, retryDelayMs } from './decide.ts';
 import { ControllerMetrics } from './metrics.ts';
-import {
-  type ActiveSweep,
-  activeSweeps,
-  backingOff,
-  blockedTrials,
-  type LaunchRow,
-  launchRows,
-  readyTrials,
-  trialsInFlight,
-  undecidedFailures,
-} from './queries.ts';
 
 export interface ControllerOptions {
   /** Delay between a change and the pass it triggers, to batch bursts (default 50 ms). */
@@ -59,7 +45,7 @@ export class Controller {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly repos: Repositories,
+    private readonly store: ControllerStore,
     private readonly backend: SchedulerBackend,
     options: ControllerOptions = {},
   ) {
@@ -140,7 +126,7 @@ export class Controller {
       this.recentlyCreated.delete(run.name);
     }
     const wanted = new Set<string>();
-    const sweeps = await activeSweeps(this.repos.prisma, this.backend.name);
+    const sweeps = await this.store.activeSweeps(this.backend.name);
     let activeRuns = 0;
     // One timer for the whole pass, at the earliest backoff end of any sweep (the resync would, later).
     let wakeAt = Number.POSITIVE_INFINITY;
@@ -153,7 +139,7 @@ export class Controller {
     }
     this.wakeAt(wakeAt);
     // One count over all active sweeps; sweeps no longer active drop out of the metrics.
-    const counts = await this.repos.statusCountsBySweep(sweeps.map((sweep) => sweep.id));
+    const counts = await this.store.statusCountsBySweep(sweeps.map((sweep) => sweep.id));
     this.metrics.trialCounts = new Map(sweeps.map((sweep) => [sweep.name, counts.get(sweep.id)!]));
     for (const sweep of mayFinish) await this.finishIfDone(sweep, counts.get(sweep.id)!);
     // Runs whose trial no longer wants them (cancelled, superseded, deleted sweep) are removed.
@@ -166,105 +152,106 @@ export class Controller {
     this.metrics.activeRuns = activeRuns;
   }
 
+  /** One sweep's part of a pass: read its snapshot once, decide purely (decide.ts), act, then start. */
   private async reconcileSweep(
     sweep: ActiveSweep,
     runs: Map<string, RunStatus>,
     wanted: Set<string>,
   ): Promise<SweepPass> {
-    const spec = sweep.spec as unknown as SweepFile;
-    const policy = { retries: sweep.retries, heartbeatTimeoutMs: this.options.heartbeatTimeoutMs };
     const now = this.now();
-    let inFlight = 0;
-    let backoffEnd = Number.POSITIVE_INFINITY;
-    // Decisions are collected and written in one statement per pass, not one transaction per trial.
-    const marks: TrialMark[] = [];
-    const cancels: string[] = [];
-    const missing: string[] = [];
-    for (const trial of await trialsInFlight(this.repos.prisma, sweep.id)) {
-      const name = runName(sweep.name, trial.key, trial.attempts);
-      const run = runs.get(`${trial.id}/${trial.attempts}`);
-      const decision = decide(trial, run, policy, now);
-      if (decision.kind === 'wait' || decision.kind === 'create') {
-        wanted.add(name);
-        inFlight++;
+    const decisions = decideSweep(await this.store.sweepSnapshot(sweep.id), {
+      runs,
+      policy: { retries: sweep.retries, heartbeatTimeoutMs: this.options.heartbeatTimeoutMs },
+      now,
+      runName: (key, attempt) => runName(sweep.name, key, attempt),
+      recentlyCreated: (name) => {
         const created = this.recentlyCreated.get(name);
-        if (decision.kind === 'create' && (created === undefined || now - created > CREATE_GRACE_MS))
-          missing.push(trial.id);
-      } else if (decision.kind === 'complete') {
-        marks.push({ trialId: trial.id, status: 'completed' });
+        return created !== undefined && now - created <= CREATE_GRACE_MS;
+      },
+    });
+    for (const name of decisions.wanted) wanted.add(name);
+    let inFlight = decisions.inFlight;
+    for (const { key, attempt, decision } of decisions.changed) {
+      if (decision.kind === 'complete') {
         this.metrics.trialsCompleted++;
-      } else {
-        if (decision.cancel) cancels.push(decision.cancel);
-        const retry = decision.kind === 'retry';
-        if (retry) this.metrics.retries++;
-        else this.metrics.trialsFailed++;
-        marks.push({
-          trialId: trial.id,
-          status: retry ? 'pending' : 'failed',
-          error: decision.error,
-          retryable: retry,
-        });
-        this.log({
-          level: 'warn',
-          msg: decision.kind,
-          trial: trial.key,
-          attempt: trial.attempts,
-          error: decision.error,
-        });
+        continue;
       }
+      if (decision.kind === 'retry') this.metrics.retries++;
+      else this.metrics.trialsFailed++;
+      this.log({ level: 'warn', msg: decision.kind, trial: key, attempt, error: decision.error });
     }
-    for (const blocked of await blockedTrials(this.repos.prisma, sweep.id)) {
-      const error = `its dense trial ${blocked.dependsOn?.key} ${blocked.dependsOn?.status}`;
-      marks.push({ trialId: blocked.id, status: 'failed', error, retryable: false });
-    }
-    await pool(cancels, this.options.createConcurrency, (name) => this.backend.cancel(name));
-    await this.repos.markTrials(marks);
+    // Decisions are written in one statement per pass, not one transaction per trial.
+    await pool(decisions.cancels, this.options.createConcurrency, (name) => this.backend.cancel(name));
+    await this.store.markTrials(decisions.marks);
     // Attempts recorded whose run never appeared (a crash between the two): create them, idempotently.
-    if (missing.length > 0) {
-      const rows = await launchRows(this.repos.prisma, missing);
+    if (decisions.missing.length > 0) {
+      const rows = await this.store.launchRows(decisions.missing);
       await pool(rows, this.options.createConcurrency, (trial) =>
-        this.createRun(sweep, spec, trial, trial.attempts),
+        this.createRun(sweep, trial, trial.attempts),
       );
     }
 
     const limit = sweep.maxParallel ?? this.backend.defaultParallelism;
     const slots = Math.max(0, limit - inFlight);
+    let backoffEnd = Number.POSITIVE_INFINITY;
     if (slots > 0) {
-      const take = Number.isFinite(slots) ? slots : 1000;
-      const { retryBaseMs, retryMaxMs } = this.options;
-      const backoff = backoffCutoffs(now, retryBaseMs, retryMaxMs);
-      const ready = await readyTrials(this.repos.prisma, sweep.id, backoff, take + 1);
-      // Record the attempts first (one statement), then create their runs: a crash in between leaves
-      // queued attempts without runs, which the next pass creates under the same names.
-      const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
-      const started = await this.repos.startAttempts(
-        [...byId.values()].map((t) => ({
-          trialId: t.id,
-          attempts: t.attempts,
-          jobName: runName(sweep.name, t.key, t.attempts + 1),
-        })),
-      );
-      for (const { trialId, number } of started)
-        wanted.add(runName(sweep.name, byId.get(trialId)!.key, number));
-      await pool(started, this.options.createConcurrency, ({ trialId, number }) =>
-        this.createRun(sweep, spec, byId.get(trialId)!, number),
-      );
-      inFlight += started.length;
-      if (started.length > 0 && sweep.status === 'pending')
-        await this.repos.setSweepStatus(sweep.id, 'running');
-      // Another pass only if this one left trials ready and places free: the `take` cap, or starts
-      // refused (a trial changed meanwhile). Filling the last place needs none.
-      if (ready.length > started.length && inFlight < limit) this.dirty = true;
-      else if (ready.length < take) {
-        // Places left: the pass wakes up when the first backoff ends.
-        for (const t of await backingOff(this.repos.prisma, sweep.id, backoff))
-          backoffEnd = Math.min(
-            backoffEnd,
-            t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs),
-          );
-      }
+      const start = await this.startReady(sweep, now, slots, limit, inFlight, wanted);
+      inFlight += start.started;
+      backoffEnd = start.backoffEnd;
     }
-    return { inFlight, backoffEnd, mayFinish: inFlight === 0 && (marks.length > 0 || slots > 0) };
+    return {
+      inFlight,
+      backoffEnd,
+      mayFinish: inFlight === 0 && (decisions.marks.length > 0 || slots > 0),
+    };
+  }
+
+  /**
+   * Starts the sweep's ready trials in the `slots` free places (of `limit`, `inFlight` taken). Returns
+   * how many started and, when places are left, when the earliest backoff of a waiting retry ends.
+   */
+  private async startReady(
+    sweep: ActiveSweep,
+    now: number,
+    slots: number,
+    limit: number,
+    inFlight: number,
+    wanted: Set<string>,
+  ): Promise<{ started: number; backoffEnd: number }> {
+    const take = Number.isFinite(slots) ? slots : 1000;
+    const { retryBaseMs, retryMaxMs } = this.options;
+    const backoff = backoffCutoffs(now, retryBaseMs, retryMaxMs);
+    const ready = await this.store.readyTrials(sweep.id, backoff, take + 1);
+    // Record the attempts first (one statement), then create their runs: a crash in between leaves
+    // queued attempts without runs, which the next pass creates under the same names.
+    const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
+    const started = await this.store.startAttempts(
+      [...byId.values()].map((t) => ({
+        trialId: t.id,
+        attempts: t.attempts,
+        jobName: runName(sweep.name, t.key, t.attempts + 1),
+      })),
+    );
+    for (const { trialId, number } of started)
+      wanted.add(runName(sweep.name, byId.get(trialId)!.key, number));
+    await pool(started, this.options.createConcurrency, ({ trialId, number }) =>
+      this.createRun(sweep, byId.get(trialId)!, number),
+    );
+    if (started.length > 0 && sweep.status === 'pending')
+      await this.store.setSweepStatus(sweep.id, 'running');
+    let backoffEnd = Number.POSITIVE_INFINITY;
+    // Another pass only if this one left trials ready and places free: the `take` cap, or starts
+    // refused (a trial changed meanwhile). Filling the last place needs none.
+    if (ready.length > started.length && inFlight + started.length < limit) this.dirty = true;
+    else if (ready.length < take) {
+      // Places left: the pass wakes up when the first backoff ends.
+      for (const t of await this.store.backingOff(sweep.id, backoff))
+        backoffEnd = Math.min(
+          backoffEnd,
+          t.updatedAt.getTime() + retryDelayMs(t.attempts, retryBaseMs, retryMaxMs),
+        );
+    }
+    return { started: started.length, backoffEnd };
   }
 
   /** Replaces the wake-up timer with one at `time` (none when it is infinite: nothing backs off). */
@@ -276,21 +263,16 @@ export class Controller {
     this.wake.unref();
   }
 
-  private async createRun(
-    sweep: ActiveSweep,
-    spec: SweepFile,
-    trial: LaunchRow,
-    attempt: number,
-  ): Promise<void> {
+  private async createRun(sweep: ActiveSweep, trial: LaunchTrial, attempt: number): Promise<void> {
     const request: RunRequest = {
       sweepId: sweep.id,
       sweepName: sweep.name,
       trialId: trial.id,
       trialKey: trial.key,
       attempt,
-      spec: trial.params as unknown as TrialSpec,
+      spec: trial.params,
       dependsOnTrialId: trial.dependsOnId,
-      resources: spec.resources ?? { gpu: 1 },
+      resources: sweep.spec.resources ?? { gpu: 1 },
     };
     const outcome = await this.backend.create(request);
     this.recentlyCreated.set(runName(sweep.name, trial.key, attempt), this.now());
@@ -301,9 +283,9 @@ export class Controller {
   /** A sweep with nothing pending or in flight is finished: completed, or failed if any trial failed. */
   private async finishIfDone(sweep: ActiveSweep, counts: StatusCounts): Promise<void> {
     if (counts.pending + counts.queued + counts.running > 0) return;
-    if ((await undecidedFailures(this.repos.prisma, sweep.id)) > 0) return;
+    if ((await this.store.undecidedFailures(sweep.id)) > 0) return;
     const status = counts.failed > 0 ? 'failed' : 'completed';
-    await this.repos.setSweepStatus(sweep.id, status);
+    await this.store.setSweepStatus(sweep.id, status);
     this.log({ level: 'info', msg: `sweep ${status}`, sweep: sweep.name, counts });
   }
 }

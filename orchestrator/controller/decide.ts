@@ -1,7 +1,13 @@
 // What the controller does about one trial, as a pure function of the database row (desired state)
-// and the backend's run (actual state). The reconcile loop applies these decisions.
-import type { TrialStatus } from '../db/repositories.ts';
+// and the backend's run (actual state), and about one sweep's snapshot as a whole. The reconcile loop
+// applies these decisions. Each decision is a transition the state machine gives the controller
+// (store/trial-state.ts; decide.test.ts checks every one).
+import { backoffDelay } from '../../common/backoff.ts';
 import type { RunStatus } from '../scheduler/backend.ts';
+import type { BackoffCutoff, SweepSnapshot, TrialMark } from '../store/store.ts';
+import type { TrialStatus } from '../store/trial-state.ts';
+
+export type { BackoffCutoff };
 
 export interface TrialState {
   status: TrialStatus;
@@ -30,19 +36,9 @@ export type Decision =
   | { kind: 'retry'; error: string; cancel?: string }
   | { kind: 'fail'; error: string; cancel?: string };
 
-/** Backoff before attempt `attempts + 1`: base · 2^(attempts − 1), capped. */
+/** Backoff before attempt `attempts + 1` (attempts ≥ 1): base · 2^(attempts − 1), capped. */
 export function retryDelayMs(attempts: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
-}
-
-/**
- * A pending trial at `attempts` (with `orMore`, at that many or more) has waited out its backoff if
- * it was last updated (its attempt ended) at or before `updatedBy`.
- */
-export interface BackoffCutoff {
-  attempts: number;
-  orMore: boolean;
-  updatedBy: Date;
+  return backoffDelay({ initialMs: baseMs, maxMs }, attempts);
 }
 
 /**
@@ -105,3 +101,79 @@ export function decide(trial: TrialState, run: RunStatus | undefined, policy: Po
 }
 
 export const isActive = (run: RunStatus) => run.phase === 'pending' || run.phase === 'running';
+
+/** A decision that changes the trial's status. */
+export type Change = Exclude<Decision, { kind: 'wait' } | { kind: 'create' }>;
+
+/** The status a decision moves a trial to (none for `wait` and `create`). */
+export function decidedStatus(decision: Decision): TrialStatus | null {
+  switch (decision.kind) {
+    case 'complete':
+      return 'completed';
+    case 'retry':
+      return 'pending';
+    case 'fail':
+      return 'failed';
+    default:
+      return null;
+  }
+}
+
+/** What one pass decided for a sweep, for the controller to apply. */
+export interface SweepDecisions {
+  /** Status changes, written in one statement. */
+  marks: TrialMark[];
+  /** Runs to stop before the marks are written. */
+  cancels: string[];
+  /** Trials whose recorded attempt has no run (past the grace of a recent create): create it. */
+  missing: string[];
+  /** Runs that trials still want (any other active run is an orphan). */
+  wanted: string[];
+  /** Trials with an attempt out after these decisions. */
+  inFlight: number;
+  /** The decisions that change a trial, for metrics and logs. */
+  changed: { key: string; attempt: number; decision: Change }[];
+}
+
+export interface SweepContext {
+  runs: ReadonlyMap<string, RunStatus>;
+  policy: Policy;
+  now: number;
+  /** The run name of a trial's attempt. */
+  runName: (trialKey: string, attempt: number) => string;
+  /** Whether a run of this name was created so recently that the backend may not show it yet. */
+  recentlyCreated: (runName: string) => boolean;
+}
+
+/** Decides every trial of a sweep's snapshot (pure: the controller then acts on the result). */
+export function decideSweep(snapshot: SweepSnapshot, context: SweepContext): SweepDecisions {
+  const out: SweepDecisions = { marks: [], cancels: [], missing: [], wanted: [], inFlight: 0, changed: [] };
+  for (const trial of snapshot.inFlight) {
+    const name = context.runName(trial.key, trial.attempts);
+    const run = context.runs.get(`${trial.id}/${trial.attempts}`);
+    const decision = decide(trial, run, context.policy, context.now);
+    if (decision.kind === 'wait' || decision.kind === 'create') {
+      out.wanted.push(name);
+      out.inFlight++;
+      if (decision.kind === 'create' && !context.recentlyCreated(name)) out.missing.push(trial.id);
+      continue;
+    }
+    out.changed.push({ key: trial.key, attempt: trial.attempts, decision });
+    if (decision.kind === 'complete') {
+      out.marks.push({ trialId: trial.id, status: 'completed' });
+      continue;
+    }
+    if (decision.cancel) out.cancels.push(decision.cancel);
+    out.marks.push({
+      trialId: trial.id,
+      status: decidedStatus(decision)!,
+      error: decision.error,
+      retryable: decision.kind === 'retry',
+    });
+  }
+  for (const blocked of snapshot.blocked) {
+    const error = `its dense trial ${blocked.dependsOn?.key} ${blocked.dependsOn?.status}`;
+    out.marks.push({ trialId: blocked.id, status: 'failed', error, retryable: false });
+  }
+  return out;
+}

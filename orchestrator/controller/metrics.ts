@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { StatusCounts } from '../db/repositories.ts';
+import type { StatusCounts } from '../store/store.ts';
 
 export class ControllerMetrics {
   readonly registry = new Registry();

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type FakeCluster, startFakeCluster, waitFor } from '../../test/fake-kube/support.ts';
-import { createTestDatabase, type TestDatabase } from '../db/test-support.ts';
 import { LABELS } from '../scheduler/kubernetes/manifest.ts';
+import { submitPlan } from '../store/plan-records.ts';
+import { createTestDatabase, type TestDatabase } from '../store/test-support.ts';
 import { expandSweep } from '../sweep/expand.ts';
-import { submitPlan } from '../sweep/records.ts';
 import { parseSweepYaml } from '../sweep/spec.ts';
 
 const ESWEEP = fileURLToPath(new URL('../../bin/esweep.js', import.meta.url));
@@ -64,7 +64,7 @@ test('kill -9 mid-sweep and restart: no duplicate Jobs, no lost trials, the swee
   const { server, skipTLSVerify, namespace, image } = cluster.config;
   await writeFile(configFile, JSON.stringify({ server, skipTLSVerify, namespace, image }));
   const plan = expandSweep(parseSweepYaml(SWEEP));
-  const { sweep } = await submitPlan(db.repos, plan, 'kubernetes');
+  const { sweep } = await submitPlan(db.store, plan, 'kubernetes');
 
   // Every Job ever added (a Job deleted and created again under its name would count twice).
   const added: string[] = [];
@@ -82,14 +82,14 @@ test('kill -9 mid-sweep and restart: no duplicate Jobs, no lost trials, the swee
   const second = await startController(configFile);
   await waitFor(
     'sweep completed',
-    async () => (await db.repos.findSweep(sweep.id))?.status === 'completed',
+    async () => (await db.store.findSweep(sweep.id))?.status === 'completed',
     60_000,
   );
   second.kill('SIGTERM');
   const [code] = await once(second, 'exit');
   assert.equal(code, 0, 'the restarted controller stops cleanly on SIGTERM');
 
-  const trials = await db.repos.listTrials(sweep.id);
+  const trials = await db.store.listTrials(sweep.id);
   assert.equal(trials.length, plan.trials.length);
   assert.deepEqual(
     trials

@@ -8,11 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '../../test/support/wait.ts';
-import { createTestDatabase, seedSweep, type TestDatabase } from '../db/test-support.ts';
 import { connectNats, ensureStreams, NatsEventSink } from '../events/nats.ts';
 import { encodeEvent, subjectFor, type TrialEvent } from '../events/protocol.ts';
 import { EventPublisher } from '../events/publisher.ts';
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../events/test-support.ts';
+import { createTestDatabase, seedSweep, type TestDatabase } from '../store/test-support.ts';
 
 const cli = join(import.meta.dirname, '../../bin/esweep.js');
 const TRIALS = 50;
@@ -80,7 +80,7 @@ describe('ingester crash (kill -9) and duplicate delivery', () => {
   it('every event lands exactly once across a kill -9 and a full duplicate publish', {
     timeout: 600_000,
   }, async () => {
-    const { sweepId, trialIds } = await seedSweep(db.repos, TRIALS, 'crash');
+    const { sweepId, trialIds } = await seedSweep(db.store, TRIALS, 'crash');
     const events: TrialEvent[] = [];
     const time = new Date().toISOString();
     for (const trialId of trialIds) {

@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openDatabase } from '../db/client.ts';
-import { migrate } from '../db/migrate.ts';
-import { Repositories } from '../db/repositories.ts';
-import { createPgliteDatabase, trialInput } from '../db/test-support.ts';
 import { bridgeChild } from '../events/ipc.ts';
-import { trialCurves } from '../query/index.ts';
+import { openDatabase } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { storeOf } from '../store/prisma-store.ts';
+import { createPgliteDatabase, testSweepSpec, trialInput } from '../store/test-support.ts';
 import { startEmbeddedPipeline } from './embedded.ts';
 
 describe('embedded mode', () => {
@@ -20,10 +19,13 @@ describe('embedded mode', () => {
     try {
       let db = await openDatabase(`pglite:${join(dir, 'db')}`);
       await migrate(db);
-      const repos = new Repositories(db.prisma);
-      const { sweep } = await repos.submitSweep({ name: 'local', spec: {} }, [trialInput(0), trialInput(1)]);
-      const trials = await repos.listTrials(sweep.id);
-      const pipeline = startEmbeddedPipeline(db.prisma);
+      const store = storeOf(db);
+      const { sweep } = await store.submitSweep({ name: 'local', spec: testSweepSpec('local') }, [
+        trialInput(0),
+        trialInput(1),
+      ]);
+      const trials = await store.listTrials(sweep.id);
+      const pipeline = startEmbeddedPipeline(store);
       const exits = trials.map((trial) => {
         const child = fork(join(import.meta.dirname, 'embedded-worker.fixture.ts'), [sweep.id, trial.id], {
           execArgv: ['--import', 'tsx'],
@@ -39,9 +41,9 @@ describe('embedded mode', () => {
       await db.close();
 
       db = await openDatabase(`pglite:${join(dir, 'db')}`);
-      const again = new Repositories(db.prisma);
+      const again = storeOf(db);
       assert.deepEqual((await again.statusCounts(sweep.id)).completed, 2);
-      const curves = await trialCurves(db.prisma, trials[0]!.id);
+      const curves = await again.trialCurves(trials[0]!.id);
       assert.equal(curves?.curves.loss?.length, 500);
       assert.equal(
         (await db.prisma.layerSparsity.findMany({ where: { trialId: trials[1]!.id } }))[0]?.effective,
@@ -56,7 +58,7 @@ describe('embedded mode', () => {
   it('drain waits for a message the ingester gave back for later, not only for the ingester to idle', async () => {
     const db = await createPgliteDatabase();
     let deadLetters = 0;
-    const pipeline = startEmbeddedPipeline(db.prisma, {
+    const pipeline = startEmbeddedPipeline(db.store, {
       transport: {
         // The first publication of the dead letter fails: the ingester naks it for a second, idle meanwhile.
         onDeadLetter: () => {

@@ -1,8 +1,8 @@
 // The embedded pipeline of `esweep run`: the in-process transport feeding the same Ingester that runs
 // against NATS in the cluster, writing to the same repositories (usually on PGlite under .esweep/).
-import type { PrismaClient } from '../db/client.ts';
 import { MemoryTransport, type MemoryTransportOptions } from '../events/memory.ts';
 import { EventPublisher, type PublisherOptions } from '../events/publisher.ts';
+import type { EventStore } from '../store/store.ts';
 import { Ingester, type IngesterOptions } from './ingester.ts';
 
 export interface EmbeddedPipeline {
@@ -17,11 +17,11 @@ export interface EmbeddedPipeline {
 }
 
 export function startEmbeddedPipeline(
-  prisma: PrismaClient,
+  store: EventStore,
   options: { transport?: MemoryTransportOptions; ingester?: IngesterOptions } = {},
 ): EmbeddedPipeline {
   const transport = new MemoryTransport(options.transport);
-  const ingester = new Ingester(prisma, transport, options.ingester).start();
+  const ingester = new Ingester(store, transport, options.ingester).start();
   // Drained = no message unacked (nor nakked for later) and nothing read-but-unwritten.
   const drain = async () => {
     while (transport.pending > 0 || !ingester.idle)

@@ -5,13 +5,12 @@
 // keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from '../../common/backoff.ts';
-import type { PrismaClient } from '../db/client.ts';
 import { type DecodeResult, decodeEvent, messageId, type TrialEvent } from '../events/protocol.ts';
 import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
+import type { DeadLetterRow, EventStore } from '../store/store.ts';
 import { bisectWrite, type Part } from './bisect.ts';
 import { retryWrite, type WriteOutcome } from './retry.ts';
 import { emptyStats, type IngesterStats, recordBatch, recordFailure } from './stats.ts';
-import { type DeadLetterRow, writeDeadLetters, writeEvents } from './write.ts';
 
 export interface IngesterOptions {
   /** Messages per transaction at most (default 2000). */
@@ -71,7 +70,7 @@ export class Ingester {
   private readonly backoff: BackoffPolicy;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly store: EventStore,
     private readonly source: EventSource,
     private readonly options: IngesterOptions = {},
   ) {
@@ -176,7 +175,7 @@ export class Ingester {
   private async writeLoop(): Promise<void> {
     // Up to `concurrency` batches in flight, each its own transaction on its own connection: the
     // database can insert one batch while the previous commits. Statements lock rows in one order
-    // (see write.ts), and every effect is monotonic, so batches may commit in any order.
+    // (see store/event-writes.ts), and every effect is monotonic, so batches may commit in any order.
     const running = new Set<Promise<void>>();
     while (!this.stopping) {
       if (this.buffered.size === 0 || running.size >= this.concurrency) {
@@ -292,17 +291,13 @@ export class Ingester {
   private async writeOnce(part: Part<ValidEntry, DeadEntry>): Promise<DeadEntry[]> {
     const t0 = performance.now();
     const dead = [...part.dead];
-    const outcome = await this.prisma.$transaction(
-      async (tx) => {
-        const result = await writeEvents(
-          tx,
-          part.items.map((v) => v.event),
-        );
+    const outcome = await this.store.writeEventBatch(
+      part.items.map((v) => v.event),
+      (result) => {
         dead.push(...rejectedEntries(part.items, result.rejected));
-        await writeDeadLetters(tx, dead.map(deadRow));
-        return result;
+        return dead.map(deadRow);
       },
-      { timeout: this.options.transactionTimeoutMs ?? 120_000, maxWait: 30_000 },
+      { timeoutMs: this.options.transactionTimeoutMs },
     );
     recordBatch(this.stats, outcome, dead.length);
     this.log({
@@ -321,7 +316,7 @@ export class Ingester {
   private async databaseAnswers(): Promise<boolean> {
     try {
       await Promise.race([
-        this.prisma.$queryRaw`SELECT 1`,
+        this.store.ping(),
         sleep(5000).then(() => {
           throw new Error('timeout');
         }),

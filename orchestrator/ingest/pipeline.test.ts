@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '../../test/support/wait.ts';
-import { adminQuery, createTestDatabase, seedSweep, type TestDatabase } from '../db/test-support.ts';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource, resolveNames } from '../events/nats.ts';
 import { EventPublisher, TrialReporter } from '../events/publisher.ts';
 import { deleteStreams, NatsServer, TEST_NATS_URL, uniqueNames } from '../events/test-support.ts';
+import { adminQuery, createTestDatabase, seedSweep, type TestDatabase } from '../store/test-support.ts';
 import { Ingester } from './ingester.ts';
 
 /** The checks query the servers: poll gently. */
@@ -32,10 +32,10 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
   it('parks malformed, unknown and mismatched messages and keeps going; out-of-order ends completed', async () => {
     const names = uniqueNames('bad');
     const nc = await connectNats({ servers: TEST_NATS_URL });
-    const ingester = new Ingester(db.prisma, new NatsEventSource(nc, names));
+    const ingester = new Ingester(db.store, new NatsEventSource(nc, names));
     try {
       await ensureStreams(nc, names);
-      const { sweepId, trialIds } = await seedSweep(db.repos, 2, 'bad-messages');
+      const { sweepId, trialIds } = await seedSweep(db.store, 2, 'bad-messages');
       const js = jetstream(nc);
       const enc = new TextEncoder();
       const subject = (trial: string, kind: string) => `${names.prefix}.v1.${sweepId}.${trial}.${kind}`;
@@ -85,10 +85,10 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       await waitFor('all 5 good events', async () => (await count(db, 'event')) === 5, poll);
       await waitFor('4 dead letters', () => ingester.stats.deadLetters === 4, poll);
 
-      const t0 = await db.repos.getTrial(trialIds[0]!);
+      const t0 = await db.store.getTrial(trialIds[0]!);
       assert.equal(t0?.status, 'completed');
-      assert.equal((await db.repos.listAttempts(trialIds[0]!))[0]?.host, 'late');
-      assert.equal((await db.repos.getTrial(trialIds[1]!))?.status, 'running');
+      assert.equal((await db.store.listAttempts(trialIds[0]!))[0]?.host, 'late');
+      assert.equal((await db.store.getTrial(trialIds[1]!))?.status, 'running');
       const dead = await db.prisma.deadLetter.findMany({ orderBy: { source: 'asc' } });
       assert.deepEqual(dead.map((d) => d.reason).sort(), [
         'malformed',
@@ -138,10 +138,10 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       for await (const s of nc.status()) if (s.type === 'disconnect') disconnects.push(s.type);
     })();
     const names = uniqueNames('restart');
-    const ingester = new Ingester(db.prisma, new NatsEventSource(ncIngest, { ...names, ackWaitMs: 5000 }));
+    const ingester = new Ingester(db.store, new NatsEventSource(ncIngest, { ...names, ackWaitMs: 5000 }));
     try {
       await ensureStreams(nc, names);
-      const { sweepId, trialIds } = await seedSweep(db.repos, 4, 'nats-restart');
+      const { sweepId, trialIds } = await seedSweep(db.store, 4, 'nats-restart');
       ingester.start();
       const before = await count(db, 'metric_point');
       const publisher = new EventPublisher(new NatsEventSink(nc, 2000), { window: 128, maxBackoffMs: 500 });
@@ -187,14 +187,14 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
   it('acks nothing while PostgreSQL refuses the ingester, then catches up without loss', async () => {
     const names = uniqueNames('pgdown');
     const nc = await connectNats({ servers: TEST_NATS_URL });
-    const ingester = new Ingester(db.prisma, new NatsEventSource(nc, { ...names, ackWaitMs: 30_000 }), {
+    const ingester = new Ingester(db.store, new NatsEventSource(nc, { ...names, ackWaitMs: 30_000 }), {
       maxBatch: 200,
       maxBackoffMs: 300,
     });
     const jsm = await jetstreamManager(nc);
     try {
       await ensureStreams(nc, names);
-      const { sweepId, trialIds } = await seedSweep(db.repos, 5, 'pg-down');
+      const { sweepId, trialIds } = await seedSweep(db.store, 5, 'pg-down');
       const before = await count(db, 'event');
       const publisher = new EventPublisher(new NatsEventSink(nc));
       const total = 10_000;

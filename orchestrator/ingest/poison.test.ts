@@ -2,8 +2,8 @@
 // its batch, parked as a dead letter (reason `rejected`), and every other message of the batch lands.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, seedSweep, type TestDatabase } from '../db/test-support.ts';
 import { TrialReporter } from '../events/publisher.ts';
+import { createTestDatabase, seedSweep, type TestDatabase } from '../store/test-support.ts';
 import { startEmbeddedPipeline } from './embedded.ts';
 
 describe('a message the database refuses', () => {
@@ -16,8 +16,8 @@ describe('a message the database refuses', () => {
   });
 
   it('is isolated from its batch and parked; the rest is written', async () => {
-    const { sweepId, trialIds } = await seedSweep(db.repos, 6, 'poison');
-    const pipeline = startEmbeddedPipeline(db.prisma, { ingester: { initialBackoffMs: 1, maxBackoffMs: 4 } });
+    const { sweepId, trialIds } = await seedSweep(db.store, 6, 'poison');
+    const pipeline = startEmbeddedPipeline(db.store, { ingester: { initialBackoffMs: 1, maxBackoffMs: 4 } });
     try {
       const publisher = pipeline.publisher();
       for (const [i, trialId] of trialIds.entries()) {
@@ -33,7 +33,7 @@ describe('a message the database refuses', () => {
         ['rejected'],
       );
       assert.match(dead[0]!.data, new RegExp(trialIds[4]!));
-      const statuses = await Promise.all(trialIds.map(async (id) => (await db.repos.getTrial(id))?.status));
+      const statuses = await Promise.all(trialIds.map(async (id) => (await db.store.getTrial(id))?.status));
       assert.deepEqual(statuses, ['running', 'running', 'running', 'running', 'pending', 'running']);
       assert.ok(pipeline.ingester.stats.dbErrors >= 3, 'the whole batch was refused first');
       assert.equal(pipeline.ingester.stats.deadLetters, 1);

@@ -1,8 +1,7 @@
 // Pruners compared at matched effective compression: pure logic over the result rows that
 // sweepResults reads (no database here).
 import { logSpaced } from '../../common/grid.ts';
-import type { PruningType } from '../db/generated/prisma/enums.ts';
-import type { ResultRow } from './index.ts';
+import type { PruningType, ResultRow } from '../store/store.ts';
 
 export type CompareMetric = 'accuracy' | 'bestAccuracy' | 'loss';
 

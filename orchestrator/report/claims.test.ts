@@ -1,10 +1,10 @@
 // Claims on synthetic sweeps: each case builds the trials a claim is decided on and checks the verdict.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PruningType } from '../db/generated/prisma/enums.ts';
 import { compareResults } from '../query/compare.ts';
 import type { ResultRow } from '../query/index.ts';
 import { resultRow } from '../query/test-support.ts';
+import type { PruningType } from '../store/store.ts';
 import { type Claim, claimsText, formatClaimValue, sweepClaims, type Verdict } from './claims.ts';
 
 /** A completed trial; effective compression defaults to the target (what effective pruning gives). */

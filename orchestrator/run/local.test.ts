@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../cli/run-cli.ts';
-import { openDatabase } from '../db/client.ts';
+import { openDatabase } from '../store/database.ts';
 import { runSweepLocally } from './local.ts';
 
 const SWEEP = `name: resume-test

@@ -9,18 +9,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { selectBackend } from '../../worker/tf/backend.ts';
 import { assertTrainingFits } from '../../worker/train/footprint.ts';
 import { Controller } from '../controller/controller.ts';
-import { openDatabase, parseDatabaseTarget } from '../db/client.ts';
-import { migrate } from '../db/migrate.ts';
-import { Repositories, type StatusCounts } from '../db/repositories.ts';
-import { reopenIfPending, requeueInterrupted } from '../db/sweep-admin.ts';
 import { bridgeChild } from '../events/ipc.ts';
 import { startEmbeddedPipeline } from '../ingest/embedded.ts';
-import { type Comparison, type ResultRow, sweepResults } from '../query/index.ts';
+import type { Comparison, ResultRow } from '../query/index.ts';
 import { loadReportData } from '../report/data.ts';
 import { renderReport } from '../report/html.ts';
 import { LocalBackend } from '../scheduler/local/backend.ts';
+import { openDatabase, parseDatabaseTarget } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { submitPlan } from '../store/plan-records.ts';
+import { storeOf } from '../store/prisma-store.ts';
+import type { StatusCounts } from '../store/store.ts';
 import { loadSweep } from '../sweep/load.ts';
-import { submitPlan } from '../sweep/records.ts';
 import { ProgressDisplay, type ProgressStream, sweepProgress } from './progress.ts';
 import { sweepComparison } from './tables.ts';
 
@@ -71,13 +71,13 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
   const database = await openDatabase(parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`));
   try {
     await migrate(database);
-    const repos = new Repositories(database.prisma);
-    const submitted = await submitPlan(repos, plan, 'local');
+    const store = storeOf(database);
+    const submitted = await submitPlan(store, plan, 'local');
     const sweepId = submitted.sweep.id;
-    await requeueInterrupted(database.prisma, sweepId);
-    await reopenIfPending(database.prisma, sweepId);
+    await store.requeueInterrupted(sweepId);
+    await store.reopenIfPending(sweepId);
 
-    const pipeline = startEmbeddedPipeline(database.prisma);
+    const pipeline = startEmbeddedPipeline(store);
     const backend = new LocalBackend({
       parallelism: options.parallel,
       output: 'ignore',
@@ -85,9 +85,9 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
       env: { ESWEEP_EVENTS: 'ipc', ESWEEP_ARTIFACT_DIR: join(home, 'artifacts') },
       onChild: (child) => bridgeChild(child, pipeline.transport),
     });
-    const controller = new Controller(repos, backend, { retryBaseMs: 2000, retryMaxMs: 30_000 });
+    const controller = new Controller(store, backend, { retryBaseMs: 2000, retryMaxMs: 30_000 });
     const display = new ProgressDisplay(options.progress);
-    const snapshot = () => sweepProgress(database.prisma, sweepId, backend.defaultParallelism);
+    const snapshot = () => sweepProgress(store, sweepId, backend.defaultParallelism);
     await controller.start();
     let status = submitted.sweep.status as string;
     try {
@@ -105,10 +105,10 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
       await pipeline.stop();
     }
     const finished = FINISHED.has(status);
-    if (!finished) await requeueInterrupted(database.prisma, sweepId);
+    if (!finished) await store.requeueInterrupted(sweepId);
     const final = await snapshot();
     display.show(final);
-    const results = await sweepResults(database.prisma, sweepId);
+    const results = await store.sweepResults(sweepId);
     const comparison = sweepComparison(results);
     let report: string | null = null;
     if (results.some((r) => r.accuracy !== null)) {
@@ -116,7 +116,7 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
       await mkdir(dirname(report), { recursive: true });
       await writeFile(
         report,
-        await renderReport(await loadReportData(database.prisma, submitted.sweep, results, comparison)),
+        await renderReport(await loadReportData(store, submitted.sweep, results, comparison)),
       );
     }
     return {

@@ -3,8 +3,8 @@
 // steps, and an ETA from the durations of the trials that finished.
 
 import { formatDuration } from '../../worker/report/console.ts';
-import type { PrismaClient } from '../db/client.ts';
-import { Repositories, type StatusCounts, TRIAL_STATUSES } from '../db/repositories.ts';
+import type { ResultStore, StatusCounts } from '../store/store.ts';
+import { TRIAL_STATUSES } from '../store/trial-state.ts';
 
 export interface RunningTrial {
   label: string;
@@ -35,43 +35,19 @@ const label = (t: { pruner: string; pruningType: string; targetCompression: numb
  * `defaultParallelism` (the backend's, when the caller knows it), else as many as run now.
  */
 export async function sweepProgress(
-  prisma: PrismaClient,
+  store: ResultStore,
   sweepId: string,
   defaultParallelism?: number,
   now = Date.now(),
 ): Promise<SweepProgress> {
-  const sweep = await prisma.sweep.findUniqueOrThrow({
-    where: { id: sweepId },
-    select: { id: true, name: true, status: true, createdAt: true, maxParallel: true },
-  });
-  const counts = await new Repositories(prisma).statusCounts(sweepId);
+  const { sweep, counts, inFlight, meanSeconds: mean } = await store.progressSnapshot(sweepId);
   const total = TRIAL_STATUSES.reduce((sum, s) => sum + counts[s], 0);
-  const inFlight = await prisma.trial.findMany({
-    where: { sweepId, status: { in: ['queued', 'running'] } },
-    select: {
-      pruner: true,
-      pruningType: true,
-      targetCompression: true,
-      seed: true,
-      attempts: true,
-      attemptRows: { select: { number: true, step: true, totalSteps: true } },
-    },
-    orderBy: { key: 'asc' },
-  });
-  const running = inFlight.map((t) => {
-    const current = t.attemptRows.find((a) => a.number === t.attempts);
-    return {
-      label: label(t),
-      step: current?.step ?? null,
-      totalSteps: current?.totalSteps ?? null,
-      attempt: t.attempts,
-    };
-  });
-  // One aggregate rather than every finished trial's times: this runs at each refresh.
-  const [{ mean }] = await prisma.$queryRaw<{ mean: number | null }[]>`
-    SELECT avg(extract(epoch FROM finished_at - started_at))::float8 AS mean FROM trial
-    WHERE sweep_id = ${sweepId} AND status = 'completed' AND started_at IS NOT NULL
-      AND finished_at IS NOT NULL`;
+  const running = inFlight.map((t) => ({
+    label: label(t),
+    step: t.step,
+    totalSteps: t.totalSteps,
+    attempt: t.attempts,
+  }));
   let etaSeconds: number | null = null;
   if (mean !== null) {
     const parallelism = sweep.maxParallel ?? defaultParallelism ?? Math.max(1, running.length);

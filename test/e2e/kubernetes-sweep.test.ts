@@ -8,16 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Controller } from '../../orchestrator/controller/controller.ts';
-import { createTestDatabase, type TestDatabase } from '../../orchestrator/db/test-support.ts';
 import { NatsArtifactStore } from '../../orchestrator/events/artifacts.ts';
 import { connectNats, ensureStreams, NatsEventSource } from '../../orchestrator/events/nats.ts';
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../../orchestrator/events/test-support.ts';
 import { Ingester } from '../../orchestrator/ingest/ingester.ts';
 import { ESWEEP_BIN } from '../../orchestrator/project-root.ts';
-import { sweepResults } from '../../orchestrator/query/index.ts';
 import { KubernetesBackend } from '../../orchestrator/scheduler/kubernetes/backend.ts';
+import { submitPlan } from '../../orchestrator/store/plan-records.ts';
+import { createTestDatabase, type TestDatabase } from '../../orchestrator/store/test-support.ts';
 import { expandSweep } from '../../orchestrator/sweep/expand.ts';
-import { submitPlan } from '../../orchestrator/sweep/records.ts';
 import { parseSweepYaml } from '../../orchestrator/sweep/spec.ts';
 import { type FakeCluster, startFakeCluster, waitFor } from '../fake-kube/support.ts';
 
@@ -46,7 +45,7 @@ describe('a sweep on the (fake) cluster', () => {
     nc = await connectNats({ servers: TEST_NATS_URL });
     await ensureStreams(nc, names);
     artifacts = new NatsArtifactStore(nc, bucket);
-    ingester = new Ingester(db.prisma, new NatsEventSource(nc, { ...names, durable: 'e2e' })).start();
+    ingester = new Ingester(db.store, new NatsEventSource(nc, { ...names, durable: 'e2e' })).start();
     cluster = await startFakeCluster(
       {},
       {
@@ -75,9 +74,9 @@ describe('a sweep on the (fake) cluster', () => {
   test('every trial completes and its result is in Postgres', { timeout: 540_000 }, async () => {
     const plan = expandSweep(parseSweepYaml(SWEEP));
     assert.equal(plan.trials.length, 13, '3 pruners × 2 types × 2 compressions + the dense trial');
-    const { sweep } = await submitPlan(db.repos, plan, 'kubernetes');
+    const { sweep } = await submitPlan(db.store, plan, 'kubernetes');
     const backend = new KubernetesBackend(cluster.config, { restartDelayMs: 50 });
-    const controller = new Controller(db.repos, backend, { retryBaseMs: 1000, resyncMs: 500 });
+    const controller = new Controller(db.store, backend, { retryBaseMs: 1000, resyncMs: 500 });
     await controller.start();
     try {
       const status = await waitFor(
@@ -88,7 +87,7 @@ describe('a sweep on the (fake) cluster', () => {
         },
         500_000,
       );
-      const trials = await db.repos.listTrials(sweep.id);
+      const trials = await db.store.listTrials(sweep.id);
       assert.equal(
         status,
         'completed',
@@ -100,7 +99,7 @@ describe('a sweep on the (fake) cluster', () => {
       const results = await waitFor(
         'every result in Postgres',
         async () => {
-          const rows = await sweepResults(db.prisma, sweep.id, { completedOnly: true });
+          const rows = await db.store.sweepResults(sweep.id, { completedOnly: true });
           return rows.length === 13 ? rows : null;
         },
         30_000,

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { Controller } from '../../controller/controller.ts';
 import { serveMetrics } from '../../controller/metrics.ts';
-import { Repositories } from '../../db/repositories.ts';
 import type { SchedulerBackend } from '../../scheduler/backend.ts';
 import { KubernetesBackend } from '../../scheduler/kubernetes/backend.ts';
 import { loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
 import { LocalBackend } from '../../scheduler/local/backend.ts';
+import { storeOf } from '../../store/prisma-store.ts';
 import { databaseHelp, withMigratedDatabase } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 
@@ -48,7 +48,7 @@ export function register(program: Command): void {
               { onError: (error) => log({ level: 'warn', msg: 'informer error', error: String(error) }) },
             );
       await withMigratedDatabase(options, async (database, where) => {
-        const controller = new Controller(new Repositories(database.prisma), backend, {
+        const controller = new Controller(storeOf(database), backend, {
           heartbeatTimeoutMs: options.heartbeatTimeout * 1000,
           retryBaseMs: options.retryBackoff * 1000,
           log,

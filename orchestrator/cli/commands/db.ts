@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { migrate, migrationStatus, schemaDrift } from '../../db/migrate.ts';
+import { migrate, migrationStatus, schemaDrift } from '../../store/migrate.ts';
 import { databaseHelp, withDatabase } from '../database.ts';
 import { printJson } from '../output.ts';
 

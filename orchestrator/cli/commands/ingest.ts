@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { connectNats, DEFAULT_NATS_URL, NatsEventSource } from '../../events/nats.ts';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/protocol.ts';
 import { Ingester } from '../../ingest/ingester.ts';
+import { storeOf } from '../../store/prisma-store.ts';
 import { databaseHelp, withMigratedDatabase } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 
@@ -50,7 +51,7 @@ export function register(program: Command): void {
             durable: options.durable,
             ackWaitMs: options.ackWait,
           });
-          const ingester = new Ingester(database.prisma, source, { maxBatch: options.batch, log }).start();
+          const ingester = new Ingester(storeOf(database), source, { maxBatch: options.batch, log }).start();
           log({
             time: new Date().toISOString(),
             level: 'info',

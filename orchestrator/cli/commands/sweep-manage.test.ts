@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../../../test/fake-kube/support.ts';
-import { createTestDatabase, seedSweep, type TestDatabase } from '../../db/test-support.ts';
 import { ESWEEP_BIN } from '../../project-root.ts';
 import type { SweepProgress } from '../../run/progress.ts';
+import { createTestDatabase, seedSweep, type TestDatabase } from '../../store/test-support.ts';
 import { runCli } from '../run-cli.ts';
 
 describe('esweep sweep status, retry and cancel', () => {
@@ -26,12 +26,12 @@ describe('esweep sweep status, retry and cancel', () => {
 
   before(async () => {
     db = await createTestDatabase('sweep_manage');
-    ({ trialIds } = await seedSweep(db.repos, 6, name));
+    ({ trialIds } = await seedSweep(db.store, 6, name));
     // Trials 0–3 get an attempt: 0 completes after 40 s, 1 fails for good, 2 runs, 3 waits in the queue.
-    await db.repos.startAttempts(
+    await db.store.startAttempts(
       trialIds.slice(0, 4).map((trialId) => ({ trialId, attempts: 0, jobName: null })),
     );
-    await db.repos.markTrials([
+    await db.store.markTrials([
       { trialId: trialIds[0], status: 'completed' },
       { trialId: trialIds[1], status: 'failed', error: 'exit code 1', retryable: false },
       { trialId: trialIds[2], status: 'running' },
@@ -68,7 +68,7 @@ describe('esweep sweep status, retry and cancel', () => {
   });
 
   test('retry puts the failed trials back to pending and reopens a finished sweep', async () => {
-    await db.repos.setSweepStatus((await db.repos.findSweep(name))!.id, 'failed');
+    await db.store.setSweepStatus((await db.store.findSweep(name))!.id, 'failed');
     const retried = await cli('retry', name, '--json');
     assert.equal(retried.code, 0, retried.stderr);
     assert.equal(JSON.parse(retried.stdout).retried, 1);
@@ -133,7 +133,7 @@ describe('esweep sweep status, retry and cancel', () => {
       const out = join(dir, 'nested', 'report.html');
       const result = await cli('report', name, '--out', out, '--json');
       assert.equal(result.code, 0, result.stderr);
-      const found = (await db.repos.findSweep(name))!;
+      const found = (await db.store.findSweep(name))!;
       assert.deepEqual(JSON.parse(result.stdout), { sweep: { id: found.id, name }, report: out });
       assert.match(await readFile(out, 'utf8'), /^<!doctype html>/i);
     } finally {

@@ -6,19 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../../../common/errors.ts';
-import type { Repositories, Sweep } from '../../db/repositories.ts';
-import { retryFailedTrials } from '../../db/sweep-admin.ts';
-import { sweepResults } from '../../query/index.ts';
 import { claimsText, sweepClaims } from '../../report/claims.ts';
 import { loadReportData } from '../../report/data.ts';
 import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
 import { comparisonText, resultsCsv, resultsText, sweepComparison } from '../../run/tables.ts';
-import { databaseHelp, withRepositories } from '../database.ts';
+import type { Store, Sweep } from '../../store/store.ts';
+import { databaseHelp, withStore } from '../database.ts';
 import { numberIn, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
 
-async function findSweep(repos: Repositories, idOrName: string): Promise<Sweep> {
+async function findSweep(repos: Store, idOrName: string): Promise<Sweep> {
   const found = await repos.findSweep(idOrName);
   if (!found) throw new InputError(`no sweep with id or name '${idOrName}'`);
   return found;
@@ -47,7 +45,7 @@ function sweepCommand<S extends z.ZodType<{ database?: string }>>(
   description: string,
   schema: S,
   configure: (command: Command) => Command,
-  run: (repos: Repositories, sweep: Sweep, options: z.output<S>) => Promise<void>,
+  run: (repos: Store, sweep: Sweep, options: z.output<S>) => Promise<void>,
 ): void {
   const command = parent
     .command(name)
@@ -56,7 +54,7 @@ function sweepCommand<S extends z.ZodType<{ database?: string }>>(
     .option('--database <location>', databaseHelp);
   configure(command).action(async (sweepName: string, raw: object) => {
     const options = parseOptions(schema, raw);
-    await withRepositories(options, async (repos) => run(repos, await findSweep(repos, sweepName), options));
+    await withStore(options, async (repos) => run(repos, await findSweep(repos, sweepName), options));
   });
 }
 
@@ -93,7 +91,7 @@ export function registerSweepManagement(sweep: Command): void {
           .option('--interval <s>', 'seconds between refreshes with --watch', '2'),
       ),
     async (repos, found, options) => {
-      const snapshot = () => sweepProgress(repos.prisma, found.id);
+      const snapshot = () => sweepProgress(repos, found.id);
       if (options.json) return printJson(await snapshot());
       if (options.watch) return watchProgress(snapshot, options.interval);
       process.stdout.write(`${progressLines(await snapshot()).join('\n')}\n`);
@@ -107,7 +105,7 @@ export function registerSweepManagement(sweep: Command): void {
     resultsSchema,
     (command) => withJson(command.option('--csv', 'print CSV')),
     async (repos, found, options) => {
-      const rows = await sweepResults(repos.prisma, found.id);
+      const rows = await repos.sweepResults(found.id);
       if (options.json) return printJson({ sweep: named(found), results: rows });
       process.stdout.write(options.csv ? resultsCsv(rows) : resultsText(rows));
     },
@@ -120,7 +118,7 @@ export function registerSweepManagement(sweep: Command): void {
     compareSchema,
     (command) => withJson(command.option('--max-gap <ratio>', maxGapHelp)),
     async (repos, found, options) => {
-      const rows = await sweepResults(repos.prisma, found.id);
+      const rows = await repos.sweepResults(found.id);
       const comparison = sweepComparison(rows, options.maxGap);
       const claims = sweepClaims(rows, comparison);
       if (options.json) return printJson({ sweep: named(found), ...comparison, claims });
@@ -146,8 +144,8 @@ export function registerSweepManagement(sweep: Command): void {
       ),
     async (repos, found, options) => {
       const out = resolve(options.out);
-      const rows = await sweepResults(repos.prisma, found.id);
-      const data = await loadReportData(repos.prisma, found, rows, sweepComparison(rows, options.maxGap), {
+      const rows = await repos.sweepResults(found.id);
+      const data = await loadReportData(repos, found, rows, sweepComparison(rows, options.maxGap), {
         trial: options.trial,
       });
       await mkdir(dirname(out), { recursive: true });
@@ -177,7 +175,7 @@ export function registerSweepManagement(sweep: Command): void {
     common,
     withJson,
     async (repos, found, options) => {
-      const retried = await retryFailedTrials(repos.prisma, found.id);
+      const retried = await repos.retryFailedTrials(found.id);
       if (options.json) return printJson({ sweep: named(found), retried });
       process.stdout.write(`sweep ${found.name}: ${retried} failed trials back to pending\n`);
     },

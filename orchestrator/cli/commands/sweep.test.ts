@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { V1Job } from '@kubernetes/client-node';
-import { createTestDatabase } from '../../db/test-support.ts';
+import { createTestDatabase } from '../../store/test-support.ts';
 import { runCli } from '../run-cli.ts';
 
 /** A sweep as docs/sweep-file.md describes it: every field, a log-spaced compression range, magnitude and LAMP. */

@@ -6,9 +6,9 @@ import {
   loadKubernetesConfig,
   parseKubernetesConfig,
 } from '../../scheduler/kubernetes/config.ts';
+import { submitPlan } from '../../store/plan-records.ts';
 import { loadSweep } from '../../sweep/load.ts';
-import { submitPlan } from '../../sweep/records.ts';
-import { databaseHelp, withRepositories } from '../database.ts';
+import { databaseHelp, withStore } from '../database.ts';
 import { parseOptions } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';
 import { registerSweepManagement } from './sweep-manage.ts';
@@ -62,7 +62,7 @@ export function register(program: Command): void {
         if (options.json) return printJson(document);
         return printPlan(document.trials);
       }
-      const result = await withRepositories(options, async (repos, where) => ({
+      const result = await withStore(options, async (repos, where) => ({
         where,
         ...(await submitPlan(repos, plan, options.backend)),
       }));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../db/test-support.ts';
-import { expandSweep } from './expand.ts';
-import { submitPlan } from './records.ts';
-import { parseSweepYaml } from './spec.ts';
+import { expandSweep } from '../sweep/expand.ts';
+import { parseSweepYaml } from '../sweep/spec.ts';
+import { submitPlan } from './plan-records.ts';
+import { createTestDatabase, type TestDatabase } from './test-support.ts';
 
 const SWEEP = `
 name: records-test
@@ -25,15 +25,15 @@ describe('submitting a sweep plan', () => {
   after(() => db.dispose());
 
   test('is idempotent, adds only new trials and links dense dependencies', async () => {
-    const first = await submitPlan(db.repos, plan(SWEEP), 'local');
+    const first = await submitPlan(db.store, plan(SWEEP), 'local');
     assert.deepEqual([first.created, first.addedTrials, first.totalTrials], [true, 18, 18]);
     assert.deepEqual([first.sweep.maxParallel, first.sweep.retries, first.sweep.backend], [3, 4, 'local']);
-    const again = await submitPlan(db.repos, plan(SWEEP), 'local');
+    const again = await submitPlan(db.store, plan(SWEEP), 'local');
     assert.deepEqual([again.created, again.addedTrials, again.totalTrials], [false, 0, 18]);
-    const edited = await submitPlan(db.repos, plan(SWEEP.replace('[10, 100]', '[10, 100, 1000]')), 'local');
+    const edited = await submitPlan(db.store, plan(SWEEP.replace('[10, 100]', '[10, 100, 1000]')), 'local');
     assert.deepEqual([edited.addedTrials, edited.totalTrials], [8, 26]);
 
-    const trials = await db.repos.listTrials(first.sweep.id);
+    const trials = await db.store.listTrials(first.sweep.id);
     const byId = new Map(trials.map((t) => [t.id, t]));
     for (const trial of trials) {
       if (trial.pruner === 'lamp') {

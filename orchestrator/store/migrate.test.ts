@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { openDatabase } from './client.ts';
+import { openDatabase } from './database.ts';
 import { loadMigrations, MIGRATIONS_DIR, migrate, migrationStatus, schemaDrift } from './migrate.ts';
 import { adminQuery, urlFor } from './test-support.ts';
 

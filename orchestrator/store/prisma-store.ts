@@ -1,81 +1,38 @@
-// The small, typed API through which the orchestrator writes sweeps, trials and attempts. Events
-// (worker → ingester) change trials only through orchestrator/ingest; what is here are the decisions
-// of the controller: submit, launch an attempt, cancel. Works the same on PostgreSQL and PGlite.
+// The Store on Prisma, for PostgreSQL and PGlite alike: the controller's writes (submit, launch an
+// attempt, mark), the admin commands (cancel, retry, requeue), and the reads and event writes of the
+// modules beside it. Events (worker → ingester) change trials only through event-writes.ts.
 import { randomBytes } from 'node:crypto';
-import type { Attempt, Prisma, PrismaClient, Sweep, Trial } from './client.ts';
-import type { PruningType, SweepStatus, TrialStatus } from './generated/prisma/enums.ts';
-
-export type { Attempt, PruningType, Sweep, SweepStatus, Trial, TrialStatus };
-
-export const TRIAL_STATUSES: readonly TrialStatus[] = [
-  'pending',
-  'queued',
-  'running',
-  'failed',
-  'cancelled',
-  'completed',
-];
-export const TERMINAL_STATUSES: readonly TrialStatus[] = ['failed', 'cancelled', 'completed'];
-
-export interface SweepInput {
-  /** Unique: submitting a sweep of an existing name updates it and adds only its new trials. */
-  name: string;
-  spec: Prisma.InputJsonValue;
-  backend?: string;
-  maxParallel?: number | null;
-  retries?: number;
-}
-
-/** What a trial is: its key and the parameters a sweep varies. */
-export interface TrialParameters {
-  /** Stable hash of the normalized parameters, unique within the sweep. */
-  key: string;
-  arch: string;
-  dataset: string;
-  pruner: string;
-  pruningType: PruningType;
-  targetSparsity: number;
-  targetCompression: number;
-  seed: number;
-}
-
-export interface TrialInput extends TrialParameters {
-  budget: Prisma.InputJsonValue;
-  params: Prisma.InputJsonValue;
-  /** Key of the trial (same sweep) that must complete first. */
-  dependsOnKey?: string | null;
-}
-
-export interface SubmitResult {
-  sweep: Sweep;
-  /** False when a sweep of this name existed. */
-  created: boolean;
-  /** Trials that were not there before. */
-  addedTrials: number;
-  totalTrials: number;
-}
-
-export type StatusCounts = Record<TrialStatus, number>;
-
-/** A trial whose next attempt to start, if it is still at `attempts` (see {@link Repositories.startAttempts}). */
-export interface AttemptStart {
-  trialId: string;
-  attempts: number;
-  jobName: string | null;
-}
-
-export interface StartedAttempt {
-  trialId: string;
-  number: number;
-}
-
-/** A status the controller decided for a trial (see {@link Repositories.markTrial}). */
-export interface TrialMark {
-  trialId: string;
-  status: TrialStatus;
-  error?: string | null;
-  retryable?: boolean | null;
-}
+import type { TrialEvent } from '../events/protocol.ts';
+import * as controllerReads from './controller-reads.ts';
+import type { Database } from './database.ts';
+import { writeDeadLetters, writeEvents } from './event-writes.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import { type Attempt, type SweepStatus, sweepRecord, trialRecord } from './records.ts';
+import * as resultReads from './result-reads.ts';
+import type {
+  AttemptStart,
+  BackoffCutoff,
+  BatchOutcome,
+  DeadLetterRow,
+  ResultFilter,
+  StartedAttempt,
+  StatusCounts,
+  Store,
+  SubmitResult,
+  Sweep,
+  SweepInput,
+  Trial,
+  TrialInput,
+  TrialMark,
+} from './store.ts';
+import {
+  fromStatuses,
+  notFromStatuses,
+  TERMINAL_STATUSES,
+  TRANSITIONS,
+  TRIAL_STATUSES,
+  type TrialStatus,
+} from './trial-state.ts';
 
 let idCounter = 0;
 
@@ -91,8 +48,25 @@ function newId(): string {
   return `c${Date.now().toString(36).padStart(8, '0')}${idCounter.toString(36).padStart(4, '0')}${random.slice(-12)}`;
 }
 
-export class Repositories {
-  constructor(readonly prisma: PrismaClient) {}
+/** Opens the Store over an open database (see database.ts); closing the store closes the database. */
+export function storeOf(database: Database): Store {
+  return new PrismaStore(database);
+}
+
+class PrismaStore implements Store {
+  private readonly prisma: PrismaClient;
+
+  constructor(private readonly database: Database) {
+    this.prisma = database.prisma;
+  }
+
+  get target() {
+    return this.database.target;
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
 
   /**
    * Creates the sweep, or updates the one of the same name, and inserts the trials it lacks (by key).
@@ -146,15 +120,16 @@ export class Repositories {
             WHERE t.sweep_id = ${sweep.id} AND t.key = v.key AND t.depends_on_id IS DISTINCT FROM d.id`;
         }
         const totalTrials = await tx.trial.count({ where: { sweepId: sweep.id } });
-        return { sweep, created: !existing, addedTrials: count, totalTrials };
+        return { sweep: sweepRecord(sweep), created: !existing, addedTrials: count, totalTrials };
       },
       { timeout: 120_000, maxWait: 30_000 },
     );
   }
 
   /** A sweep by id or by name. */
-  findSweep(idOrName: string): Promise<Sweep | null> {
-    return this.prisma.sweep.findFirst({ where: { OR: [{ id: idOrName }, { name: idOrName }] } });
+  async findSweep(idOrName: string): Promise<Sweep | null> {
+    const row = await this.prisma.sweep.findFirst({ where: { OR: [{ id: idOrName }, { name: idOrName }] } });
+    return row && sweepRecord(row);
   }
 
   async setSweepStatus(sweepId: string, status: SweepStatus): Promise<void> {
@@ -165,13 +140,15 @@ export class Repositories {
     });
   }
 
-  getTrial(trialId: string): Promise<Trial | null> {
-    return this.prisma.trial.findUnique({ where: { id: trialId } });
+  async getTrial(trialId: string): Promise<Trial | null> {
+    const row = await this.prisma.trial.findUnique({ where: { id: trialId } });
+    return row && trialRecord(row);
   }
 
-  listTrials(sweepId: string, filter: { status?: TrialStatus | TrialStatus[] } = {}): Promise<Trial[]> {
+  async listTrials(sweepId: string, filter: { status?: TrialStatus | TrialStatus[] } = {}): Promise<Trial[]> {
     const status = filter.status === undefined ? undefined : { in: [filter.status].flat() };
-    return this.prisma.trial.findMany({ where: { sweepId, status }, orderBy: { key: 'asc' } });
+    const rows = await this.prisma.trial.findMany({ where: { sweepId, status }, orderBy: { key: 'asc' } });
+    return rows.map(trialRecord);
   }
 
   listAttempts(trialId: string): Promise<Attempt[]> {
@@ -206,7 +183,7 @@ export class Repositories {
       select: { attempts: true, status: true },
     });
     if (!trial) throw new Error(`trial ${trialId} does not exist`);
-    if (trial.status === 'running' || trial.status === 'completed') {
+    if (!mayStart(trial.status)) {
       throw new Error(`trial ${trialId} is ${trial.status}; not starting another attempt`);
     }
     const number = trial.attempts + 1;
@@ -230,7 +207,8 @@ export class Repositories {
           error = NULL, retryable = NULL, finished_at = NULL, updated_at = now()
         FROM unnest(${starts.map((s) => s.trialId)}::text[], ${starts.map((s) => s.attempts)}::int[],
           ${starts.map((s) => s.jobName)}::text[]) AS v(id, attempts, job_name)
-        WHERE t.id = v.id AND t.attempts = v.attempts AND t.status NOT IN ('running', 'completed')
+        WHERE t.id = v.id AND t.attempts = v.attempts
+          AND t.status = ANY(${fromStatuses('start')}::text[]::trial_status[])
         RETURNING t.id, t.attempts, t.job_name)
       INSERT INTO attempt (trial_id, number, status, job_name)
       SELECT id, attempts, 'queued', job_name FROM started
@@ -268,16 +246,16 @@ export class Repositories {
       FROM marked AS m WHERE a.trial_id = m.id AND a.number = m.attempts`;
   }
 
-  /** Cancels every trial of the sweep that has not finished, and the sweep. Returns how many. */
   async cancelSweep(sweepId: string): Promise<number> {
+    const { from, to } = TRANSITIONS.cancel;
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.trial.updateMany({
-        where: { sweepId, status: { in: ['pending', 'queued', 'running'] } },
-        data: { status: 'cancelled', finishedAt: new Date() },
+        where: { sweepId, status: { in: [...from] } },
+        data: { status: to, finishedAt: new Date() },
       });
       await tx.attempt.updateMany({
-        where: { trial: { sweepId }, status: { in: ['pending', 'queued', 'running'] } },
-        data: { status: 'cancelled', finishedAt: new Date() },
+        where: { trial: { sweepId }, status: { in: [...from] } },
+        data: { status: to, finishedAt: new Date() },
       });
       await tx.sweep.update({
         where: { id: sweepId },
@@ -286,4 +264,104 @@ export class Repositories {
       return count;
     });
   }
+
+  async reopenIfPending(sweepId: string): Promise<boolean> {
+    const pending = await this.prisma.trial.count({ where: { sweepId, status: 'pending' } });
+    if (pending === 0) return false;
+    const { count } = await this.prisma.sweep.updateMany({
+      where: { id: sweepId, status: { in: [...TERMINAL_SWEEP] } },
+      data: { status: 'pending', finishedAt: null },
+    });
+    return count > 0;
+  }
+
+  async retryFailedTrials(sweepId: string): Promise<number> {
+    const { from, to } = TRANSITIONS.retryFailed;
+    const { count } = await this.prisma.trial.updateMany({
+      where: { sweepId, status: { in: [...from] } },
+      data: { status: to, error: null, retryable: null, finishedAt: null },
+    });
+    await this.reopenIfPending(sweepId);
+    return count;
+  }
+
+  async requeueInterrupted(sweepId: string): Promise<number> {
+    const { from, to } = TRANSITIONS.requeue;
+    return this.prisma.$transaction(async (tx) => {
+      const where = { sweepId, status: { in: [...from] } };
+      const trials = await tx.trial.findMany({ where, select: { id: true, attempts: true } });
+      if (trials.length === 0) return 0;
+      await tx.attempt.updateMany({
+        where: { OR: trials.map((t) => ({ trialId: t.id, number: t.attempts })) },
+        data: { status: 'failed', error: 'interrupted', finishedAt: new Date() },
+      });
+      await tx.trial.updateMany({ where, data: { status: to, error: null, retryable: null } });
+      return trials.length;
+    });
+  }
+
+  activeSweeps(backend: string) {
+    return controllerReads.activeSweeps(this.prisma, backend);
+  }
+
+  async sweepSnapshot(sweepId: string) {
+    const inFlight = await controllerReads.trialsInFlight(this.prisma, sweepId);
+    const blocked = await controllerReads.blockedTrials(this.prisma, sweepId);
+    return { inFlight, blocked };
+  }
+
+  undecidedFailures(sweepId: string) {
+    return controllerReads.undecidedFailures(this.prisma, sweepId);
+  }
+
+  launchRows(ids: string[]) {
+    return controllerReads.launchRows(this.prisma, ids);
+  }
+
+  readyTrials(sweepId: string, backoff: BackoffCutoff[], take: number) {
+    return controllerReads.readyTrials(this.prisma, sweepId, backoff, take);
+  }
+
+  backingOff(sweepId: string, backoff: BackoffCutoff[]) {
+    return controllerReads.backingOff(this.prisma, sweepId, backoff);
+  }
+
+  writeEventBatch(
+    events: TrialEvent[],
+    deadLetters: (outcome: BatchOutcome) => DeadLetterRow[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<BatchOutcome> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const outcome = await writeEvents(tx, events);
+        await writeDeadLetters(tx, deadLetters(outcome));
+        return outcome;
+      },
+      { timeout: options.timeoutMs ?? 120_000, maxWait: 30_000 },
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.prisma.$queryRaw`SELECT 1`;
+  }
+
+  sweepResults(sweepId: string, filter?: ResultFilter) {
+    return resultReads.sweepResults(this.prisma, sweepId, filter);
+  }
+
+  trialCurves(trialId: string, options?: { attempt?: number; names?: string[] }) {
+    return resultReads.trialCurves(this.prisma, trialId, options);
+  }
+
+  currentLayers(sweepId: string) {
+    return resultReads.currentLayers(this.prisma, sweepId);
+  }
+
+  async progressSnapshot(sweepId: string) {
+    return resultReads.progressSnapshot(this.prisma, sweepId, await this.statusCounts(sweepId));
+  }
 }
+
+const TERMINAL_SWEEP = ['completed', 'failed', 'cancelled'] as const;
+
+const mayStart = (status: TrialStatus) => !notFromStatuses('start').includes(status);

@@ -1,6 +1,7 @@
-// A sweep plan as the database stores it (the pipeline's repositories take these inputs).
-import type { Repositories, SubmitResult, SweepInput, TrialInput } from '../db/repositories.ts';
-import type { SweepPlan } from './expand.ts';
+// A sweep plan as the store records it: the sweep row and one trial row per planned trial.
+
+import type { SweepPlan } from '../sweep/expand.ts';
+import type { SubmitResult, SweepInput, SweepStore, TrialInput } from './store.ts';
 
 export type BackendName = 'kubernetes' | 'local';
 
@@ -31,10 +32,6 @@ export function trialInputs(plan: SweepPlan): TrialInput[] {
 }
 
 /** Records the plan: creates the sweep or adds only the trials it lacks (idempotent). */
-export function submitPlan(
-  repos: Repositories,
-  plan: SweepPlan,
-  backend: BackendName,
-): Promise<SubmitResult> {
+export function submitPlan(repos: SweepStore, plan: SweepPlan, backend: BackendName): Promise<SubmitResult> {
   return repos.submitSweep(sweepInput(plan, backend), trialInputs(plan));
 }

@@ -14,7 +14,7 @@ import {
 } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 import { PROJECT_ROOT } from '../project-root.ts';
-import { type Database, openDatabase, pgConfig } from './client.ts';
+import { type Database, openDatabase, pgConfig } from './database.ts';
 import { loadSchemaEngine } from './schema-engine.ts';
 
 const SCHEMA_PATH = join(PROJECT_ROOT, 'prisma/schema.prisma');

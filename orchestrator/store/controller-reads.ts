@@ -1,14 +1,9 @@
-// The reads the reconcile loop needs, narrowed to the columns it uses. (Writes go through the
-// pipeline's Repositories.) Every query is bounded by the sweep's in-flight trials, a `take`, or the
-// number of attempt counts.
-import type { Prisma, PrismaClient } from '../db/client.ts';
-import type { Sweep } from '../db/repositories.ts';
-import type { BackoffCutoff } from './decide.ts';
-
-export type ActiveSweep = Pick<
-  Sweep,
-  'id' | 'name' | 'status' | 'backend' | 'maxParallel' | 'retries' | 'spec'
->;
+// The reads the reconcile loop needs, narrowed to the columns it uses. Every query is bounded by the
+// sweep's in-flight trials, a `take`, or the number of attempt counts.
+import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
+import { sweepRecord, trialDocument } from './records.ts';
+import type { ActiveSweep, BackoffCutoff, BlockedTrial, InFlightTrial, LaunchTrial } from './store.ts';
+import { IN_FLIGHT_STATUSES } from './trial-state.ts';
 
 const sweepColumns = {
   id: true,
@@ -36,17 +31,18 @@ const trialColumns = {
 /** What creating a run needs besides the row: the trial document. */
 const launchColumns = { ...trialColumns, params: true } as const;
 
-export type TrialRow = Awaited<ReturnType<typeof trialsInFlight>>[number];
-export type LaunchRow = Awaited<ReturnType<typeof launchRows>>[number];
-
 /** Sweeps on this backend that are not finished. */
-export function activeSweeps(prisma: PrismaClient, backend: string): Promise<ActiveSweep[]> {
-  return prisma.sweep.findMany({
+export async function activeSweeps(prisma: PrismaClient, backend: string): Promise<ActiveSweep[]> {
+  const rows = await prisma.sweep.findMany({
     where: { backend, status: { in: ['pending', 'running'] } },
     select: sweepColumns,
     orderBy: { createdAt: 'asc' },
   });
+  return rows.map(sweepRecord);
 }
+
+const launchRecord = <R extends { id: string; params: unknown }>(row: R): Omit<R, 'params'> & LaunchTrial =>
+  ({ ...row, params: trialDocument(row.params, row.id) }) as Omit<R, 'params'> & LaunchTrial;
 
 /** A failure the controller has not decided on yet (it may still be retried). */
 const undecidedFailure = { status: 'failed', retryable: true } satisfies Prisma.TrialWhereInput;
@@ -55,9 +51,9 @@ const undecidedFailure = { status: 'failed', retryable: true } satisfies Prisma.
  * Trials with an attempt out, or with a failure the controller has not decided on yet (read every
  * pass, so without the documents).
  */
-export function trialsInFlight(prisma: PrismaClient, sweepId: string) {
+export function trialsInFlight(prisma: PrismaClient, sweepId: string): Promise<InFlightTrial[]> {
   return prisma.trial.findMany({
-    where: { sweepId, OR: [{ status: { in: ['queued', 'running'] } }, undecidedFailure] },
+    where: { sweepId, OR: [{ status: { in: [...IN_FLIGHT_STATUSES] } }, undecidedFailure] },
     select: trialColumns,
   });
 }
@@ -68,8 +64,9 @@ export function undecidedFailures(prisma: PrismaClient, sweepId: string): Promis
 }
 
 /** In-flight trials by id, with their documents (to create a run that went missing). */
-export function launchRows(prisma: PrismaClient, ids: string[]) {
-  return prisma.trial.findMany({ where: { id: { in: ids } }, select: launchColumns });
+export async function launchRows(prisma: PrismaClient, ids: string[]): Promise<LaunchTrial[]> {
+  const rows = await prisma.trial.findMany({ where: { id: { in: ids } }, select: launchColumns });
+  return rows.map(launchRecord);
 }
 
 /** Pending trials whose dependency (if any) completed. */
@@ -95,13 +92,13 @@ const retriesUpdated = (
  * The backoff is decided here, in the query, so retries still waiting never take the places of ready
  * trials behind them.
  */
-export function readyTrials(
+export async function readyTrials(
   prisma: PrismaClient,
   sweepId: string,
   backoff: BackoffCutoff[],
   take: number,
-): Promise<LaunchRow[]> {
-  return prisma.trial.findMany({
+): Promise<LaunchTrial[]> {
+  const rows = await prisma.trial.findMany({
     where: {
       AND: [
         runnable(sweepId),
@@ -112,6 +109,7 @@ export function readyTrials(
     orderBy: [{ createdAt: 'asc' }, { key: 'asc' }],
     take,
   });
+  return rows.map(launchRecord);
 }
 
 /** Runnable retries still backing off: the earliest last update per attempt count. */
@@ -131,7 +129,7 @@ export async function backingOff(
 }
 
 /** Pending trials whose dependency ended without completing: they can never run. */
-export function blockedTrials(prisma: PrismaClient, sweepId: string) {
+export function blockedTrials(prisma: PrismaClient, sweepId: string): Promise<BlockedTrial[]> {
   return prisma.trial.findMany({
     where: {
       sweepId,

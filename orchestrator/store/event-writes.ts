@@ -4,42 +4,24 @@
 // were new in this transaction have effects, so a batch that is delivered again after a crash (written,
 // not acked) changes nothing.
 //
-// Status rules (documented in orchestrator/ingest/README.md): any event of an attempt means at least
-// `running`; `failed` and `completed` are terminal; the enum order pending < queued < running < failed <
-// cancelled < completed is a rank and a status only ever moves up (GREATEST), so events that arrive
-// twice or out of order (completed before started) end in the same state. A trial mirrors its current
-// attempt: events of an older attempt update that attempt only; events of a newer one (which the
-// orchestrator did not record) make it the trial's current attempt.
-import type { Prisma, PrismaClient } from '../db/client.ts';
+// Status rules (trial-state.ts): any event of an attempt means at least `running`; the rank
+// pending < queued < running < failed < cancelled < completed is the order of the `trial_status` enum,
+// and a status only ever moves up (GREATEST), so events that arrive twice or out of order (completed
+// before started) end in the same state. A trial mirrors its current attempt: events of an older
+// attempt update that attempt only; events of a newer one (which the orchestrator did not record)
+// make it the trial's current attempt.
 import { compressionFromSparsity, type EventOf, messageId, type TrialEvent } from '../events/protocol.ts';
+import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
+import type { BatchOutcome, DeadLetterRow, RejectedEvent } from './store.ts';
+import {
+  EVENT_STATUSES,
+  eventStatus,
+  higherStatus,
+  TERMINAL_STATUSES,
+  type TrialStatus,
+} from './trial-state.ts';
 
 export type Tx = Prisma.TransactionClient | PrismaClient;
-
-export interface RejectedEvent {
-  event: TrialEvent;
-  reason: 'unknown-trial';
-  detail: string;
-}
-
-export interface BatchOutcome {
-  /** Events new to the database. */
-  inserted: number;
-  /** Events already there (redelivered or published twice). */
-  duplicates: number;
-  points: number;
-  /** Events that name a trial the database does not know (or the wrong sweep): dead letters. */
-  rejected: RejectedEvent[];
-}
-
-export interface DeadLetterRow {
-  source: string;
-  subject: string;
-  reason: string;
-  detail: string;
-  data: string;
-}
-
-const STATUS_OF: Partial<Record<TrialEvent['kind'], string>> = { completed: 'completed', failed: 'failed' };
 
 /** What the event table keeps of an event: its payload without the header (metrics: the count). */
 function storedPayload(event: TrialEvent): string {
@@ -53,10 +35,10 @@ const inf = (value: number | null | undefined, sparsity: number): number => {
   return c === null ? Number.POSITIVE_INFINITY : c;
 };
 
-interface AttemptAgg {
+export interface AttemptAgg {
   trialId: string;
   number: number;
-  status: string;
+  status: TrialStatus;
   startedAt: string | null;
   finishedAt: string | null;
   heartbeatAt: string;
@@ -71,11 +53,14 @@ interface AttemptAgg {
   artifacts: Record<string, string> | null;
 }
 
-const RANK = ['pending', 'queued', 'running', 'failed', 'cancelled', 'completed'];
 const later = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a > b ? a : b);
 const earlier = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a < b ? a : b);
 
-function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
+/**
+ * The attempts a batch of new events touches, each merged from its events as the database merges it
+ * (status by rank, latest progress, earliest start), in (trial, attempt) order.
+ */
+export function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
   const byAttempt = new Map<string, AttemptAgg>();
   // Within a batch, apply in (seq) order so "latest progress" is the highest step.
   const ordered = [...events].sort((a, b) => a.seq - b.seq);
@@ -87,7 +72,7 @@ function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
       agg = {
         trialId: e.trialId,
         number: e.attempt,
-        status: 'running',
+        status: 'running' as TrialStatus,
         startedAt: null,
         finishedAt: null,
         heartbeatAt: time,
@@ -103,8 +88,7 @@ function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
       };
       byAttempt.set(key, agg);
     }
-    const status = STATUS_OF[e.kind] ?? 'running';
-    if (RANK.indexOf(status) > RANK.indexOf(agg.status)) agg.status = status;
+    agg.status = higherStatus(agg.status, eventStatus(e.kind));
     agg.heartbeatAt = later(agg.heartbeatAt, time)!;
     switch (e.kind) {
       case 'started':
@@ -140,78 +124,104 @@ function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
         break;
     }
   }
-  return [...byAttempt.values()];
+  return [...byAttempt.values()].sort((a, b) =>
+    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.number - b.number,
+  );
 }
 
 /**
  * Writes the batch (call inside a transaction). `events` must be valid (decodeEvent); duplicates
- * within the batch are tolerated.
+ * within the batch are tolerated. Each step is its own function below.
  */
 export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { inserted: 0, duplicates: 0, points: 0, rejected: [] };
   if (events.length === 0) return outcome;
+  const { unique, duplicates } = uniqueEvents(events);
+  outcome.duplicates = duplicates;
+  const { known, rejected } = await knownTrialEvents(tx, unique);
+  outcome.rejected = rejected;
+  if (known.length === 0) return outcome;
+  const news = await insertEvents(tx, known);
+  outcome.inserted = news.length;
+  outcome.duplicates += known.length - news.length;
+  if (news.length === 0) return outcome;
+  outcome.points = await insertPoints(
+    tx,
+    news.filter((e): e is EventOf<'metrics'> => e.kind === 'metrics'),
+  );
+  const attempts = aggregateAttempts(news);
+  await upsertAttempts(tx, attempts);
+  await mirrorCurrentAttempts(tx, attempts);
+  await upsertResults(
+    tx,
+    news.filter((e): e is EventOf<'completed'> => e.kind === 'completed'),
+  );
+  await upsertLayers(
+    tx,
+    news.filter((e): e is EventOf<'sparsity'> => e.kind === 'sparsity'),
+  );
+  return outcome;
+}
 
-  // Unique by key (first wins), then only events of known trials of the named sweep.
+/** The batch unique by message id (the first of each wins), and how many repeats were dropped. */
+export function uniqueEvents(events: TrialEvent[]): { unique: TrialEvent[]; duplicates: number } {
   const unique = new Map<string, TrialEvent>();
-  for (const e of events) {
-    const key = messageId(e);
-    if (unique.has(key)) outcome.duplicates++;
-    else unique.set(key, e);
-  }
-  const trialIds = [...new Set([...unique.values()].map((e) => e.trialId))];
+  for (const e of events) if (!unique.has(messageId(e))) unique.set(messageId(e), e);
+  return { unique: [...unique.values()], duplicates: events.length - unique.size };
+}
+
+/**
+ * The events of trials that exist in the sweep they name, in one order for every statement (trial,
+ * attempt, seq), so concurrent ingesters lock rows in the same order and cannot deadlock each other;
+ * the others are rejected.
+ */
+export async function knownTrialEvents(
+  tx: Tx,
+  events: TrialEvent[],
+): Promise<{ known: TrialEvent[]; rejected: RejectedEvent[] }> {
+  const trialIds = [...new Set(events.map((e) => e.trialId))];
   const trials = await tx.$queryRaw<{ id: string; sweep_id: string }[]>`
     SELECT id, sweep_id FROM trial WHERE id = ANY(${trialIds}::text[])`;
   const sweepOf = new Map(trials.map((t) => [t.id, t.sweep_id]));
   const known: TrialEvent[] = [];
-  for (const e of unique.values()) {
+  const rejected: RejectedEvent[] = [];
+  for (const e of events) {
     const sweepId = sweepOf.get(e.trialId);
     if (sweepId === undefined) {
-      outcome.rejected.push({
-        event: e,
-        reason: 'unknown-trial',
-        detail: `trial ${e.trialId} does not exist`,
-      });
+      rejected.push({ event: e, reason: 'unknown-trial', detail: `trial ${e.trialId} does not exist` });
     } else if (sweepId !== e.sweepId) {
-      outcome.rejected.push({
+      rejected.push({
         event: e,
         reason: 'unknown-trial',
         detail: `trial ${e.trialId} belongs to sweep ${sweepId}, not ${e.sweepId}`,
       });
     } else known.push(e);
   }
-  if (known.length === 0) return outcome;
-  // One order for every statement (trial, attempt, seq): concurrent ingesters then lock rows in the
-  // same order and cannot deadlock each other.
   known.sort((a, b) =>
     a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.attempt - b.attempt || a.seq - b.seq,
   );
+  return { known, rejected };
+}
 
-  // 1. The events themselves; RETURNING tells which ones are new.
+/** Step 1: the events themselves. Returns the ones new to the database (only they have effects). */
+export async function insertEvents(tx: Tx, events: TrialEvent[]): Promise<TrialEvent[]> {
   const fresh = await tx.$queryRaw<{ trial_id: string; attempt: number; seq: number }[]>`
     INSERT INTO event (trial_id, attempt, seq, sweep_id, kind, time, payload)
     SELECT * FROM unnest(
-      ${known.map((e) => e.trialId)}::text[], ${known.map((e) => e.attempt)}::int[],
-      ${known.map((e) => e.seq)}::int[], ${known.map((e) => e.sweepId)}::text[],
-      ${known.map((e) => e.kind)}::text[], ${known.map((e) => e.time)}::timestamptz[],
-      ${known.map(storedPayload)}::jsonb[])
+      ${events.map((e) => e.trialId)}::text[], ${events.map((e) => e.attempt)}::int[],
+      ${events.map((e) => e.seq)}::int[], ${events.map((e) => e.sweepId)}::text[],
+      ${events.map((e) => e.kind)}::text[], ${events.map((e) => e.time)}::timestamptz[],
+      ${events.map(storedPayload)}::jsonb[])
     ON CONFLICT DO NOTHING
     RETURNING trial_id, attempt, seq`;
   const freshKeys = new Set(
     fresh.map((r) => messageId({ trialId: r.trial_id, attempt: r.attempt, seq: r.seq })),
   );
-  const news = known.filter((e) => freshKeys.has(messageId(e)));
-  outcome.inserted = news.length;
-  outcome.duplicates += known.length - news.length;
-  if (news.length === 0) return outcome;
+  return events.filter((e) => freshKeys.has(messageId(e)));
+}
 
-  // 2. Curve points.
-  const metrics = news.filter((e): e is EventOf<'metrics'> => e.kind === 'metrics');
-  if (metrics.length > 0) outcome.points = await insertPoints(tx, metrics);
-
-  // 3. Attempts (created when the orchestrator did not), merged monotonically.
-  const attempts = aggregateAttempts(news).sort((a, b) =>
-    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.number - b.number,
-  );
+/** Step 3: attempts (created when the orchestrator did not), merged monotonically. */
+export async function upsertAttempts(tx: Tx, attempts: AttemptAgg[]): Promise<void> {
   await tx.$executeRaw`
     INSERT INTO attempt AS a (trial_id, number, status, started_at, finished_at, heartbeat_at, step,
       total_steps, phase, host, backend, job_name, error, retryable, artifacts)
@@ -240,8 +250,13 @@ export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOu
       retryable = coalesce(EXCLUDED.retryable, a.retryable),
       artifacts = CASE WHEN EXCLUDED.artifacts IS NULL THEN a.artifacts
                        ELSE coalesce(a.artifacts, '{}'::jsonb) || EXCLUDED.artifacts END`;
+}
 
-  // 4. Trials mirror their current attempt (the highest one touched here, if not older than theirs).
+/** Statuses in which an attempt's end time becomes its trial's (an event can end an attempt so). */
+const ENDING_STATUSES = EVENT_STATUSES.filter((s) => TERMINAL_STATUSES.includes(s));
+
+/** Step 4: trials mirror their current attempt (the highest one touched here, if not older than theirs). */
+export async function mirrorCurrentAttempts(tx: Tx, attempts: AttemptAgg[]): Promise<void> {
   const top = new Map<string, number>();
   for (const a of attempts) top.set(a.trialId, Math.max(top.get(a.trialId) ?? 0, a.number));
   await tx.$executeRaw`
@@ -249,7 +264,8 @@ export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOu
       status = CASE WHEN a.number > t.attempts THEN a.status ELSE GREATEST(t.status, a.status) END,
       attempts = a.number,
       started_at = LEAST(t.started_at, coalesce(a.started_at, a.heartbeat_at)),
-      finished_at = CASE WHEN GREATEST(t.status, a.status) IN ('failed', 'completed') OR a.number > t.attempts
+      finished_at = CASE WHEN GREATEST(t.status, a.status) = ANY(${ENDING_STATUSES}::text[]::trial_status[])
+                           OR a.number > t.attempts
                          THEN a.finished_at ELSE t.finished_at END,
       heartbeat_at = GREATEST(t.heartbeat_at, a.heartbeat_at),
       error = CASE WHEN a.status = 'completed' THEN NULL ELSE coalesce(a.error, t.error) END,
@@ -259,57 +275,51 @@ export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOu
     FROM unnest(${[...top.keys()]}::text[], ${[...top.values()]}::int[]) AS v(id, number)
     JOIN attempt a ON a.trial_id = v.id AND a.number = v.number
     WHERE t.id = v.id AND a.number >= t.attempts`;
+}
 
-  // 5. Results (one per trial; a later attempt's result replaces an earlier one).
-  const completed = latestPer(
-    news.filter((e): e is EventOf<'completed'> => e.kind === 'completed'),
-    false,
-  );
-  if (completed.length > 0) {
-    await tx.$executeRaw`
-      INSERT INTO result AS r (trial_id, attempt, accuracy, best_accuracy, loss, seconds, direct_sparsity,
-        effective_sparsity, direct_compression, effective_compression, artifacts)
-      SELECT * FROM unnest(
-        ${completed.map((e) => e.trialId)}::text[], ${completed.map((e) => e.attempt)}::int[],
-        ${completed.map((e) => e.accuracy)}::float8[], ${completed.map((e) => e.bestAccuracy ?? null)}::float8[],
-        ${completed.map((e) => e.loss ?? null)}::float8[], ${completed.map((e) => e.seconds ?? null)}::float8[],
-        ${completed.map((e) => e.directSparsity)}::float8[], ${completed.map((e) => e.effectiveSparsity)}::float8[],
-        ${completed.map((e) => String(inf(e.directCompression, e.directSparsity)))}::float8[],
-        ${completed.map((e) => String(inf(e.effectiveCompression, e.effectiveSparsity)))}::float8[],
-        ${completed.map((e) => (e.artifacts ? JSON.stringify(e.artifacts) : null))}::jsonb[])
-      ON CONFLICT (trial_id) DO UPDATE SET
-        attempt = EXCLUDED.attempt, accuracy = EXCLUDED.accuracy, best_accuracy = EXCLUDED.best_accuracy,
-        loss = EXCLUDED.loss, seconds = EXCLUDED.seconds, direct_sparsity = EXCLUDED.direct_sparsity,
-        effective_sparsity = EXCLUDED.effective_sparsity, direct_compression = EXCLUDED.direct_compression,
-        effective_compression = EXCLUDED.effective_compression, artifacts = EXCLUDED.artifacts,
-        created_at = now()
-      WHERE EXCLUDED.attempt >= r.attempt`;
-  }
+/** Step 5: results, one per trial (a later attempt's result replaces an earlier one). */
+export async function upsertResults(tx: Tx, events: EventOf<'completed'>[]): Promise<void> {
+  const completed = latestPer(events, false);
+  if (completed.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO result AS r (trial_id, attempt, accuracy, best_accuracy, loss, seconds, direct_sparsity,
+      effective_sparsity, direct_compression, effective_compression, artifacts)
+    SELECT * FROM unnest(
+      ${completed.map((e) => e.trialId)}::text[], ${completed.map((e) => e.attempt)}::int[],
+      ${completed.map((e) => e.accuracy)}::float8[], ${completed.map((e) => e.bestAccuracy ?? null)}::float8[],
+      ${completed.map((e) => e.loss ?? null)}::float8[], ${completed.map((e) => e.seconds ?? null)}::float8[],
+      ${completed.map((e) => e.directSparsity)}::float8[], ${completed.map((e) => e.effectiveSparsity)}::float8[],
+      ${completed.map((e) => String(inf(e.directCompression, e.directSparsity)))}::float8[],
+      ${completed.map((e) => String(inf(e.effectiveCompression, e.effectiveSparsity)))}::float8[],
+      ${completed.map((e) => (e.artifacts ? JSON.stringify(e.artifacts) : null))}::jsonb[])
+    ON CONFLICT (trial_id) DO UPDATE SET
+      attempt = EXCLUDED.attempt, accuracy = EXCLUDED.accuracy, best_accuracy = EXCLUDED.best_accuracy,
+      loss = EXCLUDED.loss, seconds = EXCLUDED.seconds, direct_sparsity = EXCLUDED.direct_sparsity,
+      effective_sparsity = EXCLUDED.effective_sparsity, direct_compression = EXCLUDED.direct_compression,
+      effective_compression = EXCLUDED.effective_compression, artifacts = EXCLUDED.artifacts,
+      created_at = now()
+    WHERE EXCLUDED.attempt >= r.attempt`;
+}
 
-  // 6. Layer counts (the latest sparsity report of each attempt).
-  const sparsity = latestPer(
-    news.filter((e): e is EventOf<'sparsity'> => e.kind === 'sparsity'),
-    true,
-  );
-  const layers = sparsity.flatMap((e) => e.layers.map((layer, idx) => ({ e, layer, idx })));
-  if (layers.length > 0) {
-    await tx.$executeRaw`
-      INSERT INTO layer_sparsity AS l (trial_id, attempt, idx, seq, name, shape, params, direct, effective)
-      SELECT v.trial_id, v.attempt, v.idx, v.seq, v.name, ARRAY(SELECT jsonb_array_elements_text(v.shape)::int),
-             v.params, v.direct, v.effective
-      FROM unnest(
-        ${layers.map((x) => x.e.trialId)}::text[], ${layers.map((x) => x.e.attempt)}::int[],
-        ${layers.map((x) => x.idx)}::int[], ${layers.map((x) => x.e.seq)}::int[],
-        ${layers.map((x) => x.layer.name)}::text[], ${layers.map((x) => JSON.stringify(x.layer.shape))}::jsonb[],
-        ${layers.map((x) => String(x.layer.params))}::int8[], ${layers.map((x) => String(x.layer.direct))}::int8[],
-        ${layers.map((x) => String(x.layer.effective))}::int8[])
-        AS v(trial_id, attempt, idx, seq, name, shape, params, direct, effective)
-      ON CONFLICT (trial_id, attempt, idx) DO UPDATE SET
-        seq = EXCLUDED.seq, name = EXCLUDED.name, shape = EXCLUDED.shape, params = EXCLUDED.params,
-        direct = EXCLUDED.direct, effective = EXCLUDED.effective
-      WHERE EXCLUDED.seq >= l.seq`;
-  }
-  return outcome;
+/** Step 6: layer counts (the latest sparsity report of each attempt). */
+export async function upsertLayers(tx: Tx, events: EventOf<'sparsity'>[]): Promise<void> {
+  const layers = latestPer(events, true).flatMap((e) => e.layers.map((layer, idx) => ({ e, layer, idx })));
+  if (layers.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO layer_sparsity AS l (trial_id, attempt, idx, seq, name, shape, params, direct, effective)
+    SELECT v.trial_id, v.attempt, v.idx, v.seq, v.name, ARRAY(SELECT jsonb_array_elements_text(v.shape)::int),
+           v.params, v.direct, v.effective
+    FROM unnest(
+      ${layers.map((x) => x.e.trialId)}::text[], ${layers.map((x) => x.e.attempt)}::int[],
+      ${layers.map((x) => x.idx)}::int[], ${layers.map((x) => x.e.seq)}::int[],
+      ${layers.map((x) => x.layer.name)}::text[], ${layers.map((x) => JSON.stringify(x.layer.shape))}::jsonb[],
+      ${layers.map((x) => String(x.layer.params))}::int8[], ${layers.map((x) => String(x.layer.direct))}::int8[],
+      ${layers.map((x) => String(x.layer.effective))}::int8[])
+      AS v(trial_id, attempt, idx, seq, name, shape, params, direct, effective)
+    ON CONFLICT (trial_id, attempt, idx) DO UPDATE SET
+      seq = EXCLUDED.seq, name = EXCLUDED.name, shape = EXCLUDED.shape, params = EXCLUDED.params,
+      direct = EXCLUDED.direct, effective = EXCLUDED.effective
+    WHERE EXCLUDED.seq >= l.seq`;
 }
 
 /** The last event (highest seq) per trial — or per trial and attempt. */
@@ -325,7 +335,9 @@ function latestPer<E extends TrialEvent>(events: E[], perAttempt: boolean): E[] 
   return [...best.values()];
 }
 
-async function insertPoints(tx: Tx, events: EventOf<'metrics'>[]): Promise<number> {
+/** Step 2: curve points. */
+export async function insertPoints(tx: Tx, events: EventOf<'metrics'>[]): Promise<number> {
+  if (events.length === 0) return 0;
   let n = 0;
   for (const e of events) n += e.points.length;
   const trial: string[] = new Array(n);

@@ -2,9 +2,12 @@
 // afterwards, or an in-memory PGlite), and a little seeding.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type Database, type OpenOptions, openDatabase } from './client.ts';
+import type { TrialSpec } from '../../worker/trial/spec.ts';
+import { parseSweepDocument, type SweepFile } from '../sweep/spec.ts';
+import { type Database, type OpenOptions, openDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
-import { Repositories, type TrialInput } from './repositories.ts';
+import { storeOf } from './prisma-store.ts';
+import type { Store, SweepStore, TrialInput } from './store.ts';
 
 /** The server the tests use (`ESWEEP_TEST_DATABASE_URL`, default the local one). */
 export const TEST_SERVER_URL =
@@ -30,7 +33,7 @@ export interface TestDatabase extends Database {
   /** Database name (PostgreSQL) or 'pglite'. */
   readonly name: string;
   readonly url: string;
-  readonly repos: Repositories;
+  readonly store: Store;
   /** Closes and drops it. */
   dispose(): Promise<void>;
 }
@@ -46,7 +49,7 @@ export async function createTestDatabase(label = 'test', options: OpenOptions = 
     ...db,
     name,
     url,
-    repos: new Repositories(db.prisma),
+    store: storeOf(db),
     dispose: async () => {
       await db.close();
       await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -62,10 +65,19 @@ export async function createPgliteDatabase(): Promise<TestDatabase> {
     ...db,
     name: 'pglite',
     url: 'pglite:memory',
-    repos: new Repositories(db.prisma),
+    store: storeOf(db),
     dispose: () => db.close(),
   };
 }
+
+/** A valid trial document (stored documents are validated when read back). */
+export const TEST_TRIAL_DOCUMENT: TrialSpec = {
+  arch: 'lenet300100',
+  pruner: 'random/uniform',
+  type: 'direct',
+  sparsity: 0.9,
+  seed: 0,
+};
 
 export function trialInput(i: number, overrides: Partial<TrialInput> = {}): TrialInput {
   return {
@@ -78,21 +90,32 @@ export function trialInput(i: number, overrides: Partial<TrialInput> = {}): Tria
     targetCompression: 10,
     seed: 0,
     budget: { iterations: 10 },
-    params: {},
+    params: TEST_TRIAL_DOCUMENT,
     ...overrides,
   };
 }
 
 /** A sweep with `n` trials; returns its id and the trial ids in key order. */
 export async function seedSweep(
-  repos: Repositories,
+  store: SweepStore,
   n: number,
   name = `sweep-${randomBytes(3).toString('hex')}`,
 ): Promise<{ sweepId: string; trialIds: string[] }> {
   const trials = Array.from({ length: n }, (_, i) =>
     trialInput(i, { key: `k${String(i).padStart(6, '0')}` }),
   );
-  const { sweep } = await repos.submitSweep({ name, spec: { name } }, trials);
-  const rows = await repos.listTrials(sweep.id);
+  const { sweep } = await store.submitSweep({ name, spec: testSweepSpec(name) }, trials);
+  const rows = await store.listTrials(sweep.id);
   return { sweepId: sweep.id, trialIds: rows.map((t) => t.id) };
+}
+
+/** A valid sweep spec named `name` (stored specs are validated when read back). */
+export function testSweepSpec(name: string, fields: Record<string, unknown> = {}): SweepFile {
+  return parseSweepDocument({
+    name,
+    architectures: ['lenet300100'],
+    pruners: ['random/uniform'],
+    compressions: [10],
+    ...fields,
+  });
 }

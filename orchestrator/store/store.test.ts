@@ -1,11 +1,17 @@
-// The same repository, ingest-write and query tests on PostgreSQL (a fresh database on the local
+// The same store, event-write and query tests on PostgreSQL (a fresh database on the local
 // server) and on PGlite (the embedded mode).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TrialEvent } from '../events/protocol.ts';
-import { writeEvents } from '../ingest/write.ts';
-import { compareResults, interpolateLog, logGrid, sweepResults, trialCurves } from '../query/index.ts';
-import { createPgliteDatabase, createTestDatabase, type TestDatabase, trialInput } from './test-support.ts';
+import { compareResults, interpolateLog, logGrid } from '../query/index.ts';
+import { writeEvents } from './event-writes.ts';
+import {
+  createPgliteDatabase,
+  createTestDatabase,
+  type TestDatabase,
+  testSweepSpec,
+  trialInput,
+} from './test-support.ts';
 
 type Header = Pick<TrialEvent, 'sweepId' | 'trialId' | 'attempt'>;
 let clock = Date.parse('2026-01-01T00:00:00Z');
@@ -26,7 +32,7 @@ const completedBody = (accuracy: number, effectiveCompression: number | null = 2
 });
 
 for (const backend of ['postgres', 'pglite'] as const) {
-  describe(`repositories, ingest writes and queries on ${backend}`, () => {
+  describe(`store, event writes and queries on ${backend}`, () => {
     let db: TestDatabase;
     before(async () => {
       db = backend === 'postgres' ? await createTestDatabase('repo') : await createPgliteDatabase();
@@ -40,44 +46,55 @@ for (const backend of ['postgres', 'pglite'] as const) {
         trialInput(0, { pruner: 'dense' }),
         trialInput(1, { pruner: 'magnitude/global', dependsOnKey: 'k0' }),
       ];
-      const first = await db.repos.submitSweep({ name: 'idem', spec: { v: 1 } }, trials);
+      const first = await db.store.submitSweep(
+        { name: 'idem', spec: testSweepSpec('idem', { retries: 1 }) },
+        trials,
+      );
       assert.equal(first.created, true);
       assert.equal(first.addedTrials, 2);
-      const again = await db.repos.submitSweep({ name: 'idem', spec: { v: 1 } }, trials);
+      const again = await db.store.submitSweep(
+        { name: 'idem', spec: testSweepSpec('idem', { retries: 1 }) },
+        trials,
+      );
       assert.equal(again.created, false);
       assert.equal(again.addedTrials, 0);
       assert.equal(again.sweep.id, first.sweep.id);
-      const edited = await db.repos.submitSweep({ name: 'idem', spec: { v: 2 } }, [...trials, trialInput(2)]);
+      const edited = await db.store.submitSweep(
+        { name: 'idem', spec: testSweepSpec('idem', { retries: 2 }) },
+        [...trials, trialInput(2)],
+      );
       assert.equal(edited.addedTrials, 1);
       assert.equal(edited.totalTrials, 3);
-      assert.deepEqual((await db.repos.findSweep('idem'))?.spec, { v: 2 });
-      const listed = await db.repos.listTrials(first.sweep.id);
+      assert.deepEqual((await db.store.findSweep('idem'))?.spec, testSweepSpec('idem', { retries: 2 }));
+      const listed = await db.store.listTrials(first.sweep.id);
       assert.deepEqual(
         listed.map((t) => t.key),
         ['k0', 'k1', 'k2'],
       );
       assert.equal(listed[1]!.dependsOnId, listed[0]!.id);
       await assert.rejects(
-        db.repos.submitSweep({ name: 'bad', spec: {} }, [trialInput(0, { dependsOnKey: 'nope' })]),
+        db.store.submitSweep({ name: 'bad', spec: testSweepSpec('bad') }, [
+          trialInput(0, { dependsOnKey: 'nope' }),
+        ]),
         /depends on nope/,
       );
     });
 
     it('starts attempts, counts states, cancels', async () => {
-      const { sweep } = await db.repos.submitSweep(
-        { name: 'attempts', spec: {} },
+      const { sweep } = await db.store.submitSweep(
+        { name: 'attempts', spec: testSweepSpec('attempts') },
         [0, 1, 2].map((i) => trialInput(i)),
       );
-      const [a, b] = await db.repos.listTrials(sweep.id);
-      const attempt = await db.repos.startAttempt(a!.id, (n) => `job-${n}`);
+      const [a, b] = await db.store.listTrials(sweep.id);
+      const attempt = await db.store.startAttempt(a!.id, (n) => `job-${n}`);
       assert.equal(attempt.number, 1);
       assert.equal(attempt.status, 'queued');
       assert.equal(attempt.jobName, 'job-1');
-      const trial = await db.repos.getTrial(a!.id);
+      const trial = await db.store.getTrial(a!.id);
       assert.equal(trial?.status, 'queued');
       assert.equal(trial?.attempts, 1);
-      await db.repos.markTrial(b!.id, 'failed', { error: 'boom', retryable: true });
-      assert.deepEqual(await db.repos.statusCounts(sweep.id), {
+      await db.store.markTrial(b!.id, 'failed', { error: 'boom', retryable: true });
+      assert.deepEqual(await db.store.statusCounts(sweep.id), {
         pending: 1,
         queued: 1,
         running: 0,
@@ -85,35 +102,35 @@ for (const backend of ['postgres', 'pglite'] as const) {
         cancelled: 0,
         completed: 0,
       });
-      const again = await db.repos.startAttempt(b!.id);
+      const again = await db.store.startAttempt(b!.id);
       assert.equal(again.number, 1);
-      assert.equal(await db.repos.cancelSweep(sweep.id), 3);
-      assert.equal((await db.repos.findSweep(sweep.id))?.status, 'cancelled');
-      assert.equal((await db.repos.listAttempts(a!.id))[0]?.status, 'cancelled');
+      assert.equal(await db.store.cancelSweep(sweep.id), 3);
+      assert.equal((await db.store.findSweep(sweep.id))?.status, 'cancelled');
+      assert.equal((await db.store.listAttempts(a!.id))[0]?.status, 'cancelled');
     });
 
     it('derives trial status from events, monotonically, whatever their order or repetition', async () => {
-      const { sweep } = await db.repos.submitSweep(
-        { name: 'status', spec: {} },
+      const { sweep } = await db.store.submitSweep(
+        { name: 'status', spec: testSweepSpec('status') },
         [0, 1, 2].map((i) => trialInput(i)),
       );
-      const [t0, t1, t2] = await db.repos.listTrials(sweep.id);
+      const [t0, t1, t2] = await db.store.listTrials(sweep.id);
       const h0 = { sweepId: sweep.id, trialId: t0!.id, attempt: 1 };
       // completed before started, in separate batches
       const started = ev(h0, 0, { kind: 'started', host: 'node-1' });
       const completed = ev(h0, 5, completedBody(0.91));
       const out1 = await writeEvents(db.prisma, [completed]);
       assert.equal(out1.inserted, 1);
-      assert.equal((await db.repos.getTrial(t0!.id))?.status, 'completed');
+      assert.equal((await db.store.getTrial(t0!.id))?.status, 'completed');
       await writeEvents(db.prisma, [started, ev(h0, 1, { kind: 'progress', step: 7, totalSteps: 10 })]);
-      const trial0 = await db.repos.getTrial(t0!.id);
+      const trial0 = await db.store.getTrial(t0!.id);
       assert.equal(trial0?.status, 'completed');
       assert.equal(trial0?.attempts, 1);
       assert.ok(
         trial0?.startedAt && trial0.startedAt.getTime() === Date.parse(started.time),
         'trial0?.startedAt && trial0.startedAt.getTime() === Date.parse(started.time)',
       );
-      const [attempt0] = await db.repos.listAttempts(t0!.id);
+      const [attempt0] = await db.store.listAttempts(t0!.id);
       assert.equal(attempt0?.status, 'completed');
       assert.equal(attempt0?.host, 'node-1');
       assert.equal(attempt0?.step, 7);
@@ -130,33 +147,33 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ev(h1, 0, { kind: 'started' }),
         ev(h1, 3, { kind: 'failed', error: 'oom', retryable: true }),
       ]);
-      let trial1 = await db.repos.getTrial(t1!.id);
+      let trial1 = await db.store.getTrial(t1!.id);
       assert.equal(trial1?.status, 'failed');
       assert.equal(trial1?.error, 'oom');
       await writeEvents(db.prisma, [ev(h1, 2, completedBody(0.5))]);
-      trial1 = await db.repos.getTrial(t1!.id);
+      trial1 = await db.store.getTrial(t1!.id);
       assert.equal(trial1?.status, 'completed');
       assert.equal(trial1?.error, null);
 
       // attempts: the controller starts attempt 2; a late event of attempt 1 leaves the trial alone;
       // an event of an attempt the controller never recorded (3) makes it current.
-      await db.repos.startAttempt(t2!.id);
+      await db.store.startAttempt(t2!.id);
       const h2 = { sweepId: sweep.id, trialId: t2!.id };
       await writeEvents(db.prisma, [ev({ ...h2, attempt: 1 }, 0, { kind: 'started' })]);
       await writeEvents(db.prisma, [
         ev({ ...h2, attempt: 1 }, 1, { kind: 'failed', error: 'lost', retryable: true }),
       ]);
-      assert.equal((await db.repos.getTrial(t2!.id))?.status, 'failed');
-      await db.repos.startAttempt(t2!.id);
-      assert.equal((await db.repos.getTrial(t2!.id))?.status, 'queued');
+      assert.equal((await db.store.getTrial(t2!.id))?.status, 'failed');
+      await db.store.startAttempt(t2!.id);
+      assert.equal((await db.store.getTrial(t2!.id))?.status, 'queued');
       await writeEvents(db.prisma, [ev({ ...h2, attempt: 1 }, 2, { kind: 'heartbeat' })]);
-      assert.equal((await db.repos.getTrial(t2!.id))?.status, 'queued');
+      assert.equal((await db.store.getTrial(t2!.id))?.status, 'queued');
       await writeEvents(db.prisma, [ev({ ...h2, attempt: 3 }, 0, { kind: 'started' })]);
-      const trial2 = await db.repos.getTrial(t2!.id);
+      const trial2 = await db.store.getTrial(t2!.id);
       assert.equal(trial2?.attempts, 3);
       assert.equal(trial2?.status, 'running');
       assert.deepEqual(
-        (await db.repos.listAttempts(t2!.id)).map((a) => [a.number, a.status]),
+        (await db.store.listAttempts(t2!.id)).map((a) => [a.number, a.status]),
         [
           [1, 'failed'],
           [2, 'queued'],
@@ -166,8 +183,10 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('rejects events of unknown trials or of the wrong sweep', async () => {
-      const { sweep } = await db.repos.submitSweep({ name: 'unknown', spec: {} }, [trialInput(0)]);
-      const [t] = await db.repos.listTrials(sweep.id);
+      const { sweep } = await db.store.submitSweep({ name: 'unknown', spec: testSweepSpec('unknown') }, [
+        trialInput(0),
+      ]);
+      const [t] = await db.store.listTrials(sweep.id);
       const out = await writeEvents(db.prisma, [
         ev({ sweepId: sweep.id, trialId: 'nope', attempt: 1 }, 0, { kind: 'started' }),
         ev({ sweepId: 'other', trialId: t!.id, attempt: 1 }, 0, { kind: 'started' }),
@@ -177,7 +196,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         out.rejected.map((r) => r.reason),
         ['unknown-trial', 'unknown-trial'],
       );
-      assert.equal((await db.repos.getTrial(t!.id))?.status, 'pending');
+      assert.equal((await db.store.getTrial(t!.id))?.status, 'pending');
     });
 
     it('stores curves, layer counts and infinite compression; queries results, comparisons and curves', async () => {
@@ -197,8 +216,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ),
       );
       trials.push(trialInput(0, { key: 'dead', pruner: 'snip', seed: 0, targetCompression: 1e4 }));
-      const { sweep } = await db.repos.submitSweep({ name: 'query', spec: {} }, trials);
-      const rows = await db.repos.listTrials(sweep.id);
+      const { sweep } = await db.store.submitSweep({ name: 'query', spec: testSweepSpec('query') }, trials);
+      const rows = await db.store.listTrials(sweep.id);
       const events: TrialEvent[] = [];
       for (const t of rows) {
         const h = { sweepId: sweep.id, trialId: t.id, attempt: 1 };
@@ -235,7 +254,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal(out.inserted, events.length);
       assert.equal(out.points, rows.length * 3);
 
-      const results = await sweepResults(db.prisma, sweep.id);
+      const results = await db.store.sweepResults(sweep.id);
       assert.equal(results.length, rows.length);
       const dead = results.find((r) => r.key === 'dead');
       assert.equal(dead?.effectiveCompression, Number.POSITIVE_INFINITY);
@@ -271,12 +290,12 @@ for (const backend of ['postgres', 'pglite'] as const) {
         'Math.abs(snip.points[1]!.mean! - synflow.points[1]!.mean! - 0.1) < 1e-9',
       );
 
-      const curves = await trialCurves(db.prisma, rows[0]!.id);
+      const curves = await db.store.trialCurves(rows[0]!.id);
       assert.deepEqual(curves?.curves.loss, [
         { step: 10, value: 1 },
         { step: 20, value: 0.5 },
       ]);
-      assert.equal(await trialCurves(db.prisma, 'nope'), null);
+      assert.equal(await db.store.trialCurves('nope'), null);
     });
   });
 }
