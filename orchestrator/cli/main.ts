@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander';
-import { BAD_INPUT_EXIT_CODE, InputError } from '../../common/errors.ts';
+import { BAD_INPUT_EXIT_CODE, INTERRUPTED_EXIT_CODE, InputError } from '../../common/errors.ts';
+import { PARENT_PID_ENV, watchParent } from '../scheduler/local/process.ts';
 import { registerCommands } from './commands/index.ts';
+
+// A worker of `esweep run` stops as soon as that run is gone (killed with SIGKILL): nobody would
+// record its work, the next run starts the trial again, and its files lie in the run's directory
+// that the next run empties. Watching starts before the command's modules load, which takes seconds.
+if (process.env[PARENT_PID_ENV]) watchParent(() => process.exit(INTERRUPTED_EXIT_CODE));
 
 const program = new Command('esweep')
   .description('Neural-network pruning experiments at cluster scale, judged by effective sparsity')

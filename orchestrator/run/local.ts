@@ -17,8 +17,10 @@ import { type Comparison, type ResultRow, sweepResults } from '../query/index.ts
 import { loadReportData } from '../report/data.ts';
 import { renderReport } from '../report/html.ts';
 import { LocalBackend } from '../scheduler/local/backend.ts';
+import type { SweepPlan } from '../sweep/expand.ts';
 import { loadSweep } from '../sweep/load.ts';
 import { submitPlan } from '../sweep/records.ts';
+import { lockHome } from './home-lock.ts';
 import { ProgressDisplay, type ProgressStream, sweepProgress } from './progress.ts';
 import { sweepComparison } from './tables.ts';
 
@@ -60,6 +62,21 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
   const started = performance.now();
   const home = resolve(options.home ?? '.esweep');
   const plan = await loadSweep(file, { force: options.force });
+  await mkdir(home, { recursive: true });
+  const lock = lockHome(home);
+  try {
+    return await runLocked(plan, home, started, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  plan: SweepPlan,
+  home: string,
+  started: number,
+  options: LocalRunOptions,
+): Promise<LocalRunOutcome> {
   const database = await openDatabase(parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`));
   try {
     await migrate(database);
@@ -73,6 +90,8 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
     const backend = new LocalBackend({
       parallelism: options.parallel,
       output: 'ignore',
+      // Under the locked home: what a killed run left there is removed by the next one.
+      dir: join(home, 'runs'),
       command: options.command,
       env: { ESWEEP_EVENTS: 'ipc', ESWEEP_ARTIFACT_DIR: join(home, 'artifacts') },
       onChild: (child) => bridgeChild(child, pipeline.transport),
