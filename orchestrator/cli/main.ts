@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { BAD_INPUT_EXIT_CODE, INTERRUPTED_EXIT_CODE, InputError } from '../../common/errors.ts';
+import {
+  BAD_INPUT_EXIT_CODE,
+  INTERRUPTED_EXIT_CODE,
+  InputError,
+  SERVICE_UNAVAILABLE_EXIT_CODE,
+  ServiceUnavailableError,
+} from '../../common/errors.ts';
 import { PARENT_PID_ENV, watchParent } from '../scheduler/local/process.ts';
 import { registerCommands } from './commands/index.ts';
 
@@ -27,6 +33,9 @@ try {
   } else if (error instanceof InputError) {
     process.stderr.write(`esweep: ${error.message}\n`);
     process.exitCode = BAD_INPUT_EXIT_CODE;
+  } else if (error instanceof ServiceUnavailableError) {
+    process.stderr.write(`esweep: ${error.message}\n`);
+    process.exitCode = SERVICE_UNAVAILABLE_EXIT_CODE;
   } else {
     throw error;
   }

@@ -14,7 +14,7 @@ import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
 import { comparisonText, resultsCsv, resultsText, sweepComparison } from '../../run/tables.ts';
 import { databaseHelp, withRepositories } from '../database.ts';
-import { numberIn, parseOptions } from '../options.ts';
+import { numberIn, outputFile, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
 
 async function findSweep(repos: Repositories, idOrName: string): Promise<Sweep> {
@@ -31,7 +31,7 @@ const statusSchema = common.extend({
   interval: numberIn('must be a positive number of seconds', (n) => n > 0),
 });
 const resultsSchema = common.extend({ csv: z.boolean().optional() });
-const reportSchema = common.extend({ out: z.string().min(1) });
+const reportSchema = common.extend({ out: outputFile });
 
 /**
  * A sub-command on one recorded sweep: the `<sweep>` argument (name or id) and `--database`, plus
@@ -52,7 +52,10 @@ function sweepCommand<S extends z.ZodType<{ database?: string }>>(
     .option('--database <location>', databaseHelp);
   configure(command).action(async (sweepName: string, raw: object) => {
     const options = parseOptions(schema, raw);
-    await withRepositories(options, async (repos) => run(repos, await findSweep(repos, sweepName), options));
+    // Every one of these works on a recorded sweep: none may create a database.
+    await withRepositories(options, async (repos) => run(repos, await findSweep(repos, sweepName), options), {
+      existing: true,
+    });
   });
 }
 
