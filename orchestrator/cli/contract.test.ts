@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BAD_INPUT_EXIT_CODE, SERVICE_UNAVAILABLE_EXIT_CODE } from '../../common/errors.ts';
+import { type NdArray, writeNpz } from '../../worker/io/npz.ts';
 import { runCli } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'esweep-contract-'));
@@ -95,6 +96,33 @@ describe('the CLI exit contract', { concurrency: 3 }, () => {
       readdirSync(dir).filter((name) => name.includes('.partial')),
       [],
     );
+  });
+
+  test('a weight file of 20,000 unexpected arrays is one line of bounded length', async () => {
+    const arrays: Record<string, NdArray> = {};
+    for (const layer of ['fc1', 'fc2', 'fc3'])
+      arrays[layer] = { dtype: 'float32', shape: [1], data: new Float32Array(1) };
+    for (let k = 0; k < 20_000; k++)
+      arrays[`extra${k}`] = { dtype: 'float32', shape: [1], data: new Float32Array(1) };
+    const init = join(dir, 'many.npz');
+    writeFileSync(init, writeNpz(arrays));
+    const result = await runCli([
+      'prune',
+      '--arch',
+      'lenet300100',
+      '--pruner',
+      'random/uniform',
+      '--sparsity',
+      '0.5',
+      '--init',
+      init,
+      '--out',
+      join(dir, 'm.npz'),
+    ]);
+    assert.equal(result.code, BAD_INPUT_EXIT_CODE, result.stderr.slice(0, 2000));
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1);
+    assert.match(result.stderr, /unexpected array\(s\) extra0, .*… \(\d+ more characters\)$/m);
+    assert.ok(result.stderr.length < 1100, `${result.stderr.length} characters`);
   });
 
   test('VGG on 28×28 images says what it needs', async () => {
