@@ -130,3 +130,37 @@ test('a missing input file is an input error naming what it was for', async () =
     message: `cannot read sweep file ${dir}: EISDIR`,
   });
 });
+
+/** A "billion laughs": ten aliases per level, nine levels deep. */
+const ALIAS_BOMB = [
+  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ...'bcdefghi'.split('').map((name, k) => {
+    const previous = 'abcdefghi'[k];
+    return `${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`;
+  }),
+].join('\n');
+
+test('YAML that would expand without bound, or carries unknown tags, is one input error line', async () => {
+  const oneLine = (pattern: RegExp) => (error: unknown) =>
+    error instanceof InputError && pattern.test(error.message) && !error.message.includes('\n');
+  assert.throws(
+    () => parseYamlText(ALIAS_BOMB, 'bomb.yaml'),
+    oneLine(/^bomb\.yaml: not valid YAML: aliases/),
+  );
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    assert.throws(
+      () => parseYamlText('name: !!js/function "function () {}"\n', 'tag.yaml'),
+      oneLine(/^tag\.yaml: not valid YAML: .*js\/function/),
+    );
+    // Warnings are emitted on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, [], 'nothing printed besides the error');
+  // A few aliases are ordinary YAML.
+  assert.deepEqual(parseYamlText('a: &x [1]\nb: *x\n', 'ok.yaml'), { a: [1], b: [1] });
+});

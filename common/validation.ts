@@ -1,7 +1,7 @@
 // Checking what enters from outside (files, flags, the environment) against a zod schema: the
 // first problem becomes one InputError line that names the field and says what is wrong with it.
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from './errors.ts';
 
@@ -170,13 +170,26 @@ export function parseInput<S extends z.ZodType>(
   throw inputErrorFromZod(result.error, where);
 }
 
-/** The document in YAML (or JSON) text; a syntax error is an InputError naming `source` and the place. */
+/** Aliases one document may use: a few are normal, thousands expand into a "billion laughs". */
+const MAX_ALIASES = 100;
+
+/**
+ * The document in YAML (or JSON) text; a syntax error, a tag we do not know (`!!js/function`) or an
+ * alias bomb is an InputError naming `source` and, where there is one, the place.
+ */
 export function parseYamlText(text: string, source: string): unknown {
+  // Silent: the library would print its warnings itself; the first problem is reported here instead.
+  const document = parseDocument(text, { logLevel: 'silent' });
+  const problem = document.errors[0] ?? document.warnings[0];
+  if (problem) throw new InputError(`${source}: not valid YAML: ${problem.message.split('\n')[0]}`);
   try {
-    return parseYaml(text);
+    return document.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      throw new InputError(`${source}: not valid YAML: ${error.message.split('\n')[0]}`);
+    // The library's alias limit, a plain ReferenceError.
+    if (error instanceof ReferenceError) {
+      throw new InputError(
+        `${source}: not valid YAML: aliases expand too much (more than ${MAX_ALIASES} uses)`,
+      );
     }
     throw error;
   }

@@ -67,6 +67,8 @@ export const infraConfigSchema = z.strictObject({
       ports: z.array(z.number().int().min(1).max(65535)).min(1).default([443, 6443]),
     })
     .prefault({}),
+  /** The namespace of the Prometheus that scrapes the controller and of the proxy in front of Grafana. */
+  monitoring: z.strictObject({ namespace: z.string().min(1).default('monitoring') }).prefault({}),
   grafana: z
     .strictObject({ serviceType: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP') })
     .prefault({}),

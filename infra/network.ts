@@ -21,9 +21,13 @@ const from = (peers: Peer[], port: number) => ({ from: peers, ports: [tcp(port)]
 const NATS = pods(labelsFor('nats'));
 const POSTGRES = pods(labelsFor('postgres'));
 const ORCHESTRATOR = pods(labelsFor('orchestrator'));
+const INGESTER = pods(labelsFor('ingester'));
 const GRAFANA = pods(labelsFor('grafana'));
 const WORKERS = pods(MANAGED_LABELS);
-const ANYWHERE: Peer = { namespaceSelector: {} };
+/** Pods of one other namespace (its name label is set by Kubernetes itself). */
+const namespaceNamed = (name: string): Peer => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+});
 
 export function createNetworkPolicies(config: InfraConfig, namespace: pulumi.Input<string>) {
   const policy = (
@@ -60,6 +64,7 @@ export function createNetworkPolicies(config: InfraConfig, namespace: pulumi.Inp
       ],
     },
   });
+  const monitoring = namespaceNamed(config.monitoring.namespace);
   const apiServer = {
     to: config.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
     ports: config.apiServer.ports.map(tcp),
@@ -69,16 +74,19 @@ export function createNetworkPolicies(config: InfraConfig, namespace: pulumi.Inp
     dns,
     workers: policy('workers', MANAGED_LABELS, { egress: [to(NATS, NATS_PORT)] }),
     orchestrator: policy('orchestrator', labelsFor('orchestrator'), {
-      ingress: [from([ANYWHERE], METRICS_PORT)],
-      egress: [to(NATS, NATS_PORT), to(POSTGRES, POSTGRES_PORT), apiServer],
+      ingress: [from([monitoring], METRICS_PORT)],
+      egress: [to(POSTGRES, POSTGRES_PORT), apiServer],
+    }),
+    ingester: policy('ingester', labelsFor('ingester'), {
+      egress: [to(NATS, NATS_PORT), to(POSTGRES, POSTGRES_PORT)],
     }),
     grafana: policy('grafana', labelsFor('grafana'), {
-      ingress: [from([ANYWHERE], GRAFANA_PORT)],
+      ingress: [from([monitoring], GRAFANA_PORT)],
       egress: [to(POSTGRES, POSTGRES_PORT)],
     }),
-    nats: policy('nats', labelsFor('nats'), { ingress: [from([WORKERS, ORCHESTRATOR], NATS_PORT)] }),
+    nats: policy('nats', labelsFor('nats'), { ingress: [from([WORKERS, INGESTER], NATS_PORT)] }),
     postgres: policy('postgres', labelsFor('postgres'), {
-      ingress: [from([ORCHESTRATOR, GRAFANA], POSTGRES_PORT)],
+      ingress: [from([ORCHESTRATOR, INGESTER, GRAFANA], POSTGRES_PORT)],
     }),
   };
 }

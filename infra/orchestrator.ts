@@ -1,6 +1,8 @@
-// The orchestrator: controller (creates one Job per runnable trial) and ingester (NATS → Postgres)
-// in one Deployment, under a ServiceAccount whose namespaced Role allows only what the controller's
-// kubernetes backend calls. Workers run under their own ServiceAccount without an API token.
+// The orchestrator: the controller (creates one Job per runnable trial) under a ServiceAccount whose
+// namespaced Role allows only what its kubernetes backend calls, and the ingester (NATS → Postgres)
+// in a Deployment of its own under an account without an API token. Migrations run first, as the
+// schema's owner; both then connect as the runtime role, which cannot change the schema. Workers
+// run under their own ServiceAccount without an API token.
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
@@ -13,6 +15,8 @@ import { singlePod } from './workload.ts';
 export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
 export const CONTROLLER_ACCOUNT = 'esweep-controller';
 export const WORKER_ACCOUNT = 'esweep-worker';
+export const INGESTER_NAME = 'esweep-ingester';
+export const INGESTER_ACCOUNT = 'esweep-ingester';
 export const METRICS_PORT = 9464;
 const UID = 1000;
 
@@ -46,6 +50,10 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
     metadata: { name: WORKER_ACCOUNT, namespace },
     automountServiceAccountToken: false,
   });
+  const ingesterAccount = new k8s.core.v1.ServiceAccount('ingester', {
+    metadata: { name: INGESTER_ACCOUNT, namespace },
+    automountServiceAccountToken: false,
+  });
   const role = new k8s.rbac.v1.Role('controller', {
     metadata: { name: CONTROLLER_ACCOUNT, namespace },
     rules: CONTROLLER_RULES,
@@ -74,6 +82,15 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
       ...singlePod(labels, UID, {
         serviceAccountName: controllerAccount.metadata.name,
         automountServiceAccountToken: true,
+        initContainers: [
+          {
+            ...common,
+            name: 'migrate',
+            args: ['db', 'migrate'],
+            env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'migration-url')],
+            resources: config.resources.controller,
+          },
+        ],
         containers: [
           {
             ...common,
@@ -84,7 +101,6 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
               'kubernetes',
               '--cluster',
               '/etc/esweep/cluster.yaml',
-              '--migrate',
               '--metrics-port',
               String(METRICS_PORT),
             ],
@@ -98,10 +114,24 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             },
             readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },
           },
+        ],
+        volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
+      }),
+    },
+  });
+  const ingesterLabels = labelsFor('ingester');
+  const ingester = new k8s.apps.v1.Deployment('ingester', {
+    metadata: { name: INGESTER_NAME, namespace, labels: ingesterLabels },
+    spec: {
+      ...singlePod(ingesterLabels, UID, {
+        serviceAccountName: ingesterAccount.metadata.name,
+        automountServiceAccountToken: false,
+        containers: [
           {
             ...common,
+            volumeMounts: [tmp.mount],
             name: 'ingester',
-            args: ['ingest', '--migrate'],
+            args: ['ingest'],
             env: [
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
               fromSecret('NATS_URL', SECRET_NAMES.nats, 'url'),
@@ -109,7 +139,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             resources: config.resources.ingester,
           },
         ],
-        volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
+        volumes: [tmp.volume],
       }),
     },
   });
@@ -117,5 +147,15 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
     metadata: { name: ORCHESTRATOR_NAME, namespace, labels },
     spec: { selector: labels, ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT }] },
   });
-  return { controllerAccount, workerAccount, role, roleBinding, cluster, deployment, service };
+  return {
+    controllerAccount,
+    workerAccount,
+    ingesterAccount,
+    role,
+    roleBinding,
+    cluster,
+    deployment,
+    ingester,
+    service,
+  };
 }

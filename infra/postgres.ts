@@ -4,7 +4,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config.ts';
-import { APP_ROLE, DATABASE, fromSecret, READER_ROLE, SECRET_NAMES } from './secrets.ts';
+import { APP_ROLE, DATABASE, fromSecret, READER_ROLE, RUNTIME_ROLE, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, scratch } from './security.ts';
 import { dataClaimTemplate, singlePod } from './workload.ts';
 
@@ -17,7 +17,8 @@ const UID = 70;
 export const ROLES_SCRIPT = `#!/bin/sh
 set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
-  -v app_password="$APP_PASSWORD" -v reader_password="$READER_PASSWORD" <<'SQL'
+  -v app_password="$APP_PASSWORD" -v reader_password="$READER_PASSWORD" \
+  -v runtime_password="$RUNTIME_PASSWORD" <<'SQL'
 CREATE ROLE ${APP_ROLE} LOGIN PASSWORD :'app_password';
 ALTER DATABASE ${DATABASE} OWNER TO ${APP_ROLE};
 ALTER SCHEMA public OWNER TO ${APP_ROLE};
@@ -27,6 +28,13 @@ GRANT CONNECT ON DATABASE ${DATABASE} TO ${READER_ROLE};
 GRANT USAGE ON SCHEMA public TO ${READER_ROLE};
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER_ROLE};
 ALTER DEFAULT PRIVILEGES FOR ROLE ${APP_ROLE} IN SCHEMA public GRANT SELECT ON TABLES TO ${READER_ROLE};
+CREATE ROLE ${RUNTIME_ROLE} LOGIN PASSWORD :'runtime_password';
+GRANT CONNECT ON DATABASE ${DATABASE} TO ${RUNTIME_ROLE};
+GRANT USAGE ON SCHEMA public TO ${RUNTIME_ROLE};
+ALTER DEFAULT PRIVILEGES FOR ROLE ${APP_ROLE} IN SCHEMA public
+  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${RUNTIME_ROLE};
+ALTER DEFAULT PRIVILEGES FOR ROLE ${APP_ROLE} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${RUNTIME_ROLE};
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 SQL
 `;
 
@@ -59,6 +67,7 @@ export function createPostgres(config: InfraConfig, namespace: pulumi.Input<stri
               fromSecret('POSTGRES_PASSWORD', SECRET_NAMES.postgres, 'admin-password'),
               fromSecret('APP_PASSWORD', SECRET_NAMES.postgres, 'app-password'),
               fromSecret('READER_PASSWORD', SECRET_NAMES.postgres, 'reader-password'),
+              fromSecret('RUNTIME_PASSWORD', SECRET_NAMES.postgres, 'runtime-password'),
             ],
             ports: [{ name: 'postgres', containerPort: POSTGRES_PORT }],
             securityContext: containerSecurity(UID),

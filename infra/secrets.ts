@@ -8,8 +8,10 @@ const password = (name: string) => new random.RandomPassword(name, { length: 32,
 
 export const NATS_USER = 'esweep';
 export const DATABASE = 'esweep';
-/** Owner of the esweep database (migrations, controller, ingester). */
+/** Owner of the esweep database and its schema: only migrations connect as it. */
 export const APP_ROLE = 'esweep';
+/** What the controller and ingester connect as: rows read and written, the schema left alone. */
+export const RUNTIME_ROLE = 'esweep_runtime';
 /** Grafana's read-only role. */
 export const READER_ROLE = 'grafana_reader';
 
@@ -30,6 +32,7 @@ export function createSecrets(
   const admin = password('postgres-admin-password');
   const app = password('postgres-app-password');
   const reader = password('postgres-reader-password');
+  const runtime = password('postgres-runtime-password');
   const grafanaAdmin = password('grafana-admin-password');
   return {
     nats: new k8s.core.v1.Secret('nats-credentials', {
@@ -45,7 +48,9 @@ export function createSecrets(
         'admin-password': admin,
         'app-password': app,
         'reader-password': reader,
-        'database-url': pulumi.interpolate`postgresql://${APP_ROLE}:${app}@${addresses.postgres}/${DATABASE}`,
+        'runtime-password': runtime,
+        'migration-url': pulumi.interpolate`postgresql://${APP_ROLE}:${app}@${addresses.postgres}/${DATABASE}`,
+        'database-url': pulumi.interpolate`postgresql://${RUNTIME_ROLE}:${runtime}@${addresses.postgres}/${DATABASE}`,
       },
     }),
     grafana: new k8s.core.v1.Secret('grafana-credentials', {

@@ -10,8 +10,9 @@ import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { type InfraConfigInput, parseInfraConfig } from './config.ts';
 import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
-import { CONTROLLER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
-import { POSTGRES_PORT } from './postgres.ts';
+import { CONTROLLER_ACCOUNT, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
+import { POSTGRES_PORT, ROLES_SCRIPT } from './postgres.ts';
+import { RUNTIME_ROLE } from './secrets.ts';
 import { deploy } from './stack.ts';
 
 interface Created {
@@ -160,6 +161,75 @@ describe('infra stack (pulumi mocks)', () => {
     assert.ok(orchestrator.args.includes(String(METRICS_PORT)));
   });
 
+  it('labels the namespace for Pod Security Admission restricted', () => {
+    const [namespace] = ofKind(resources, 'core/v1:Namespace');
+    const labels = namespace!.inputs.metadata.labels;
+    for (const mode of ['enforce', 'warn', 'audit']) {
+      assert.equal(labels[`pod-security.kubernetes.io/${mode}`], 'restricted');
+    }
+  });
+
+  it('runs the ingester in its own Deployment under an account without an API token', () => {
+    const deployments = Object.fromEntries(
+      ofKind(resources, 'apps/v1:Deployment').map((d) => [d.name, d.inputs]),
+    );
+    const ingester = deployments.ingester.spec.template.spec;
+    assert.equal(ingester.serviceAccountName, INGESTER_ACCOUNT);
+    assert.equal(ingester.automountServiceAccountToken, false);
+    assert.deepEqual(
+      ingester.containers.map((c: { name: string }) => c.name),
+      ['ingester'],
+    );
+    assert.deepEqual(
+      deployments.orchestrator.spec.template.spec.containers.map((c: { name: string }) => c.name),
+      ['controller'],
+    );
+    const [account] = ofKind(resources, 'core/v1:ServiceAccount').filter((a) => a.name === 'ingester');
+    assert.equal(account!.inputs.automountServiceAccountToken, false);
+    // The controller keeps its probes.
+    const [controller] = deployments.orchestrator.spec.template.spec.containers;
+    assert.equal(controller.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(controller.readinessProbe.httpGet.path, '/readyz');
+  });
+
+  it('migrates as the schema owner; the controller and ingester run as the runtime role; Grafana reads', () => {
+    const secretKey = (container: {
+      env: { name: string; valueFrom: { secretKeyRef: { key: string } } }[];
+    }) => container.env.find((e) => e.name === 'DATABASE_URL')!.valueFrom.secretKeyRef.key;
+    const deployments = Object.fromEntries(
+      ofKind(resources, 'apps/v1:Deployment').map((d) => [d.name, d.inputs]),
+    );
+    const orchestrator = deployments.orchestrator.spec.template.spec;
+    const [migrate] = orchestrator.initContainers;
+    assert.deepEqual(migrate.args, ['db', 'migrate']);
+    assert.equal(secretKey(migrate), 'migration-url');
+    assert.equal(secretKey(orchestrator.containers[0]), 'database-url');
+    assert.equal(secretKey(deployments.ingester.spec.template.spec.containers[0]), 'database-url');
+    for (const container of [
+      orchestrator.containers[0],
+      deployments.ingester.spec.template.spec.containers[0],
+    ]) {
+      assert.ok(!container.args.includes('--migrate'), `${container.name} does not migrate`);
+    }
+    assert.equal(RUNTIME_ROLE, 'esweep_runtime');
+    assert.match(ROLES_SCRIPT, /GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO esweep_runtime/);
+    assert.doesNotMatch(ROLES_SCRIPT, /esweep_runtime.*(OWNER|CREATE ON)/);
+    assert.match(ROLES_SCRIPT, /ALTER ROLE grafana_reader SET default_transaction_read_only = on/);
+  });
+
+  it('lets only the monitoring namespace reach the metrics port and Grafana', () => {
+    const policies = Object.fromEntries(
+      ofKind(resources, 'networking.k8s.io/v1:NetworkPolicy').map((p) => [p.name, p.inputs.spec]),
+    );
+    const monitoring = [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ];
+    assert.deepEqual(policies.orchestrator.ingress, [
+      { from: monitoring, ports: [{ protocol: 'TCP', port: METRICS_PORT }] },
+    ]);
+    assert.deepEqual(policies.grafana.ingress[0].from, monitoring);
+  });
+
   it('puts NATS and Postgres on PVCs', () => {
     const sets = ofKind(resources, 'apps/v1:StatefulSet');
     assert.deepEqual(sets.map((s) => s.name).sort(), ['nats', 'postgres']);
@@ -174,6 +244,7 @@ describe('infra stack (pulumi mocks)', () => {
       'default-deny',
       'dns',
       'grafana',
+      'ingester',
       'nats',
       'orchestrator',
       'postgres',
@@ -184,7 +255,8 @@ describe('infra stack (pulumi mocks)', () => {
     const egressPorts = (name: string) =>
       policies[name].egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port));
     assert.deepEqual(egressPorts('workers'), [NATS_PORT]);
-    assert.deepEqual(egressPorts('orchestrator'), [NATS_PORT, POSTGRES_PORT, 443, 6443]);
+    assert.deepEqual(egressPorts('orchestrator'), [POSTGRES_PORT, 443, 6443]);
+    assert.deepEqual(egressPorts('ingester'), [NATS_PORT, POSTGRES_PORT]);
     assert.deepEqual(egressPorts('grafana'), [POSTGRES_PORT]);
     // the workers' policy selects the pods of the Jobs the controller creates from the generated settings
     const cluster = parseKubernetesConfig(

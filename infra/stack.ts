@@ -11,7 +11,19 @@ import { createPostgres, POSTGRES_NAME, POSTGRES_PORT } from './postgres.ts';
 import { createSecrets } from './secrets.ts';
 
 export function deploy(config: InfraConfig) {
-  const ns = new k8s.core.v1.Namespace('namespace', { metadata: { name: config.namespace } });
+  const ns = new k8s.core.v1.Namespace('namespace', {
+    metadata: {
+      name: config.namespace,
+      // Pod Security Admission refuses any pod that is not `restricted` (non-root, no privilege
+      // escalation, all capabilities dropped, a seccomp profile), whoever creates it.
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+      },
+    },
+  });
   // Every namespaced child refers to the namespace through this output, so Pulumi creates it first.
   const namespace = ns.metadata.name;
   const parts = {

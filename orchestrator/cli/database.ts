@@ -1,52 +1,110 @@
 // Commands that work on the results database: open it (an embedded one is migrated on the way, it
-// belongs to this user; a server only with --migrate), hand over its store, close it.
+// belongs to this user; a server only with --migrate), hand over its store, close it. Commands
+// that only look at recorded data open an existing database and change nothing: no new database
+// (a mistyped path must not become an empty one), no migration unless one is pending.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, ServiceUnavailableError } from '../../common/errors.ts';
 import {
   type Database,
+  type DatabaseTarget,
   describeTarget,
   type OpenOptions,
   openDatabase,
   resolveDatabaseTarget,
 } from '../store/database.ts';
-import { migrate } from '../store/migrate.ts';
+import { migrate, pendingMigrations } from '../store/migrate.ts';
 import { storeOf } from '../store/prisma-store.ts';
 import type { Store } from '../store/store.ts';
 
 export const databaseHelp = 'postgres://… URL or pglite:DIR; default $DATABASE_URL, else pglite:.esweep/db';
+
+/** Whether to open only a database that already exists (commands that create no data). */
+export interface AccessOptions {
+  existing?: boolean;
+}
+
+const MAX_REASON = 200;
+
+/** The driver's own words from its error (Prisma wraps them in lines about its invocation), cut short. */
+function reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const line = (/Message: `([^`]*)`/.exec(text)?.[1] ?? lines.at(-1) ?? 'no answer').trim();
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+}
+
+function requireExisting(target: DatabaseTarget, where: string): void {
+  if (target.kind === 'pglite' && target.dataDir && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
+    throw new InputError(`no database at ${where} (esweep run or esweep sweep submit creates one)`);
+  }
+}
+
+/** A server that cannot be reached is not the user's mistake: it gets its own exit code. */
+async function requireReachable(database: Database, where: string): Promise<void> {
+  if (database.target.kind !== 'postgres') return;
+  try {
+    await storeOf(database).ping();
+  } catch (error) {
+    throw new ServiceUnavailableError(`cannot reach the database at ${where}: ${reason(error)}`);
+  }
+}
 
 /** Opens the database `--database` names (as it is: nothing migrated), runs `work`, closes it. */
 export async function withDatabase<T>(
   location: string | undefined,
   work: (database: Database, where: string, embedded: boolean) => Promise<T>,
   open: OpenOptions = {},
+  access: AccessOptions = {},
 ): Promise<T> {
   const target = resolveDatabaseTarget(location);
+  const where = describeTarget(target);
+  if (access.existing) requireExisting(target, where);
   const database = await openDatabase(target, open);
   try {
-    return await work(database, describeTarget(target), target.kind === 'pglite');
+    await requireReachable(database, where);
+    return await work(database, where, target.kind === 'pglite');
   } finally {
     await database.close();
   }
 }
 
-/** {@link withDatabase}, migrated first if it is embedded or `--migrate` asks for it. */
+/**
+ * {@link withDatabase}, migrated first if it is embedded or `--migrate` asks for it. With `existing`,
+ * only a pending migration is applied, and a server that needs one is named as the problem.
+ */
 export function withMigratedDatabase<T>(
   options: { database?: string; migrate?: boolean },
   work: (database: Database, where: string) => Promise<T>,
   open: OpenOptions = {},
+  access: AccessOptions = {},
 ): Promise<T> {
   return withDatabase(
     options.database,
     async (database, where, embedded) => {
-      if (options.migrate || embedded) await migrate(database);
+      const wanted = options.migrate || embedded;
+      if (!access.existing) {
+        if (wanted) await migrate(database);
+      } else {
+        const pending = await pendingMigrations(database);
+        if (pending.length > 0 && wanted) await migrate(database);
+        else if (pending.length > 0) {
+          throw new InputError(
+            `${where} lacks ${pending.length} migration(s) up to ${pending.at(-1)}: run esweep db migrate (or give --migrate)`,
+          );
+        }
+      }
       return work(database, where);
     },
     open,
+    access,
   );
 }
 
 export function withStore<T>(
   options: { database?: string; migrate?: boolean },
   work: (store: Store, where: string) => Promise<T>,
+  access: AccessOptions = {},
 ): Promise<T> {
-  return withMigratedDatabase(options, (database, where) => work(storeOf(database), where));
+  return withMigratedDatabase(options, (database, where) => work(storeOf(database), where), {}, access);
 }

@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../common/errors.ts';
+import { MAX_COMPRESSION } from '../../common/limits.ts';
 import { parseInput } from '../../common/validation.ts';
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { LAYOUT_NAMES } from '../../worker/arch/layout.ts';
@@ -22,6 +24,16 @@ export const numberIn = (what: string, check: (n: number) => boolean) =>
     })
     .transform(Number);
 
+const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+
+/** A file the command writes: checked before any work, as a directory there would fail at the end. */
+export const outputFile = z
+  .string()
+  .min(1)
+  .refine((path) => !isDirectory(path), {
+    error: (issue) => `'${String(issue.input)}' is a directory; name a file in it`,
+  });
+
 export const flags = {
   arch: oneOf('architecture', ARCHITECTURE_NAMES),
   dataset: oneOf('dataset', DATASET_NAMES),
@@ -29,7 +41,10 @@ export const flags = {
   sparsityMethod: oneOf('method', SPARSITY_METHODS),
   quota: oneOf('quota method', QUOTA_NAMES),
   sparsity: numberIn('must be a number in [0, 1]', (n) => n >= 0 && n <= 1),
-  compression: numberIn('must be a number ≥ 1', (n) => n >= 1),
+  compression: numberIn(
+    `must be a number in [1, ${MAX_COMPRESSION.toLocaleString('en-US')}]`,
+    (n) => n >= 1 && n <= MAX_COMPRESSION,
+  ),
   json: z.boolean().optional(),
 };
 

@@ -20,7 +20,9 @@ import { migrate } from '../store/migrate.ts';
 import { submitPlan } from '../store/plan-records.ts';
 import { storeOf } from '../store/prisma-store.ts';
 import type { StatusCounts } from '../store/store.ts';
+import type { SweepPlan } from '../sweep/expand.ts';
 import { loadSweep } from '../sweep/load.ts';
+import { lockHome } from './home-lock.ts';
 import { ProgressDisplay, type ProgressStream, sweepProgress } from './progress.ts';
 import { sweepComparison } from './tables.ts';
 
@@ -68,6 +70,21 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
       plan.trials.map((trial) => trial.spec),
       (await selectBackend()).name,
     );
+  await mkdir(home, { recursive: true });
+  const lock = lockHome(home);
+  try {
+    return await runLocked(plan, home, started, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  plan: SweepPlan,
+  home: string,
+  started: number,
+  options: LocalRunOptions,
+): Promise<LocalRunOutcome> {
   const database = await openDatabase(parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`));
   try {
     await migrate(database);
@@ -81,6 +98,8 @@ export async function runSweepLocally(file: string, options: LocalRunOptions): P
     const backend = new LocalBackend({
       parallelism: options.parallel,
       output: 'ignore',
+      // Under the locked home: what a killed run left there is removed by the next one.
+      dir: join(home, 'runs'),
       command: options.command,
       env: { ESWEEP_EVENTS: 'ipc', ESWEEP_ARTIFACT_DIR: join(home, 'artifacts') },
       onChild: (child) => bridgeChild(child, pipeline.transport),

@@ -196,3 +196,20 @@ export async function schemaDrift(dir = MIGRATIONS_DIR): Promise<string> {
     await db.close();
   }
 }
+
+/**
+ * Migrations in the folder that the database has not applied, read from `_prisma_migrations`
+ * directly: asking the schema engine costs seconds (and keeps the process alive ten more).
+ */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const names = loadMigrations().migrationDirectories.map((d) => d.path);
+  let applied: { migration_name: string }[] = [];
+  try {
+    applied = await database.prisma.$queryRaw`
+      SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+  } catch {
+    // No migrations table: nothing applied yet.
+  }
+  const done = new Set(applied.map((row) => row.migration_name));
+  return names.filter((name) => !done.has(name));
+}

@@ -2,6 +2,7 @@
 // checks that relate fields (a pruner that needs a convolutional network) live in validate.ts.
 import { z } from 'zod';
 import { InputError } from '../../common/errors.ts';
+import { MAX_COMPRESSION, MAX_EPOCHS, MAX_ITERATIONS } from '../../common/limits.ts';
 import { parseInput, parseYamlText, showValue } from '../../common/validation.ts';
 import { DATASET_NAMES } from '../../worker/arch/datasets.ts';
 import { ARCHITECTURE_NAMES } from '../../worker/arch/zoo.ts';
@@ -34,8 +35,25 @@ const finite = (what: string) =>
 const sparsity = finite('a sparsity').refine((s) => s >= 0 && s < 1, {
   error: (issue) => `a sparsity must lie in [0, 1), got ${showValue(issue.input)}`,
 });
-const compression = finite('a compression').refine((c) => c >= 1, {
-  error: (issue) => `a compression must be ≥ 1, got ${showValue(issue.input)}`,
+const compression = finite('a compression')
+  .refine((c) => c >= 1, {
+    error: (issue) => `a compression must be ≥ 1, got ${showValue(issue.input)}`,
+  })
+  .refine((c) => c <= MAX_COMPRESSION, {
+    error: (issue) =>
+      `a compression must be ≤ ${MAX_COMPRESSION.toLocaleString('en-US')} (sparsity ${1 - 1 / MAX_COMPRESSION}), got ${showValue(issue.input)}`,
+  });
+
+const budget = Budget.superRefine((b, ctx) => {
+  const [field, value, max] =
+    'iterations' in b ? ['iterations', b.iterations, MAX_ITERATIONS] : ['epochs', b.epochs, MAX_EPOCHS];
+  if (value > max) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [field],
+      message: `must be ≤ ${max.toLocaleString('en-US')}, got ${showValue(value)}`,
+    });
+  }
 });
 
 /** `{from, to, points}`: `points` compressions spaced evenly on a log scale, both ends included. */
@@ -86,7 +104,7 @@ export const sweepFileSchema = z
       .default([0])
       .transform((s) => (typeof s === 'number' ? Array.from({ length: s }, (_, k) => k) : s)),
     /** The worker's own schema, so a sweep and a trial file accept and word budgets alike. */
-    budget: Budget.optional(),
+    budget: budget.optional(),
     resources: resources.default({ gpu: 1 }),
     maxParallel: positiveInt('maxParallel').min(1).optional(),
     retries: positiveInt('retries').min(0).max(100).default(2),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { InputError } from '../../common/errors.ts';
 import { architecture } from './zoo.ts';
 
 const layerShapes = (name: string, imageSize?: number) =>
@@ -19,7 +20,11 @@ test('imageSize builds the same layers on smaller images', () => {
   assert.deepEqual(architecture('resnet18').input, [64, 64, 3]);
 });
 
-test('imageSize too small for the network is refused', () => {
+test('inputs too small for VGG are refused as bad input, naming the least size', () => {
   // Five 2×2 max pools need at least 32×32.
-  assert.throws(() => architecture('vgg16', undefined, { imageSize: 16 }), /smaller than the window/);
+  const needs = (error: unknown) =>
+    error instanceof InputError && /^VGG needs inputs of at least 32×32, got 16×16 /.test(error.message);
+  assert.throws(() => architecture('vgg16', undefined, { imageSize: 16 }), needs);
+  assert.throws(() => architecture('vgg19', 'mnist'), /VGG needs inputs of at least 32×32, got 28×28/);
+  assert.equal(architecture('vgg16', 'cifar10').input[0], 32);
 });

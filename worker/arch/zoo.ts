@@ -77,13 +77,23 @@ interface ZooEntry {
   /** Conv nets get uniform_plus quotas (first layer dense); MLPs do not. */
   readonly convolutional: boolean;
   readonly build: (g: GraphBuilder, classes: number) => void;
+  /** The smallest image side it takes, with the family named in the message (VGG's five pools). */
+  readonly minInput?: { side: number; family: string };
 }
+
+// Five 2×2 max pools leave 1×1 maps from 32×32 images.
+const VGG_INPUT = { side: 32, family: 'VGG' };
 
 const ZOO = {
   lenet300100: { defaultDataset: 'mnist', convolutional: false, build: lenet300100 },
   lenet5: { defaultDataset: 'cifar10', convolutional: true, build: lenet5 },
-  vgg16: { defaultDataset: 'cifar10', convolutional: true, build: vgg([2, 2, 3, 3, 3]) },
-  vgg19: { defaultDataset: 'cifar100', convolutional: true, build: vgg([2, 2, 4, 4, 4]) },
+  vgg16: { defaultDataset: 'cifar10', convolutional: true, build: vgg([2, 2, 3, 3, 3]), minInput: VGG_INPUT },
+  vgg19: {
+    defaultDataset: 'cifar100',
+    convolutional: true,
+    build: vgg([2, 2, 4, 4, 4]),
+    minInput: VGG_INPUT,
+  },
   resnet18: { defaultDataset: 'tinyimagenet', convolutional: true, build: resnet18 },
 } as const satisfies Record<string, ZooEntry>;
 
@@ -128,6 +138,12 @@ export function architecture(
   const input = [options.imageSize ?? h, options.imageSize ?? w, c] as const;
   const resized = input[0] !== h || input[1] !== w;
   const label = resized ? `${datasetName}@${input[0]}x${input[1]}` : datasetName;
+  const min = entry.minInput;
+  if (min && (input[0] < min.side || input[1] < min.side)) {
+    throw new InputError(
+      `${min.family} needs inputs of at least ${min.side}×${min.side}, got ${input[0]}×${input[1]} (${name} on ${label})`,
+    );
+  }
   const key = `${name}/${label}`;
   const cached = cache.get(key);
   if (cached) return cached;

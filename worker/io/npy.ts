@@ -56,6 +56,44 @@ export function parseNpy(bytes: Uint8Array): NdArray {
   return { dtype, shape, data } as NdArray;
 }
 
+/** Real headers are a few hundred bytes; NumPy itself refuses ones above 10,000 by default. */
+const MAX_HEADER = 1 << 20;
+
+/** Where an .npy file's data starts and how long the whole file is, by its header. */
+export interface NpyExtent {
+  dataOffset: number;
+  /** Header and data: the file's whole length. */
+  byteLength: number;
+  /** `shape (2, 3) of <f4`, for messages. */
+  described: string;
+}
+
+/**
+ * The extent an .npy file declares, from its first bytes: null until `prefix` holds the whole header.
+ * Lets a reader stop inflating a member at the length its header promises.
+ */
+export function npyExtent(prefix: Uint8Array): NpyExtent | null {
+  if (prefix.length < 12) return null;
+  if (!isNpy(prefix)) throw new InputError('not a .npy array (bad magic; expected \\x93NUMPY)');
+  const major = prefix[6]!;
+  if (major < 1 || major > 3) throw new InputError(`unsupported .npy format version ${major}.${prefix[7]}`);
+  const lengthSize = major === 1 ? 2 : 4;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const length = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (length > MAX_HEADER) throw new InputError(`.npy header of ${length} bytes (more than ${MAX_HEADER})`);
+  if (prefix.length < 8 + lengthSize + length) return null;
+  const { header, dataOffset } = readHeaderText(prefix);
+  const { descr, shape } = parseHeader(header);
+  const { dtype } = parseDescr(descr);
+  const dataBytes = elementCount(shape) * DTYPES[dtype].size;
+  if (!Number.isSafeInteger(dataBytes)) throw new InputError(`shape (${shape.join(', ')}) is too large`);
+  return {
+    dataOffset,
+    byteLength: dataOffset + dataBytes,
+    described: `shape (${shape.join(', ')}) of ${descr}`,
+  };
+}
+
 /** Serializes an array as a version 1.0 .npy file (little-endian, C order). */
 export function serializeNpy(array: NdArray): Uint8Array {
   const count = elementCount(array.shape);

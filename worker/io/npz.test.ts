@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { createDeflateRaw } from 'node:zlib';
 import { unzipSync, zipSync } from 'fflate';
 import { InputError } from '../../common/errors.ts';
 import type { DType, NdArray } from './dtype.ts';
@@ -488,3 +490,66 @@ with np.load('${path}') as f:
     });
   });
 }
+
+/** A zip of one deflated member given as raw deflate bytes (what no honest writer would produce). */
+function zipDeflated(name: string, deflated: Uint8Array, size: number): Uint8Array {
+  const nameBytes = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(deflated.length, 18);
+  local.writeUInt32LE(size, 22);
+  local.writeUInt16LE(nameBytes.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(deflated.length, 20);
+  central.writeUInt32LE(size, 24);
+  central.writeUInt16LE(nameBytes.length, 28);
+  const directoryAt = local.length + nameBytes.length + deflated.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + nameBytes.length, 12);
+  end.writeUInt32LE(directoryAt, 16);
+  return Buffer.concat([local, nameBytes, deflated, central, nameBytes, end]);
+}
+
+describe('hostile npz input', () => {
+  test('a small member that inflates to far more than its header declares is stopped early', async () => {
+    // A header for two floats, then 256 MiB of zeros: about 256 KiB deflated.
+    const header = handNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(0));
+    const deflater = createDeflateRaw({ level: 9 });
+    const parts: Buffer[] = [];
+    deflater.on('data', (chunk: Buffer) => parts.push(chunk));
+    const done = once(deflater, 'end');
+    deflater.write(header);
+    const zeros = Buffer.alloc(1 << 20);
+    for (let k = 0; k < 256; k++) if (!deflater.write(zeros)) await once(deflater, 'drain');
+    deflater.end();
+    await done;
+    const bytes = zipDeflated('w.npy', Buffer.concat(parts), 0xfffffff0);
+    assert.ok(bytes.length < 1 << 20, `archive of ${bytes.length} bytes`);
+    const before = process.memoryUsage().arrayBuffers;
+    assertInputError(
+      () => readNpz(bytes),
+      /^member 'w\.npy': data runs past the 136 bytes its shape \(2\) of <f4 needs \(stopped inflating\)$/,
+    );
+    // It stopped within a chunk of the limit instead of holding the 256 MiB.
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 16 << 20, `array buffers grew by ${grown} bytes`);
+  });
+
+  test('an archive of 20,000 members reads every member', () => {
+    const arrays: Record<string, NdArray> = {};
+    for (let k = 0; k < 20_000; k++)
+      arrays[`a${k}`] = { dtype: 'uint8', shape: [1], data: Uint8Array.of(k % 256) };
+    const read = readNpz(writeNpz(arrays));
+    assert.equal(read.size, 20_000);
+    assert.deepEqual([...read.get('a19999')!.data], [19999 % 256]);
+  });
+});

@@ -28,18 +28,24 @@ export function register(program: Command): void {
     .option('--database <location>', databaseHelp)
     .option('--json', 'print one JSON document')
     .action((options: { database?: string; json?: boolean }) =>
-      withDatabase(options.database, async (database, where) => {
-        const status = await migrationStatus(database);
-        if (status.pending.length > 0 || status.failed.length > 0) process.exitCode = 1;
-        if (options.json) return printJson({ database: where, ...status });
-        const clean = status.pending.length === 0 && status.failed.length === 0 && status.edited.length === 0;
-        const list = (names: string[]) => names.join(', ') || '-';
-        process.stdout.write(
-          clean
-            ? `${where}: up to date\n`
-            : `${where}: pending ${list(status.pending)}; failed ${list(status.failed)}; edited ${list(status.edited)}\n`,
-        );
-      }),
+      withDatabase(
+        options.database,
+        async (database, where) => {
+          const status = await migrationStatus(database);
+          if (status.pending.length > 0 || status.failed.length > 0) process.exitCode = 1;
+          if (options.json) return printJson({ database: where, ...status });
+          const clean =
+            status.pending.length === 0 && status.failed.length === 0 && status.edited.length === 0;
+          const list = (names: string[]) => names.join(', ') || '-';
+          process.stdout.write(
+            clean
+              ? `${where}: up to date\n`
+              : `${where}: pending ${list(status.pending)}; failed ${list(status.failed)}; edited ${list(status.edited)}\n`,
+          );
+        },
+        {},
+        { existing: true },
+      ),
     );
 
   db.command('diff')

@@ -8,7 +8,7 @@ import { PRUNING_TYPES, prune } from '../../../worker/pruners/prune.ts';
 import { pruneContext } from '../../../worker/pruners/setup.ts';
 import { analyze } from '../../../worker/sparsity/analysis.ts';
 import { selectBackend } from '../../../worker/tf/backend.ts';
-import { flags, parseOptions, targetSparsity } from '../options.ts';
+import { flags, outputFile, parseOptions, targetSparsity } from '../options.ts';
 import { printSparsityReport } from './analyze.ts';
 
 const schema = z.object({
@@ -19,7 +19,7 @@ const schema = z.object({
   compression: flags.compression.optional(),
   type: z.enum(PRUNING_TYPES, { error: (i) => `must be direct or effective, got '${String(i.input)}'` }),
   seed: z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).transform(Number),
-  out: z.string().min(1),
+  out: outputFile,
   weights: z.string().optional(),
   init: z.string().optional(),
   dataDir: z.string().optional(),

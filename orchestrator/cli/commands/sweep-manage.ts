@@ -13,7 +13,7 @@ import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } fro
 import { comparisonText, resultsCsv, resultsText, sweepComparison } from '../../run/tables.ts';
 import type { Store, Sweep } from '../../store/store.ts';
 import { databaseHelp, withStore } from '../database.ts';
-import { numberIn, parseOptions } from '../options.ts';
+import { numberIn, outputFile, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
 
 async function findSweep(repos: Store, idOrName: string): Promise<Sweep> {
@@ -32,7 +32,7 @@ const statusSchema = common.extend({
 const resultsSchema = common.extend({ csv: z.boolean().optional() });
 const maxGap = numberIn('must be a ratio ≥ 1', (n) => n >= 1).optional();
 const compareSchema = common.extend({ maxGap });
-const reportSchema = common.extend({ out: z.string().min(1), maxGap, trial: z.string().min(1).optional() });
+const reportSchema = common.extend({ out: outputFile, maxGap, trial: z.string().min(1).optional() });
 const maxGapHelp = 'flag values interpolated across a gap wider than this compression ratio (default 2)';
 
 /**
@@ -54,7 +54,10 @@ function sweepCommand<S extends z.ZodType<{ database?: string }>>(
     .option('--database <location>', databaseHelp);
   configure(command).action(async (sweepName: string, raw: object) => {
     const options = parseOptions(schema, raw);
-    await withStore(options, async (repos) => run(repos, await findSweep(repos, sweepName), options));
+    // Every one of these works on a recorded sweep: none may create a database.
+    await withStore(options, async (repos) => run(repos, await findSweep(repos, sweepName), options), {
+      existing: true,
+    });
   });
 }
 

@@ -11,12 +11,12 @@ import { TrainingInterrupted } from '../../../worker/train/loop.ts';
 import { runTrial } from '../../../worker/trial/run.ts';
 import { readTrialFile } from '../../../worker/trial/spec.ts';
 import { orchestratedEnv, startOrchestratedRun } from '../../events/worker-pipeline.ts';
-import { parseOptions } from '../options.ts';
+import { outputFile, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
 
 const schema = z.object({
   trial: z.string().min(1),
-  out: z.string().min(1).optional(),
+  out: outputFile.optional(),
   backend: z.string().min(1).optional(),
   dataDir: z.string().min(1).optional(),
   denseFrom: z.string().min(1).optional(),

@@ -67,7 +67,7 @@ describe('Job manifests', () => {
     const container = pod.containers[0];
     assert.equal(container.image, 'registry.example/esweep-worker:1');
     assert.deepEqual(container.resources, {
-      limits: { 'nvidia.com/gpu': '2', memory: '16Gi' },
+      limits: { 'nvidia.com/gpu': '2', memory: '16Gi', 'ephemeral-storage': '2Gi' },
       requests: { cpu: '4', memory: '16Gi' },
     });
     assert.deepEqual(container.command!.slice(3), ['esweep-trial', 'esweep', 'train']);
@@ -82,7 +82,7 @@ describe('Job manifests', () => {
     });
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'esweep-extra' } }]);
     assert.deepEqual(pod.volumes, [
-      { name: 'scratch', emptyDir: {} },
+      { name: 'scratch', emptyDir: { sizeLimit: '2Gi' } },
       { name: 'data', persistentVolumeClaim: { claimName: 'datasets', readOnly: true } },
     ]);
     // Unprivileged, read-only root filesystem; the trial file and scratch space live on /tmp.
@@ -99,7 +99,13 @@ describe('Job manifests', () => {
   test('a minimal config gives no GPU for gpu 0 and no Kueue label; bad settings are input errors', () => {
     const config = parseKubernetesConfig({ image: 'w:1' });
     const job = plainManifest(jobManifest({ ...request, resources: { gpu: 0 } }, config));
-    assert.deepEqual(job.spec!.template.spec!.containers[0].resources, { limits: {}, requests: {} });
+    // A sweep without resources still gets requests and limits, and /tmp a size limit.
+    assert.deepEqual(job.spec!.template.spec!.containers[0].resources, {
+      limits: { memory: '8Gi', 'ephemeral-storage': '2Gi' },
+      requests: { cpu: '2', memory: '8Gi' },
+    });
+    const scratch = job.spec!.template.spec!.volumes!.find((v) => v.name === 'scratch');
+    assert.deepEqual(scratch?.emptyDir, { sizeLimit: '2Gi' });
     assert.equal(job.metadata!.labels!['kueue.x-k8s.io/queue-name'], undefined);
     assert.equal(job.spec!.suspend, undefined);
     assert.equal(job.metadata!.namespace, 'default');

@@ -60,16 +60,24 @@ function containerEnv(request: RunRequest, name: string, config: KubernetesConfi
   ];
 }
 
+/**
+ * What a worker asks for when its sweep names no `resources`: enough for the data loader and one
+ * model on the CPU side; scheduling without requests would pack workers onto a node until they
+ * are OOM-killed. Memory is limited at what is requested (a worker over it is a bug, not a peak).
+ */
+export const DEFAULT_WORKER_RESOURCES = { cpu: '2', memory: '8Gi' } as const;
+/** The /tmp emptyDir's cap: scratch files (dense weights, trial files) are megabytes, not a disk. */
+export const SCRATCH_SIZE_LIMIT = '2Gi';
+
 function resourceRequirements(request: RunRequest) {
-  const { gpu, cpu, memory } = request.resources;
-  const limits: Record<string, string> = {};
-  const requests: Record<string, string> = {};
+  const {
+    gpu,
+    cpu = DEFAULT_WORKER_RESOURCES.cpu,
+    memory = DEFAULT_WORKER_RESOURCES.memory,
+  } = request.resources;
+  const limits: Record<string, string> = { memory, 'ephemeral-storage': SCRATCH_SIZE_LIMIT };
+  const requests: Record<string, string> = { cpu, memory };
   if (gpu > 0) limits['nvidia.com/gpu'] = String(gpu);
-  if (cpu) requests.cpu = cpu;
-  if (memory) {
-    requests.memory = memory;
-    limits.memory = memory;
-  }
   return { limits, requests };
 }
 
@@ -147,7 +155,7 @@ export function jobManifest(request: RunRequest, config: KubernetesConfig): V1Jo
             },
           ],
           volumes: [
-            { name: 'scratch', emptyDir: {} },
+            { name: 'scratch', emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } },
             ...(config.dataVolume
               ? [
                   {

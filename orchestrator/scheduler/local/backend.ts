@@ -1,6 +1,6 @@
 // The local backend: each run is a child process (`esweep train --trial FILE`) on this machine.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
@@ -8,6 +8,7 @@ import { ESWEEP_BIN } from '../../project-root.ts';
 import type { RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import { workerEnvironment } from '../environment.ts';
 import { runName } from '../names.ts';
+import { PARENT_PID_ENV, processAlive } from './process.ts';
 
 export interface LocalBackendOptions {
   /** The worker command; `--trial FILE` is appended. Default: this package's `esweep train`. */
@@ -25,6 +26,34 @@ export interface LocalBackendOptions {
    * worker's events to the in-process pipeline).
    */
   onChild?: (child: ChildProcess, request: RunRequest) => void;
+  /**
+   * Where the trial files and each run's TMPDIR go; emptied on start, so its owner must hold it
+   * alone (`esweep run` keeps it under its locked home). Default: a new directory in the system's,
+   * named after this process so that a later backend removes it once this process is gone.
+   */
+  dir?: string;
+}
+
+const TEMP_PREFIX = 'esweep-local-';
+const TEMP_DIR = new RegExp(`^${TEMP_PREFIX}(\\d+)-`);
+
+/** The temporary directories of backends whose process died without closing them (kill -9). */
+function removeAbandonedTempDirs(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const pid = Number(TEMP_DIR.exec(entry)?.[1]);
+    if (pid && pid !== process.pid && !processAlive(pid))
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+  }
+}
+
+function runsDirectory(dir: string | undefined): string {
+  if (dir === undefined) {
+    removeAbandonedTempDirs();
+    return mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 interface LocalRun {
@@ -38,10 +67,11 @@ export class LocalBackend implements SchedulerBackend {
   private readonly running = new Map<string, LocalRun>();
   private readonly finished = new Map<string, RunStatus>();
   private readonly listeners = new Set<() => void>();
-  private readonly dir = mkdtempSync(join(tmpdir(), 'esweep-local-'));
+  private readonly dir: string;
 
   constructor(private readonly options: LocalBackendOptions = {}) {
     this.defaultParallelism = options.parallelism ?? availableParallelism();
+    this.dir = runsDirectory(options.dir);
   }
 
   async start(): Promise<void> {}
@@ -51,9 +81,19 @@ export class LocalBackend implements SchedulerBackend {
     if (this.running.has(name) || this.finished.has(name)) return 'exists';
     const file = join(this.dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(request.spec));
+    // The worker's own scratch files stay in here too, so that nothing of a killed run is left
+    // in the system's temporary directory.
+    const scratch = join(this.dir, `${name}.tmp`);
+    mkdirSync(scratch, { recursive: true });
     const [command, ...args] = this.options.command ?? [process.execPath, ESWEEP_BIN, 'train'];
     const child = spawn(command, [...args, '--trial', file], {
-      env: { ...process.env, ...this.options.env, ...workerEnvironment(request, name) },
+      env: {
+        ...process.env,
+        ...this.options.env,
+        ...workerEnvironment(request, name),
+        TMPDIR: scratch,
+        [PARENT_PID_ENV]: String(process.pid),
+      },
       stdio: [
         'ignore',
         this.options.output === 'ignore' ? 'ignore' : process.stderr,
@@ -74,6 +114,7 @@ export class LocalBackend implements SchedulerBackend {
     const finish = (update: Partial<RunStatus>) => {
       if (!this.running.delete(name)) return;
       rmSync(file, { force: true });
+      rmSync(scratch, { recursive: true, force: true });
       this.finished.set(name, { ...status, ...update });
       this.notify();
     };
