@@ -14,3 +14,7 @@ export const formatCompression = (compression: number) =>
 
 /** 0.98765 → "98.765%". */
 export const formatPercent = (fraction: number) => `${(fraction * 100).toFixed(3)}%`;
+
+/** Where a trial ran: `gpu (NVIDIA H100 80GB HBM3)`, `wasm (AMD EPYC 7B13)`, or the backend alone. */
+export const formatRanOn = (r: { backend: string; device: string | null } | null) =>
+  r === null ? '' : r.device ? `${r.backend} (${r.device})` : r.backend;

@@ -55,11 +55,22 @@ export const layerSchema = z.object({
   effective: count,
 });
 
+/** Where an attempt runs, beyond its host and backend (see worker/tf/provenance.ts). */
+export const provenanceSchema = z.object({
+  gpu: z.boolean(),
+  device: z.string().max(256),
+  tfjsVersion: z.string().max(64),
+  libtensorflowVersion: z.string().max(64).nullable(),
+  imageTag: z.string().max(512).nullable(),
+});
+export type AttemptProvenance = z.infer<typeof provenanceSchema>;
+
 export const startedSchema = z.object({
   ...header,
   kind: z.literal('started'),
   host: z.string().optional(),
   backend: z.string().optional(),
+  provenance: provenanceSchema.optional(),
   jobName: z.string().optional(),
   totalSteps: int32.optional(),
 });

@@ -24,6 +24,7 @@ export function resultRow(overrides: Partial<ResultRow> = {}): ResultRow {
     effectiveSparsity: 0.991,
     directCompression: 100,
     effectiveCompression: 111,
+    ranOn: { backend: 'wasm', device: 'test CPU', gpu: false },
     ...overrides,
   };
 }

@@ -56,6 +56,7 @@ function quickstartRows(): ResultRow[] {
             effectiveSparsity: 1 - 1 / (target * disconnect),
             directCompression: pruningType === 'direct' ? target : target / 1.5,
             effectiveCompression: pruningType === 'direct' ? target * disconnect : target,
+            ranOn: { backend: 'wasm', device: 'test CPU', gpu: false },
           });
         }
       }

@@ -2,8 +2,9 @@
 // cluster sweep watched with `esweep sweep status --watch`): counts by state, the running trials'
 // steps, and an ETA from the durations of the trials that finished.
 
+import { formatRanOn } from '../../common/format.ts';
 import { formatDuration } from '../../worker/report/console.ts';
-import type { ResultStore, StatusCounts } from '../store/store.ts';
+import type { RanOn, ResultStore, StatusCounts } from '../store/store.ts';
 import { TRIAL_STATUSES } from '../store/trial-state.ts';
 
 export interface RunningTrial {
@@ -11,6 +12,9 @@ export interface RunningTrial {
   step: number | null;
   totalSteps: number | null;
   attempt: number;
+  /** Where its current attempt runs, once started. */
+  ranOn: RanOn | null;
+  host: string | null;
 }
 
 export interface SweepProgress {
@@ -47,6 +51,8 @@ export async function sweepProgress(
     step: t.step,
     totalSteps: t.totalSteps,
     attempt: t.attempts,
+    ranOn: t.ranOn,
+    host: t.host,
   }));
   let etaSeconds: number | null = null;
   if (mean !== null) {
@@ -85,7 +91,8 @@ export function progressLines(p: SweepProgress): string[] {
   const lines = [`${'█'.repeat(filled)}${'░'.repeat(BAR - filled)} ${summaryLine(p)}`];
   for (const r of p.running) {
     const step = r.step !== null && r.totalSteps ? `step ${r.step}/${r.totalSteps}` : 'starting';
-    lines.push(`  ▸ ${r.label} · ${step}${r.attempt > 1 ? ` · attempt ${r.attempt}` : ''}`);
+    const where = r.ranOn ? ` · ${formatRanOn(r.ranOn)}${r.host ? ` on ${r.host}` : ''}` : '';
+    lines.push(`  ▸ ${r.label} · ${step}${r.attempt > 1 ? ` · attempt ${r.attempt}` : ''}${where}`);
   }
   return lines;
 }

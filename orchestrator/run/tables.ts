@@ -1,7 +1,7 @@
 // The tables people read at the end of a sweep (`esweep run`, `esweep sweep compare|results`):
 // accuracy per pruner at matched effective compression, and each trial's direct vs effective
 // compression.
-import { formatCompression } from '../../common/format.ts';
+import { formatCompression, formatRanOn } from '../../common/format.ts';
 import { renderTable } from '../../common/table.ts';
 import { type ComparePoint, type Comparison, compareResults, type ResultRow } from '../query/index.ts';
 
@@ -60,6 +60,7 @@ export function resultsText(rows: ResultRow[]): string {
       { header: 'effective' },
       { header: 'accuracy' },
       { header: 'state', align: 'left' },
+      { header: 'ran on', align: 'left' },
     ],
     rows.map((r) => [
       r.arch,
@@ -71,6 +72,7 @@ export function resultsText(rows: ResultRow[]): string {
       compression(r.effectiveCompression),
       percent(r.accuracy),
       r.status === 'failed' && r.error ? `failed: ${r.error.slice(0, 60)}` : r.status,
+      formatRanOn(r.ranOn),
     ]),
   );
 }
@@ -105,7 +107,17 @@ const csvCell = (v: unknown) => {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 
+/** Where the trial ran, flattened for the CSV. */
+const RAN_ON_COLUMNS = ['backend', 'device', 'gpu'] as const;
+
 export function resultsCsv(rows: ResultRow[]): string {
-  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
+  const lines = [
+    [...CSV_COLUMNS, ...RAN_ON_COLUMNS].join(','),
+    ...rows.map((r) =>
+      [...CSV_COLUMNS.map((c) => r[c]), ...RAN_ON_COLUMNS.map((c) => r.ranOn?.[c] ?? null)]
+        .map(csvCell)
+        .join(','),
+    ),
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -10,7 +10,13 @@
 // before started) end in the same state. A trial mirrors its current attempt: events of an older
 // attempt update that attempt only; events of a newer one (which the orchestrator did not record)
 // make it the trial's current attempt.
-import { compressionFromSparsity, type EventOf, messageId, type TrialEvent } from '../events/protocol.ts';
+import {
+  type AttemptProvenance,
+  compressionFromSparsity,
+  type EventOf,
+  messageId,
+  type TrialEvent,
+} from '../events/protocol.ts';
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
 import type { BatchOutcome, DeadLetterRow, RejectedEvent } from './store.ts';
 import {
@@ -47,6 +53,7 @@ export interface AttemptAgg {
   phase: string | null;
   host: string | null;
   backend: string | null;
+  provenance: AttemptProvenance | null;
   jobName: string | null;
   error: string | null;
   retryable: boolean | null;
@@ -81,6 +88,7 @@ export function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
         phase: null,
         host: null,
         backend: null,
+        provenance: null,
         jobName: null,
         error: null,
         retryable: null,
@@ -95,6 +103,7 @@ export function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
         agg.startedAt = earlier(agg.startedAt, time);
         agg.host = e.host ?? agg.host;
         agg.backend = e.backend ?? agg.backend;
+        agg.provenance = e.provenance ?? agg.provenance;
         agg.jobName = e.jobName ?? agg.jobName;
         agg.totalSteps = e.totalSteps ?? agg.totalSteps;
         break;
@@ -224,7 +233,7 @@ export async function insertEvents(tx: Tx, events: TrialEvent[]): Promise<TrialE
 export async function upsertAttempts(tx: Tx, attempts: AttemptAgg[]): Promise<void> {
   await tx.$executeRaw`
     INSERT INTO attempt AS a (trial_id, number, status, started_at, finished_at, heartbeat_at, step,
-      total_steps, phase, host, backend, job_name, error, retryable, artifacts)
+      total_steps, phase, host, backend, job_name, error, retryable, artifacts, provenance)
     SELECT * FROM unnest(
       ${attempts.map((a) => a.trialId)}::text[], ${attempts.map((a) => a.number)}::int[],
       ${attempts.map((a) => a.status)}::text[]::trial_status[], ${attempts.map((a) => a.startedAt)}::timestamptz[],
@@ -233,7 +242,8 @@ export async function upsertAttempts(tx: Tx, attempts: AttemptAgg[]): Promise<vo
       ${attempts.map((a) => a.phase)}::text[], ${attempts.map((a) => a.host)}::text[],
       ${attempts.map((a) => a.backend)}::text[], ${attempts.map((a) => a.jobName)}::text[],
       ${attempts.map((a) => a.error)}::text[], ${attempts.map((a) => a.retryable)}::boolean[],
-      ${attempts.map((a) => (a.artifacts ? JSON.stringify(a.artifacts) : null))}::jsonb[])
+      ${attempts.map((a) => (a.artifacts ? JSON.stringify(a.artifacts) : null))}::jsonb[],
+      ${attempts.map((a) => (a.provenance ? JSON.stringify(a.provenance) : null))}::jsonb[])
     ON CONFLICT (trial_id, number) DO UPDATE SET
       status = GREATEST(a.status, EXCLUDED.status),
       started_at = LEAST(a.started_at, EXCLUDED.started_at),
@@ -245,6 +255,7 @@ export async function upsertAttempts(tx: Tx, attempts: AttemptAgg[]): Promise<vo
       step = GREATEST(a.step, EXCLUDED.step),
       host = coalesce(EXCLUDED.host, a.host),
       backend = coalesce(EXCLUDED.backend, a.backend),
+      provenance = coalesce(EXCLUDED.provenance, a.provenance),
       job_name = coalesce(a.job_name, EXCLUDED.job_name),
       error = coalesce(EXCLUDED.error, a.error),
       retryable = coalesce(EXCLUDED.retryable, a.retryable),

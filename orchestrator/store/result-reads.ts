@@ -1,6 +1,7 @@
 // The reads of the query layer, the progress view and the report: a sweep's results (through the
 // results_view the migrations create), a trial's curves, the layer table, and progress aggregates.
 // Infinite compression (nothing left) is `Infinity` here.
+import { provenanceSchema } from '../events/protocol.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { PruningType } from './generated/prisma/enums.ts';
 import type {
@@ -34,6 +35,9 @@ interface ViewRow {
   effective_sparsity: number | null;
   direct_compression: number | null;
   effective_compression: number | null;
+  backend: string | null;
+  device: string | null;
+  gpu: boolean | null;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -46,7 +50,8 @@ export async function sweepResults(
   const rows = await prisma.$queryRaw<ViewRow[]>`
     SELECT trial_id, key, arch, dataset, pruner, pruning_type::text AS pruning_type, target_sparsity,
            target_compression, seed, status::text AS status, attempts, error, accuracy, best_accuracy, loss,
-           seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression
+           seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression,
+           backend, device, gpu
     FROM results_view
     WHERE sweep_id = ${sweepId}
       AND (${filter.completedOnly ?? false}::boolean = false OR accuracy IS NOT NULL)
@@ -72,6 +77,7 @@ export async function sweepResults(
     effectiveSparsity: num(r.effective_sparsity),
     directCompression: num(r.direct_compression),
     effectiveCompression: num(r.effective_compression),
+    ranOn: r.backend === null ? null : { backend: r.backend, device: r.device, gpu: r.gpu },
   }));
 }
 
@@ -130,7 +136,9 @@ export async function progressSnapshot(
       targetCompression: true,
       seed: true,
       attempts: true,
-      attemptRows: { select: { number: true, step: true, totalSteps: true } },
+      attemptRows: {
+        select: { number: true, step: true, totalSteps: true, backend: true, host: true, provenance: true },
+      },
     },
     orderBy: { key: 'asc' },
   });
@@ -144,7 +152,20 @@ export async function progressSnapshot(
     counts,
     inFlight: inFlight.map(({ attemptRows, ...t }) => {
       const current = attemptRows.find((a) => a.number === t.attempts);
-      return { ...t, step: current?.step ?? null, totalSteps: current?.totalSteps ?? null };
+      const provenance = provenanceSchema.safeParse(current?.provenance);
+      return {
+        ...t,
+        step: current?.step ?? null,
+        totalSteps: current?.totalSteps ?? null,
+        ranOn: current?.backend
+          ? {
+              backend: current.backend,
+              device: provenance.success ? provenance.data.device : null,
+              gpu: provenance.success ? provenance.data.gpu : null,
+            }
+          : null,
+        host: current?.host ?? null,
+      };
     }),
     meanSeconds: mean,
   };

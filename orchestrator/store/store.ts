@@ -189,6 +189,14 @@ export interface EventStore {
   ping(): Promise<void>;
 }
 
+/** Where an attempt ran: enough to tell a GPU result from a CPU one. */
+export interface RanOn {
+  backend: string;
+  /** GPU or CPU model; null when the worker did not report it. */
+  device: string | null;
+  gpu: boolean | null;
+}
+
 export interface ResultRow extends TrialParameters {
   trialId: string;
   status: TrialStatus;
@@ -203,6 +211,8 @@ export interface ResultRow extends TrialParameters {
   effectiveSparsity: number | null;
   directCompression: number | null;
   effectiveCompression: number | null;
+  /** Where the current attempt ran (its `started` event); null before it started. */
+  ranOn: RanOn | null;
 }
 
 export interface ResultFilter {
@@ -239,6 +249,9 @@ export interface ProgressSnapshot {
     attempts: number;
     step: number | null;
     totalSteps: number | null;
+    /** Where the current attempt runs, once it started. */
+    ranOn: RanOn | null;
+    host: string | null;
   }[];
   /** Mean seconds of the completed trials, null before the first. */
   meanSeconds: number | null;
