@@ -250,7 +250,7 @@ async function byCompression(rounds: number): Promise<CompressionFigures[]> {
     }
     picked.dispose();
     dense.dispose();
-    const layers = masked.masks.map((mask, k) => {
+    const layers = masked.masks.map((mask) => {
       const density = countKept(mask) / mask.length;
       const sparse = picked.kind === 'host' && density < SPARSE_BELOW_DENSITY;
       return { density, kernels: sparse ? ('sparse' as const) : ('dense' as const) };
