@@ -28,11 +28,12 @@ export function trialDetail(): BuiltDashboard {
         .title('Trial')
         .withTarget(
           q.sql(
-            `SELECT status::text AS status, attempts, accuracy, best_accuracy, direct_compression,
+            `SELECT status::text AS status, disconnected, attempts, accuracy, best_accuracy, direct_compression,
                     effective_compression, seconds
              FROM results_view WHERE trial_id = '$trial'`,
             [
               'status',
+              'disconnected',
               'attempts',
               'accuracy',
               'best_accuracy',
@@ -88,13 +89,19 @@ export function trialDetail(): BuiltDashboard {
         .title('Attempts')
         .withTarget(
           q.sql(
-            `SELECT attempt, status, job_name, host, step, total_steps, started_at, finished_at, error
+            `SELECT attempt, status, job_name, host, backend, device, gpu, tfjs_version, image_tag, step,
+                    total_steps, started_at, finished_at, error
              FROM attempts_view WHERE trial_id = '$trial' ORDER BY attempt`,
             [
               'attempt',
               'status',
               'job_name',
               'host',
+              'backend',
+              'device',
+              'gpu',
+              'tfjs_version',
+              'image_tag',
               'step',
               'total_steps',
               'started_at',

@@ -119,6 +119,8 @@ export const completedSchema = z.object({
   directCompression: maybeInfinite.optional(),
   effectiveCompression: maybeInfinite.optional(),
   artifacts: artifacts.optional(),
+  /** No path from input to output was left: not trained, accuracy is the constant predictor's. */
+  disconnected: z.boolean().optional(),
 });
 export const failedSchema = z.object({
   ...header,

@@ -145,6 +145,7 @@ class PipelineReporter implements Reporter {
       directCompression: overall.directCompression,
       effectiveCompression: overall.effectiveCompression,
       ...(artifacts ? { artifacts } : {}),
+      ...(r.disconnected ? { disconnected: true } : {}),
     });
     await this.events.flush();
   }

@@ -25,6 +25,7 @@ export function resultRow(overrides: Partial<ResultRow> = {}): ResultRow {
     directCompression: 100,
     effectiveCompression: 111,
     ranOn: { backend: 'wasm', device: 'test CPU', gpu: false },
+    disconnected: false,
     ...overrides,
   };
 }

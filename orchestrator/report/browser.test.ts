@@ -57,6 +57,7 @@ function quickstartRows(): ResultRow[] {
             directCompression: pruningType === 'direct' ? target : target / 1.5,
             effectiveCompression: pruningType === 'direct' ? target * disconnect : target,
             ranOn: { backend: 'wasm', device: 'test CPU', gpu: false },
+            disconnected: false,
           });
         }
       }

@@ -98,7 +98,7 @@ function trialTable(rows: ResultRow[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.arch)}</td><td>${escapeHtml(r.pruner)}</td><td>${r.pruningType}</td><td>${compression(r.targetCompression)}</td><td>${r.seed}</td><td>${escapeHtml(r.status)}</td><td>${percent(r.accuracy)}</td><td>${compression(r.directCompression)}</td><td>${compression(r.effectiveCompression)}</td><td>${escapeHtml(formatRanOn(r.ranOn))}</td><td>${escapeHtml(r.error ?? '')}</td></tr>`,
+        `<tr><td>${escapeHtml(r.arch)}</td><td>${escapeHtml(r.pruner)}</td><td>${r.pruningType}</td><td>${compression(r.targetCompression)}</td><td>${r.seed}</td><td>${escapeHtml(r.disconnected ? `${r.status} (disconnected: not trained)` : r.status)}</td><td>${percent(r.accuracy)}</td><td>${compression(r.directCompression)}</td><td>${compression(r.effectiveCompression)}</td><td>${escapeHtml(formatRanOn(r.ranOn))}</td><td>${escapeHtml(r.error ?? '')}</td></tr>`,
     )
     .join('');
   return `<table class="trials"><tr><th>arch</th><th>pruner</th><th>type</th><th>target compression</th><th>seed</th><th>status</th><th>accuracy</th><th>direct compression</th><th>effective compression</th><th>ran on</th><th>error</th></tr>${body}</table>`;

@@ -71,7 +71,11 @@ export function resultsText(rows: ResultRow[]): string {
       compression(r.directCompression),
       compression(r.effectiveCompression),
       percent(r.accuracy),
-      r.status === 'failed' && r.error ? `failed: ${r.error.slice(0, 60)}` : r.status,
+      r.status === 'failed' && r.error
+        ? `failed: ${r.error.slice(0, 60)}`
+        : r.disconnected
+          ? `${r.status} (disconnected: not trained)`
+          : r.status,
       formatRanOn(r.ranOn),
     ]),
   );
@@ -97,6 +101,7 @@ const CSV_COLUMNS = [
   'effectiveSparsity',
   'directCompression',
   'effectiveCompression',
+  'disconnected',
   'error',
 ] as const satisfies readonly (keyof ResultRow)[];
 

@@ -38,6 +38,7 @@ interface ViewRow {
   backend: string | null;
   device: string | null;
   gpu: boolean | null;
+  disconnected: boolean | null;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -51,7 +52,7 @@ export async function sweepResults(
     SELECT trial_id, key, arch, dataset, pruner, pruning_type::text AS pruning_type, target_sparsity,
            target_compression, seed, status::text AS status, attempts, error, accuracy, best_accuracy, loss,
            seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression,
-           backend, device, gpu
+           backend, device, gpu, disconnected
     FROM results_view
     WHERE sweep_id = ${sweepId}
       AND (${filter.completedOnly ?? false}::boolean = false OR accuracy IS NOT NULL)
@@ -78,6 +79,7 @@ export async function sweepResults(
     directCompression: num(r.direct_compression),
     effectiveCompression: num(r.effective_compression),
     ranOn: r.backend === null ? null : { backend: r.backend, device: r.device, gpu: r.gpu },
+    disconnected: r.disconnected === true,
   }));
 }
 

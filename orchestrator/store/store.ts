@@ -213,6 +213,11 @@ export interface ResultRow extends TrialParameters {
   effectiveCompression: number | null;
   /** Where the current attempt ran (its `started` event); null before it started. */
   ranOn: RanOn | null;
+  /**
+   * Nothing of the network is left on any input-to-output path (effective compression ∞): the trial
+   * was recorded without training, with a constant predictor's accuracy.
+   */
+  disconnected: boolean;
 }
 
 export interface ResultFilter {

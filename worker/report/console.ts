@@ -89,6 +89,13 @@ class TerminalReporter implements Reporter {
   }
 
   async completed(r: TrialResult): Promise<void> {
+    if (r.disconnected) {
+      this.line(
+        `disconnected (no path from input to output left): not trained; the constant predictor's ` +
+          `test accuracy ${formatPercent(r.accuracy)}`,
+      );
+      return;
+    }
     this.line(
       `done in ${formatDuration(r.seconds)}: test accuracy ${formatPercent(r.accuracy)} ` +
         `(best ${formatPercent(r.bestAccuracy)}), loss ${r.loss.toFixed(4)}`,

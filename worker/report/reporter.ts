@@ -91,6 +91,11 @@ export interface TrialResult extends SparsityOverall {
   curve: CurvePoint[];
   /** Where a dense trial saved its weights (torch-layout npz), for magnitude and LAMP trials. */
   weights?: { initial: string; final: string };
+  /**
+   * True when no path from input to output was left (effective count 0): not trained, and the
+   * accuracy is the constant predictor's (the training labels' majority class on the test set).
+   */
+  disconnected?: boolean;
 }
 
 export interface FailedEvent {

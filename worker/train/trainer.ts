@@ -5,7 +5,9 @@
  * - `tape`: tfjs' gradient tape over `Model.forward`, for every network on every backend. The loss
  *   stays on the device and is read in bulk (`drainLoss`), so a GPU is never synchronised per step;
  * - `host` (worker/train/host): on host-memory backends, for chains of dense, batch norm and ReLU
- *   layers, backward by hand with the elementwise work in JS loops.
+ *   layers, backward by hand with the elementwise work in JS loops and sparse kernels for masked
+ *   dense layers of low density; `host-dense` is the same step with every layer on the dense
+ *   kernels (the reference the sparse kernels are measured against).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/index.ts';
@@ -18,7 +20,7 @@ import { HostTrainer } from './host/trainer.ts';
 import { maskedSgd, type Optimizer, type SgdOptions } from './sgd.ts';
 import type { StepTrainer } from './step.ts';
 
-export type StepKind = 'tape' | 'host';
+export type StepKind = 'tape' | 'host' | 'host-dense';
 
 /** The fastest step for this model on the active backend. */
 export function defaultStepKind(model: Model): StepKind {
@@ -42,9 +44,8 @@ export function createTrainer(
   maskTensors.forEach((mask, k) => {
     if (mask) tf.tidy(() => model.kernels[k].assign(tf.mul(model.kernels[k], mask)));
   });
-  return kind === 'host'
-    ? new HostTrainer(model, maskTensors, options)
-    : new TapeTrainer(model, maskTensors, options);
+  if (kind === 'tape') return new TapeTrainer(model, maskTensors, options);
+  return new HostTrainer(model, maskTensors, options, kind === 'host' ? undefined : 0);
 }
 
 class TapeTrainer implements StepTrainer {

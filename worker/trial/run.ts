@@ -14,6 +14,7 @@ import { pruneContext } from '../pruners/setup.ts';
 import type { Reporter, SparsityOverall, TrialResult } from '../report/reporter.ts';
 import { analyze, type SparsityReport } from '../sparsity/analysis.ts';
 import { type BackendChoice, selectBackend } from '../tf/backend.ts';
+import { constantPrediction } from '../train/constant.ts';
 import { train } from '../train/loop.ts';
 import { trainingPlan } from '../train/settings.ts';
 import { denseWeightFiles } from './dense-weights.ts';
@@ -101,6 +102,11 @@ export async function runTrial(spec: TrialSpec, options: RunOptions): Promise<Tr
     }
     const sparsity = analyze(arch, masks);
     await reporter.sparsity({ layers: sparsity.layers, overall: overallOf(sparsity) });
+    if (sparsity.effective === 0) {
+      const result = disconnectedResult(spec, backend.name, sparsity, dataset, clockStart);
+      await reporter.completed(result);
+      return result;
+    }
 
     const model = new Model(arch, initial);
     try {
@@ -142,6 +148,36 @@ export async function runTrial(spec: TrialSpec, options: RunOptions): Promise<Tr
     });
     throw error;
   }
+}
+
+/**
+ * A network with no path from input to output (effective count 0): its output cannot depend on
+ * the input, so training could only fit a constant. It is recorded untrained, with the accuracy of
+ * the constant predictor fitted to the training labels (worker/train/constant.ts).
+ */
+function disconnectedResult(
+  spec: TrialSpec,
+  backend: string,
+  sparsity: SparsityReport,
+  dataset: Parameters<typeof constantPrediction>[0],
+  clockStart: number,
+): TrialResult {
+  const constant = constantPrediction(dataset);
+  return {
+    trial: spec,
+    disconnected: true,
+    accuracy: constant.accuracy,
+    bestAccuracy: constant.accuracy,
+    loss: constant.loss,
+    testLoss: constant.testLoss,
+    seconds: (performance.now() - clockStart) / 1000,
+    trainSeconds: 0,
+    steps: 0,
+    backend,
+    ...overallOf(sparsity),
+    layers: sparsity.layers,
+    curve: [],
+  };
 }
 
 async function saveDenseWeights(

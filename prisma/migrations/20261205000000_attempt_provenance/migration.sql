@@ -1,6 +1,7 @@
 -- Where each attempt ran, as its worker reports it in the `started` event: backend, device, GPU or
 -- not, tfjs and libtensorflow versions, image tag (host and backend already have columns). One JSON
 -- column, read back through a zod schema; the views spread out the fields that panels and queries use.
+-- results_view also says which trials were disconnected (nothing left on any input-output path).
 ALTER TABLE "attempt" ADD COLUMN "provenance" JSONB;
 
 -- New columns go last: CREATE OR REPLACE VIEW keeps the existing ones as they are.
@@ -39,7 +40,9 @@ SELECT
     (a."provenance"->>'gpu')::boolean AS "gpu",
     a."provenance"->>'tfjsVersion' AS "tfjs_version",
     a."provenance"->>'imageTag' AS "image_tag",
-    a."host"
+    a."host",
+    -- No path from input to output: the trial was recorded without training (a constant predictor)
+    (r."effective_compression" = 'Infinity'::float8) AS "disconnected"
 FROM "trial" t
 JOIN "sweep" s ON s."id" = t."sweep_id"
 LEFT JOIN "result" r ON r."trial_id" = t."id"

@@ -8,42 +8,10 @@ import type { BatchNormNode, GraphNode } from '../../arch/graph.ts';
 import { type BatchNormState, BN_EPSILON, type Model, runningStatsUpdate } from '../../model/model.ts';
 import { readValues } from '../../tf/host-values.ts';
 import type { HostGradient } from '../sgd.ts';
-import { Values } from './values.ts';
-
-export type ParameterGradients = Map<tf.Variable, HostGradient>;
-
-export interface HostLayer {
-  forward(x: Values): Values;
-  /**
-   * The gradient of the layer's input from that of its output, or null where nothing below needs
-   * it (the first prunable layer reads data); records its parameters' gradients in `grads`.
-   */
-  backward(dy: Values, grads: ParameterGradients): Values | null;
-}
-
-/**
- * `buffer` if it holds `length` values, else a new one. Layers reuse their buffers from step to
- * step: a fresh 100×300 array per layer and pass is ~1 MB of new memory per step, which V8 pays
- * for in garbage collections. A buffer's contents are valid until the layer's next pass.
- */
-function sized(buffer: Float32Array<ArrayBuffer>, length: number): Float32Array<ArrayBuffer> {
-  return buffer.length === length ? buffer : new Float32Array(length);
-}
-
-/**
- * Per-column sums of a row-major `[rows, cols]` array. Like every loop here, column by column: the
- * sums stay in registers, and a batch's column block stays in L1 from one column to the next
- * (twice as fast as row by row).
- */
-function columnSums(values: Float32Array, cols: number): Float32Array {
-  const sums = new Float32Array(cols);
-  for (let c = 0; c < cols; c++) {
-    let sum = 0;
-    for (let i = c; i < values.length; i += cols) sum += values[i];
-    sums[c] = sum;
-  }
-  return sums;
-}
+import type { HostLayer, ParameterGradients } from './layer.ts';
+import type { KeptRows } from './sparse-dense.ts';
+import { SparseDenseLayer } from './sparse-dense.ts';
+import { columnSums, sized, Values } from './values.ts';
 
 /** y = x·W (+ b); dW = xᵀ·dy and dx = dy·Wᵀ with explicit transposes, as worker/tf/ops does them. */
 class DenseLayer implements HostLayer {
@@ -239,16 +207,25 @@ export function batchNormRelu(node: BatchNormNode, model: Model): HostLayer {
   return new BatchNormLayer(model.norm(node.id), true);
 }
 
+/** Per kernel, the kept positions of a layer computed sparsely, or null for the dense kernels. */
+export type SparseKernels = readonly (KeptRows | null)[];
+
 type LayerFactories = {
-  [K in GraphNode['kind']]?: (node: Extract<GraphNode, { kind: K }>, model: Model) => HostLayer;
+  [K in GraphNode['kind']]?: (
+    node: Extract<GraphNode, { kind: K }>,
+    model: Model,
+    sparse: SparseKernels,
+  ) => HostLayer;
 };
 
 /** The node kinds the host step can train, and how. */
 export const HOST_LAYERS: LayerFactories = {
   flatten: () => FLATTEN,
-  dense: (node, model) => {
+  dense: (node, model, sparse) => {
     const k = model.kernelIndexOf(node.id);
-    return new DenseLayer(model.kernels[k], model.biases.get(node.id), k === 0);
+    const kept = sparse[k];
+    const [kernel, bias] = [model.kernels[k], model.biases.get(node.id)];
+    return kept ? new SparseDenseLayer(kernel, bias, k === 0, kept) : new DenseLayer(kernel, bias, k === 0);
   },
   batchnorm: (node, model) => new BatchNormLayer(model.norm(node.id), false),
   relu: () => new ReluLayer(),

@@ -2,7 +2,8 @@ import type { Architecture, GraphNode } from '../../arch/graph.ts';
 import { inputsOf } from '../../arch/graph.ts';
 import type { Batch } from '../../data/index.ts';
 import type { Model } from '../../model/model.ts';
-import { batchNormRelu, HOST_LAYERS, type HostLayer, type ParameterGradients } from './layers.ts';
+import type { HostLayer, ParameterGradients } from './layer.ts';
+import { batchNormRelu, HOST_LAYERS, type SparseKernels } from './layers.ts';
 import { softmaxCrossEntropyHost } from './loss.ts';
 import { Values } from './values.ts';
 
@@ -24,21 +25,23 @@ export function hostTrainable(arch: Architecture): boolean {
   );
 }
 
-function hostLayer(node: GraphNode, model: Model): HostLayer {
-  const factory = HOST_LAYERS[node.kind] as ((n: GraphNode, m: Model) => HostLayer) | undefined;
+function hostLayer(node: GraphNode, model: Model, sparse: SparseKernels): HostLayer {
+  const factory = HOST_LAYERS[node.kind] as
+    | ((n: GraphNode, m: Model, s: SparseKernels) => HostLayer)
+    | undefined;
   if (!factory) throw new Error(`the host training step has no layer for '${node.kind}' nodes`);
-  return factory(node, model);
+  return factory(node, model, sparse);
 }
 
 /** The layers of a chain of nodes, each batch norm with its ReLU folded in where one follows it. */
-function hostLayers(nodes: readonly GraphNode[], model: Model): HostLayer[] {
+function hostLayers(nodes: readonly GraphNode[], model: Model, sparse: SparseKernels): HostLayer[] {
   const layers: HostLayer[] = [];
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
     if (node.kind === 'batchnorm' && nodes[i + 1]?.kind === 'relu') {
       layers.push(batchNormRelu(node, model));
       i++;
-    } else layers.push(hostLayer(node, model));
+    } else layers.push(hostLayer(node, model, sparse));
   }
   return layers;
 }
@@ -52,10 +55,11 @@ function hostLayers(nodes: readonly GraphNode[], model: Model): HostLayer[] {
 export class HostNetwork {
   private readonly layers: HostLayer[];
 
-  constructor(model: Model) {
+  /** `sparse[k]`: the kept positions of kernel k where it is computed sparsely; dense by default. */
+  constructor(model: Model, sparse: SparseKernels = []) {
     if (!hostTrainable(model.arch))
       throw new Error(`the host training step cannot train ${model.arch.name} (not a chain of dense layers)`);
-    this.layers = hostLayers(model.arch.nodes.slice(1), model);
+    this.layers = hostLayers(model.arch.nodes.slice(1), model, sparse);
   }
 
   /** Call inside a `tf.tidy`: tensor gradients belong to it. */

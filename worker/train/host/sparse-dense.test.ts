@@ -1,0 +1,146 @@
+// The arithmetic contract of the sparse kernels: the host step with every masked dense layer on
+// them computes the same loss, the same gradients at kept weights and, through the SGD, the same
+// weights as the host step on the dense kernels, within float32 rounding; pruned weights stay
+// exactly zero.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { architecture } from '../../arch/zoo.ts';
+import { type Batch, batches } from '../../data/index.ts';
+import { initialWeights } from '../../model/init.ts';
+import { Model } from '../../model/model.ts';
+import { randomDataset } from '../../pruners/testing.ts';
+import { Rng } from '../../random.ts';
+import { selectBackend } from '../../tf/backend.ts';
+import { sparseKernels } from './dispatch.ts';
+import { HostNetwork } from './network.ts';
+import { keptRows } from './sparse-dense.ts';
+import { HostTrainer } from './trainer.ts';
+
+/** Relative to the largest value compared: float32 sums of up to 784 products round to ~1e-6 of it. */
+const TOLERANCE = 1e-5;
+const DENSITIES = [1, 0.1, 0.01, 0.001];
+const EVERY_LAYER_SPARSE = Number.POSITIVE_INFINITY;
+
+const arch = architecture('lenet300100');
+const dataset = randomDataset(arch, 64, 1);
+const trainBatches: Batch[] = [
+  ...batches(dataset, 'train', { batchSize: 16, shuffle: { seed: 2, epoch: 0 }, dropLast: true }),
+];
+
+/** max |actual − expected| over `positions` / max |expected| there. */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>, positions: Iterable<number>) {
+  let diff = 0;
+  let scale = 0;
+  for (const k of positions) {
+    diff = Math.max(diff, Math.abs(actual[k] - expected[k]));
+    scale = Math.max(scale, Math.abs(expected[k]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** Masks at `density` for every kernel, at least one weight kept per layer; in the model's layout. */
+function masksAt(model: Model, density: number): tf.Tensor[] {
+  const rng = new Rng(Math.round(1 / density));
+  return arch.layers.map((layer, k) => {
+    const mask = Uint8Array.from({ length: layer.params }, () => (rng.next() < density ? 1 : 0));
+    mask[rng.int(layer.params)] = 1;
+    return model.maskTensor(k, mask);
+  });
+}
+
+/** A model whose kernels are masked, as the trainer leaves them before its first step. */
+function maskedModel(): { model: Model; masks: (density: number) => tf.Tensor[] } {
+  const model = new Model(arch, initialWeights(arch, 5));
+  return {
+    model,
+    masks: (density) => {
+      const masks = masksAt(model, density);
+      masks.forEach((mask, k) => {
+        tf.tidy(() => model.kernels[k].assign(tf.mul(model.kernels[k], mask)));
+      });
+      return masks;
+    },
+  };
+}
+
+function kept(mask: tf.Tensor): number[] {
+  const values = mask.dataSync();
+  return [...values.keys()].filter((k) => values[k] !== 0);
+}
+
+for (const backend of ['cpu', 'wasm']) {
+  test(`${backend}: the sparse kernels' loss and kept gradients equal the dense kernels'`, async () => {
+    await selectBackend(backend);
+    for (const density of DENSITIES) {
+      const { model, masks: makeMasks } = maskedModel();
+      const masks = makeMasks(density);
+      const sparse = sparseKernels(model, masks, EVERY_LAYER_SPARSE);
+      assert.ok(
+        sparse.every((s) => s !== null),
+        'every layer on the sparse kernels',
+      );
+      const run = (network: HostNetwork) =>
+        tf.tidy(() => {
+          const { loss, grads } = network.lossAndGradients(trainBatches[0]);
+          return {
+            loss,
+            grads: model.trainable.map((p) => {
+              const g = grads.get(p);
+              assert.ok(g, `no gradient for ${p.name}`);
+              return g instanceof Float32Array ? g.slice() : g.dataSync().slice();
+            }),
+          };
+        });
+      const dense = run(new HostNetwork(model));
+      const actual = run(new HostNetwork(model, sparse));
+      assert.ok(
+        Math.abs(actual.loss - dense.loss) <= TOLERANCE * dense.loss,
+        `density ${density}: loss ${actual.loss} vs ${dense.loss}`,
+      );
+      model.trainable.forEach((p, i) => {
+        const positions = i < masks.length ? kept(masks[i]) : dense.grads[i].keys();
+        const error = relativeError(actual.grads[i], dense.grads[i], positions);
+        assert.ok(error <= TOLERANCE, `density ${density} ${p.name}: relative error ${error}`);
+      });
+      tf.dispose(masks);
+      model.dispose();
+    }
+  });
+
+  test(`${backend}: sparse and dense kernels leave the same weights, pruned ones exactly zero`, async () => {
+    await selectBackend(backend);
+    for (const density of DENSITIES) {
+      const run = (sparseBelow: number) => {
+        const { model, masks: makeMasks } = maskedModel();
+        const masks = makeMasks(density);
+        const positions = masks.map((mask) => mask.dataSync().slice());
+        const trainer = new HostTrainer(model, masks, { momentum: 0.9, weightDecay: 5e-4 }, sparseBelow);
+        for (const [k, batch] of trainBatches.entries()) trainer.step(batch, k < 2 ? 0.1 : 0.01);
+        trainer.dispose();
+        const params = model.trainable.map((p) => p.dataSync().slice());
+        model.dispose();
+        return { params, positions };
+      };
+      const before = tf.memory().numTensors;
+      const dense = run(0);
+      const sparse = run(EVERY_LAYER_SPARSE);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      sparse.params.forEach((values, i) => {
+        const error = relativeError(values, dense.params[i], values.keys());
+        assert.ok(error <= TOLERANCE, `density ${density} parameter ${i}: relative error ${error}`);
+        const mask = sparse.positions[i];
+        if (mask)
+          for (const [k, v] of values.entries()) assert.ok(mask[k] !== 0 || v === 0, `weight ${k} is ${v}`);
+      });
+    }
+  });
+}
+
+test('the kept rows list each input’s kept outputs and the inputs that have any', () => {
+  // [3 inputs, 2 outputs]: input 0 keeps output 1, input 1 nothing, input 2 both.
+  const rows = keptRows([0, 1, 0, 0, 1, 1], 3, 2);
+  assert.deepEqual([...rows.start], [0, 1, 1, 3]);
+  assert.deepEqual([...rows.output], [1, 0, 1]);
+  assert.deepEqual([...rows.active], [0, 2]);
+});
