@@ -100,9 +100,11 @@ class PipelineReporter implements Reporter {
   ) {}
 
   async started(e: StartedEvent): Promise<void> {
+    const { host, backend, gpu, device, tfjsVersion, libtensorflowVersion, imageTag } = e.provenance;
     await this.events.started({
-      host: hostname(),
-      backend: e.backend,
+      host,
+      backend,
+      provenance: { gpu, device, tfjsVersion, libtensorflowVersion, imageTag },
       jobName: this.env.ESWEEP_RUN_NAME,
       totalSteps: e.iterations,
     });

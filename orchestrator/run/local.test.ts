@@ -2,7 +2,7 @@
 // running it again resumes — the finished trial is not run again and the sweep completes.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../cli/run-cli.ts';
@@ -53,6 +53,16 @@ describe('esweep run', () => {
       assert.equal(second.counts.completed, 2);
       assert.ok(second.report && existsSync(second.report));
       assert.ok(second.results.every((r) => r.accuracy !== null && r.effectiveCompression! >= 10));
+      // Provenance: each attempt recorded where it ran (the worker's backend and this machine's CPU).
+      const cpuModel = cpus()[0]?.model.trim();
+      for (const r of second.results) {
+        assert.ok(
+          r.ranOn && ['wasm', 'cpu'].includes(r.ranOn.backend),
+          `ran on a CPU backend: ${r.ranOn?.backend}`,
+        );
+        assert.equal(r.ranOn.gpu, false);
+        if (cpuModel) assert.equal(r.ranOn.device, cpuModel);
+      }
       assert.deepEqual(second.comparison.archs[0]?.grid, [10, 100], 'compared at the target compressions');
 
       const db = await openDatabase(`pglite:${join(home, 'db')}`);
@@ -72,6 +82,12 @@ describe('esweep run', () => {
       assert.equal(report.code, 0, report.stderr);
       const html = readFileSync(out, 'utf8');
       assert.equal(html.match(/<svg /g)?.length, 4, "the report has its three figures and a trial's curves");
+      assert.match(html, /<th>ran on<\/th>/, 'the trial table says where each trial ran');
+      assert.match(
+        html,
+        new RegExp(`<td>${second.results[0]!.ranOn!.backend} \\(`),
+        'with backend and device',
+      );
       assert.match(
         html,
         /effective compression<\/th><th>×10\.00<\/th><th>×100\.0<\/th><\/tr>/,

@@ -109,6 +109,36 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal((await db.store.listAttempts(a!.id))[0]?.status, 'cancelled');
     });
 
+    it('stores where an attempt ran from its started event, and the results say it', async () => {
+      const { sweep } = await db.store.submitSweep(
+        { name: 'provenance', spec: testSweepSpec('provenance') },
+        [trialInput(0), trialInput(1)],
+      );
+      const [t0, t1] = await db.store.listTrials(sweep.id);
+      const h0 = { sweepId: sweep.id, trialId: t0!.id, attempt: 1 };
+      const provenance = {
+        gpu: true,
+        device: 'NVIDIA H100 80GB HBM3',
+        tfjsVersion: '4.22.0',
+        libtensorflowVersion: '2.18.0',
+        imageTag: 'esweep-worker:test',
+      };
+      await writeEvents(db.prisma, [
+        ev(h0, 0, { kind: 'started', host: 'gpu-node-1', backend: 'gpu', provenance }),
+      ]);
+      // A later event without provenance (a replayed started of an older worker) keeps what is stored.
+      await writeEvents(db.prisma, [
+        ev(h0, 1, { kind: 'started', backend: 'gpu' }),
+        ev(h0, 5, completedBody(0.9)),
+      ]);
+      const [attempt] = await db.store.listAttempts(t0!.id);
+      assert.deepEqual(attempt?.provenance, provenance);
+      const rows = await db.store.sweepResults(sweep.id);
+      const ranOn = (id: string) => rows.find((r) => r.trialId === id)?.ranOn;
+      assert.deepEqual(ranOn(t0!.id), { backend: 'gpu', device: 'NVIDIA H100 80GB HBM3', gpu: true });
+      assert.equal(ranOn(t1!.id), null, 'a trial that has not started ran nowhere yet');
+    });
+
     it('derives trial status from events, monotonically, whatever their order or repetition', async () => {
       const { sweep } = await db.store.submitSweep(
         { name: 'status', spec: testSweepSpec('status') },

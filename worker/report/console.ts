@@ -64,7 +64,7 @@ class TerminalReporter implements Reporter {
       e.pruner === 'dense' ? 'dense' : `${e.pruner} ${e.type} sparsity ${formatPercent(e.sparsity)}`;
     this.line(
       `${e.arch} on ${e.dataset} · ${target} · seed ${e.seed} · ${e.iterations} steps of ${e.batchSize} ` +
-        `(${(e.iterations / e.stepsPerEpoch).toFixed(2)} epochs) · backend ${e.backend}`,
+        `(${(e.iterations / e.stepsPerEpoch).toFixed(2)} epochs) · backend ${e.backend} on ${e.provenance.device}`,
     );
   }
 

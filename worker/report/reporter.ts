@@ -4,6 +4,7 @@
  * envelope `{v, kind, sweepId, trialId, attempt, seq, time}` and heartbeats of its own.
  */
 import type { LayerSparsity, SparsityReport } from '../sparsity/analysis.ts';
+import type { Provenance } from '../tf/provenance.ts';
 
 export interface StartedEvent {
   arch: string;
@@ -15,6 +16,8 @@ export interface StartedEvent {
   seed: number;
   /** Our backend name (gpu | node | wasm | cpu). */
   backend: string;
+  /** Where the trial runs: device, GPU or not, tfjs/libtensorflow versions, image, host. */
+  provenance: Provenance;
   iterations: number;
   stepsPerEpoch: number;
   batchSize: number;

@@ -14,6 +14,7 @@ import { pruneContext } from '../pruners/setup.ts';
 import type { Reporter, SparsityOverall, TrialResult } from '../report/reporter.ts';
 import { analyze, type SparsityReport } from '../sparsity/analysis.ts';
 import { type BackendChoice, selectBackend } from '../tf/backend.ts';
+import { runtimeProvenance } from '../tf/provenance.ts';
 import { constantPrediction } from '../train/constant.ts';
 import { train } from '../train/loop.ts';
 import { trainingPlan } from '../train/settings.ts';
@@ -71,6 +72,7 @@ export async function runTrial(spec: TrialSpec, options: RunOptions): Promise<Tr
     sparsity: trial.sparsity,
     seed: spec.seed,
     backend: backend.name,
+    provenance: runtimeProvenance(backend),
     iterations: plan.iterations,
     stepsPerEpoch: plan.stepsPerEpoch,
     batchSize: plan.batchSize,

@@ -1,6 +1,6 @@
 -- Where each attempt ran, as its worker reports it in the `started` event: backend, device, GPU or
 -- not, tfjs and libtensorflow versions, image tag (host and backend already have columns). One JSON
--- column, read back through a zod schema; the views spread out the fields that panels and queries use.
+-- column, read back through a zod schema, and the views spread out the fields that panels and queries use.
 -- results_view also says which trials were disconnected (nothing left on any input-output path).
 ALTER TABLE "attempt" ADD COLUMN "provenance" JSONB;
 
