@@ -49,6 +49,14 @@ describe('the CLI exit contract', { concurrency: 3 }, () => {
     for (const args of [
       ['sweep', 'results', 'x', '--database', UNREACHABLE],
       ['db', 'migrate', '--database', UNREACHABLE],
+      [
+        'run',
+        file('unreachable.yaml', `${SWEEP}compressions: [10]\n`),
+        '--home',
+        join(dir, 'unreachable-home'),
+        '--database',
+        UNREACHABLE,
+      ],
     ]) {
       await expectOneLine(
         args,

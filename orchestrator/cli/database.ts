@@ -4,8 +4,9 @@
 // (a mistyped path must not become an empty one), no migration unless one is pending.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, ServiceUnavailableError } from '../../common/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import {
+  assertReachable,
   type Database,
   type DatabaseTarget,
   describeTarget,
@@ -24,29 +25,9 @@ export interface AccessOptions {
   existing?: boolean;
 }
 
-const MAX_REASON = 200;
-
-/** The driver's own words from its error (Prisma wraps them in lines about its invocation), cut short. */
-function reason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const line = (/Message: `([^`]*)`/.exec(text)?.[1] ?? lines.at(-1) ?? 'no answer').trim();
-  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
-}
-
 function requireExisting(target: DatabaseTarget, where: string): void {
   if (target.kind === 'pglite' && target.dataDir && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
     throw new InputError(`no database at ${where} (esweep run or esweep sweep submit creates one)`);
-  }
-}
-
-/** A server that cannot be reached is not the user's mistake: it gets its own exit code. */
-async function requireReachable(database: Database, where: string): Promise<void> {
-  if (database.target.kind !== 'postgres') return;
-  try {
-    await storeOf(database).ping();
-  } catch (error) {
-    throw new ServiceUnavailableError(`cannot reach the database at ${where}: ${reason(error)}`);
   }
 }
 
@@ -62,7 +43,7 @@ export async function withDatabase<T>(
   if (access.existing) requireExisting(target, where);
   const database = await openDatabase(target, open);
   try {
-    await requireReachable(database, where);
+    await assertReachable(database, where);
     return await work(database, where, target.kind === 'pglite');
   } finally {
     await database.close();

@@ -15,7 +15,7 @@ import type { Comparison, ResultRow } from '../query/index.ts';
 import { loadReportData } from '../report/data.ts';
 import { renderReport } from '../report/html.ts';
 import { LocalBackend } from '../scheduler/local/backend.ts';
-import { openDatabase, parseDatabaseTarget } from '../store/database.ts';
+import { assertReachable, describeTarget, openDatabase, parseDatabaseTarget } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { submitPlan } from '../store/plan-records.ts';
 import { storeOf } from '../store/prisma-store.ts';
@@ -85,8 +85,10 @@ async function runLocked(
   started: number,
   options: LocalRunOptions,
 ): Promise<LocalRunOutcome> {
-  const database = await openDatabase(parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`));
+  const target = parseDatabaseTarget(options.database ?? `pglite:${join(home, 'db')}`);
+  const database = await openDatabase(target);
   try {
+    await assertReachable(database, describeTarget(target));
     await migrate(database);
     const store = storeOf(database);
     const submitted = await submitPlan(store, plan, 'local');

@@ -8,7 +8,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { InputError } from '../../common/errors.ts';
+import { InputError, ServiceUnavailableError } from '../../common/errors.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 export type { Attempt, Sweep, Trial } from './generated/prisma/client.ts';
@@ -79,6 +79,29 @@ export function pgConfig(url: string): Record<string, unknown> {
     if (value !== undefined && value !== null) config[key] = value;
   if (typeof config.port === 'string') config.port = Number(config.port);
   return config;
+}
+
+const MAX_REASON = 200;
+
+/** The driver's own words from its error (Prisma wraps them in lines about its invocation), cut short. */
+function reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const line = (/Message: `([^`]*)`/.exec(text)?.[1] ?? lines.at(-1) ?? 'no answer').trim();
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+}
+
+/**
+ * A server that cannot be reached is not the user's mistake: one line and its own exit code
+ * (ServiceUnavailableError), checked before anything (a migration, a worker) depends on it.
+ */
+export async function assertReachable(database: Database, where: string): Promise<void> {
+  if (database.target.kind !== 'postgres') return;
+  try {
+    await database.prisma.$queryRaw`SELECT 1`;
+  } catch (error) {
+    throw new ServiceUnavailableError(`cannot reach the database at ${where}: ${reason(error)}`);
+  }
 }
 
 /** Opens the database (does not migrate; see migrate.ts). */
