@@ -31,11 +31,15 @@ test('CSV: a header, one line per trial, quoting where needed, empty for null, i
   ]);
   const [header, first, second, end] = csv.split(/\n(?=t\d,|$)/);
   assert.equal(header.split(',')[0], 'trialId');
-  assert.equal(header.split(',').length, 20);
-  assert.equal(first.split(',').length, 20);
+  assert.equal(header.split(',').length, 24);
+  assert.match(header, /,effectiveCompression,disconnected,error,backend,device,gpu$/);
+  assert.equal(first.split(',').length, 24);
   assert.match(first, /^t1,k1,lenet300100,mnist,random\/igq,effective,0\.99,100,0,completed,1,0\.9312,/);
   assert.match(second, /,failed,1,,0\.94,/);
-  assert.match(second, /,66\.7,inf,"exit code 1: ""out of memory"", twice\nthen gave up"$/);
+  assert.match(
+    second,
+    /,66\.7,inf,false,"exit code 1: ""out of memory"", twice\nthen gave up",wasm,test CPU,false$/,
+  );
   assert.equal(end, '');
 });
 
