@@ -115,13 +115,16 @@ describe('a sweep on the (fake) cluster', () => {
       assert.equal(cluster.server.requests('POST jobs'), 13);
       const dense = trials.find((t) => t.pruner === 'dense')!;
       assert.equal((await artifacts.list(`${sweep.id}/${dense.id}/`)).length, 2, 'dense weights stored');
-      const points = await db.prisma.metricPoint.count({
-        where: { trialId: { in: trials.map((t) => t.id) } },
-      });
-      // A trial with no input-to-output path left is recorded without training: no curve.
+      // A trial with no input-to-output path left is recorded without training: no curve. Curves may
+      // land after the result (batches commit in either order), so they are waited for.
       const trained = results.filter((r) => !r.disconnected).length;
-      assert.ok(points >= trained * 4, `curves ingested (${points} points for ${trained} trained trials)`);
       for (const r of results.filter((r) => r.disconnected)) assert.equal(r.effectiveCompression, Infinity);
+      const countPoints = () =>
+        db.prisma.metricPoint.count({ where: { trialId: { in: trials.map((t) => t.id) } } });
+      await waitFor('curves ingested', async () => (await countPoints()) >= trained * 4, {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
     } finally {
       await controller.stop();
       await backend.close();
