@@ -7,15 +7,9 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { formatCompression } from '../../common/format.ts';
 import { prunerNames } from '../../worker/pruners/catalog.ts';
 import type { ResultRow } from '../query/index.ts';
+import type { LayerRow } from '../store/store.ts';
 
-export interface LayerRow {
-  trialId: string;
-  idx: number;
-  name: string;
-  params: number;
-  direct: number;
-  effective: number;
-}
+export type { LayerRow };
 
 export interface CurvePoint {
   step: number;
