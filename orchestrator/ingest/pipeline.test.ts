@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '../../test/support/wait.ts';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource, resolveNames } from '../events/nats.ts';
 import { EventPublisher, TrialReporter } from '../events/publisher.ts';
@@ -14,6 +14,18 @@ import { Ingester } from './ingester.ts';
 
 /** The checks query the servers: poll gently. */
 const poll = { timeoutMs: 60_000, intervalMs: 250 };
+
+/** Waits until the ingester's consumer has nothing pending or unacknowledged. */
+function everythingAcked(jsm: JetStreamManager, stream: string) {
+  return waitFor(
+    'everything acked',
+    async () => {
+      const info = await jsm.consumers.info(stream, 'ingester');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    poll,
+  );
+}
 
 const count = async (db: TestDatabase, table: 'event' | 'metric_point') => {
   const [row] = await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM ${table}`);
@@ -109,14 +121,7 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
       });
       assert.equal(stored?.header.get('Esweep-Dlq-Reason'), 'unknown-trial');
       assert.match(stored?.header.get('Esweep-Dlq-Detail') ?? '', /ghost/);
-      await waitFor(
-        'everything acked',
-        async () => {
-          const info = await jsm.consumers.info(names.stream, 'ingester');
-          return info.num_pending === 0 && info.num_ack_pending === 0;
-        },
-        poll,
-      );
+      await everythingAcked(jsm, names.stream);
       // the server drops a resend with the same Nats-Msg-Id
       const ack = await js.publish(subject(trialIds[1]!, 'started'), enc.encode('{}'), {
         msgID: `${trialIds[1]}:1:0`,
@@ -242,14 +247,7 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
         ...poll,
         timeoutMs: 120_000,
       });
-      await waitFor(
-        'everything acked',
-        async () => {
-          const info = await jsm.consumers.info(names.stream, 'ingester');
-          return info.num_pending === 0 && info.num_ack_pending === 0;
-        },
-        poll,
-      );
+      await everythingAcked(jsm, names.stream);
       const heartbeats = await db.prisma.attempt.findMany({ where: { trialId: { in: trialIds } } });
       assert.deepEqual(
         heartbeats.map((a) => a.step),

@@ -134,6 +134,18 @@ const trialText = (r: ResultRow) =>
   `${r.pruner} (${r.pruningType}), target ×${formatCompression(r.targetCompression)}, seed ${r.seed}: accuracy ${pct(r.accuracy!)}, direct ×${formatCompression(r.directCompression!)}, effective ×${formatCompression(r.effectiveCompression!)}`;
 
 /** Completed trials with both compressions finite (an empty network's ∞ has no place on a log axis). */
+/** One point per trial, with its hover text, at (x(r), y(r)). */
+const trialPoints = (rows: ResultRow[], x: (r: ResultRow) => number, y: (r: ResultRow) => number) =>
+  rows.map((r) => ({
+    kind: 'trial',
+    arch: r.arch,
+    pruner: r.pruner,
+    type: r.pruningType,
+    x: x(r),
+    y: y(r),
+    text: trialText(r),
+  }));
+
 export const plottable = (rows: ResultRow[]) =>
   rows.filter((r) => r.accuracy !== null && finite(r.effectiveCompression) && finite(r.directCompression));
 
@@ -163,15 +175,11 @@ export function accuracySpec(results: ResultRow[]): TopLevelSpec {
       text: `${first.pruner} (${first.pruningType}) at effective ×${formatCompression(x)}: ${pct(m)} ± ${pct(s)} (n=${at.length})`,
     };
   });
-  const trials = rows.map((r) => ({
-    kind: 'trial',
-    arch: r.arch,
-    pruner: r.pruner,
-    type: r.pruningType,
-    x: r.effectiveCompression!,
-    y: r.accuracy!,
-    text: trialText(r),
-  }));
+  const trials = trialPoints(
+    rows,
+    (r) => r.effectiveCompression!,
+    (r) => r.accuracy!,
+  );
   const { color, strokeDash } = styleScales(prunersOf(results));
   const x = { field: 'x', ...logAxis('effective compression (log)') };
   return {
@@ -251,15 +259,11 @@ export function compressionSpec(results: ResultRow[]): TopLevelSpec {
     const all = at.flatMap((r) => [r.directCompression!, r.effectiveCompression!]);
     return [Math.min(...all), Math.max(...all)].map((v) => ({ kind: 'identity', arch: key, x: v, y: v }));
   });
-  const trials = rows.map((r) => ({
-    kind: 'trial',
-    arch: r.arch,
-    pruner: r.pruner,
-    type: r.pruningType,
-    x: r.directCompression!,
-    y: r.effectiveCompression!,
-    text: trialText(r),
-  }));
+  const trials = trialPoints(
+    rows,
+    (r) => r.directCompression!,
+    (r) => r.effectiveCompression!,
+  );
   const { color, strokeDash } = styleScales(prunersOf(results));
   const x = { field: 'x', ...logAxis('direct compression (log)') };
   const y = { field: 'y', ...logAxis('effective compression (log)') };

@@ -8,14 +8,16 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 
 /**
- * Fits the slowest tests that name no timeout: the slowest pipeline test against NATS and PostgreSQL
- * (orchestrator/ingest/pipeline.test.ts, PostgreSQL cut off mid-stream) allows its waits 262 s in
- * all; the three took 42 s together on a 2-core machine at load 25, the two embedded-mode tests 90 s. Tests that may need
- * longer say so: the ingester crash test (600 s), the kubernetes e2e test (540 s).
- * ESWEEP_TEST_TIMEOUT_MS overrides it.
+ * Generous for the slowest tests that name no timeout (the pipeline tests against NATS and
+ * PostgreSQL allow their waits 262 s in all); tests that may need longer name their own
+ * (the ingester crash test, the kubernetes e2e test). ESWEEP_TEST_TIMEOUT_MS overrides it.
  */
 const DEFAULT_MS = 300_000;
-const timeout = Number(process.env.ESWEEP_TEST_TIMEOUT_MS ?? DEFAULT_MS);
+const override = process.env.ESWEEP_TEST_TIMEOUT_MS;
+const timeout = override === undefined ? DEFAULT_MS : Number(override);
+if (!Number.isInteger(timeout) || timeout <= 0) {
+  throw new Error(`ESWEEP_TEST_TIMEOUT_MS must be a whole number of milliseconds > 0, got '${override}'`);
+}
 
 /** test(name?, options?, fn?) with `timeout` added to the options unless they have one. */
 function withTimeout(register) {
