@@ -68,7 +68,7 @@ describe('protocol', () => {
       [
         'esweep.v1.s1.t1.heartbeat',
         JSON.stringify({ ...base, kind: 'failed', error: 'a\u0000b', retryable: true }),
-        'malformed',
+        'invalid-text',
         /NUL/,
       ],
     ];

@@ -3,6 +3,14 @@
 // `{v:1, kind, sweepId, trialId, attempt, seq, time, ...payload}` and the `Nats-Msg-Id` header is
 // `<trialId>:<attempt>:<seq>`, the same triple the ingester deduplicates on.
 import { z } from 'zod';
+import {
+  checkEvent,
+  type DeadLetterReason,
+  LIMITS,
+  textProblem,
+  unicodeProblem,
+  type ValidationOptions,
+} from './validation.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_SUBJECT_PREFIX = 'esweep';
@@ -34,6 +42,8 @@ const int32 = z
   .max(2 ** 31 - 1);
 /** A finite number, or null for an infinite one (JSON has no Infinity), e.g. compression with nothing left. */
 const maybeInfinite = z.number().nullable();
+const nameText = z.string().min(1).max(LIMITS.nameChars);
+const shortText = z.string().max(LIMITS.nameChars);
 
 const header = {
   v: z.literal(PROTOCOL_VERSION),
@@ -45,11 +55,11 @@ const header = {
 };
 
 /** Names of the objects a trial stored in the artifact store, e.g. `{masks: '…/masks.npz'}`. */
-const artifacts = z.record(z.string().min(1), z.string().min(1));
+const artifacts = z.record(nameText, z.string().min(1).max(LIMITS.objectNameChars));
 
 export const layerSchema = z.object({
-  name: z.string().min(1),
-  shape: z.array(int32),
+  name: nameText,
+  shape: z.array(int32).max(LIMITS.shapeDims),
   params: count,
   direct: count,
   effective: count,
@@ -58,7 +68,7 @@ export const layerSchema = z.object({
 /** Where an attempt runs, beyond its host and backend (see worker/tf/provenance.ts). */
 export const provenanceSchema = z.object({
   gpu: z.boolean(),
-  device: z.string().max(256),
+  device: shortText,
   tfjsVersion: z.string().max(64),
   libtensorflowVersion: z.string().max(64).nullable(),
   imageTag: z.string().max(512).nullable(),
@@ -68,10 +78,10 @@ export type AttemptProvenance = z.infer<typeof provenanceSchema>;
 export const startedSchema = z.object({
   ...header,
   kind: z.literal('started'),
-  host: z.string().optional(),
-  backend: z.string().optional(),
+  host: shortText.optional(),
+  backend: shortText.optional(),
   provenance: provenanceSchema.optional(),
-  jobName: z.string().optional(),
+  jobName: shortText.optional(),
   totalSteps: int32.optional(),
 });
 export const progressSchema = z.object({
@@ -89,12 +99,12 @@ export const metricPointSchema = z.object({
 export const metricsSchema = z.object({
   ...header,
   kind: z.literal('metrics'),
-  points: z.array(metricPointSchema).min(1),
+  points: z.array(metricPointSchema).min(1).max(LIMITS.points),
 });
 export const sparsitySchema = z.object({
   ...header,
   kind: z.literal('sparsity'),
-  layers: z.array(layerSchema),
+  layers: z.array(layerSchema).max(LIMITS.layers),
   overall: z.object({
     total: count.optional(),
     direct: count.optional(),
@@ -125,7 +135,7 @@ export const completedSchema = z.object({
 export const failedSchema = z.object({
   ...header,
   kind: z.literal('failed'),
-  error: z.string(),
+  error: z.string().max(LIMITS.errorChars),
   retryable: z.boolean(),
 });
 export const heartbeatSchema = z.object({
@@ -172,26 +182,42 @@ export function eventSubjects(prefix = DEFAULT_SUBJECT_PREFIX): string {
 
 export type DecodeResult =
   | { ok: true; event: TrialEvent }
-  | { ok: false; reason: 'malformed' | 'unknown-kind' | 'subject-mismatch'; detail: string };
+  | { ok: false; reason: DeadLetterReason; detail: string };
+
+export type DecodeOptions = ValidationOptions;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Validates one message: JSON, known kind, every field, and a subject that names the same sweep,
- * trial and kind as the body. Never throws.
+ * Validates one message (docs/event-validation.md): its size, UTF-8 JSON without NUL or lone
+ * surrogates, a known kind, every field, a subject that names the same sweep, trial and kind as the
+ * body, a time between EARLIEST_EVENT_TIME and `now` plus the allowed skew, and figures that agree with
+ * each other. Never throws.
  */
-export function decodeEvent(subject: string, data: Uint8Array): DecodeResult {
+export function decodeEvent(subject: string, data: Uint8Array, options: DecodeOptions = {}): DecodeResult {
+  if (data.byteLength > LIMITS.messageBytes) {
+    return {
+      ok: false,
+      reason: 'too-large',
+      detail: `message of ${data.byteLength} bytes, at most ${LIMITS.messageBytes}`,
+    };
+  }
+  let text: string;
+  try {
+    text = decoder.decode(data);
+  } catch (error) {
+    return { ok: false, reason: 'malformed', detail: `not UTF-8: ${(error as Error).message}` };
+  }
+  const nul = textProblem(text);
+  if (nul) return { ok: false, reason: 'invalid-text', detail: nul };
   let body: unknown;
   try {
-    const text = decoder.decode(data);
-    // PostgreSQL text and jsonb cannot hold NUL characters.
-    if (text.includes('\\u0000') || text.includes('\u0000')) {
-      return { ok: false, reason: 'malformed', detail: 'contains a NUL character' };
-    }
     body = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: 'malformed', detail: `not JSON: ${(error as Error).message}` };
   }
+  const surrogate = unicodeProblem(text, body);
+  if (surrogate) return { ok: false, reason: 'invalid-text', detail: surrogate };
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, reason: 'malformed', detail: 'body is not a JSON object' };
   }
@@ -207,7 +233,12 @@ export function decodeEvent(subject: string, data: Uint8Array): DecodeResult {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    return { ok: false, reason: 'malformed', detail: `${where}${issue?.message ?? 'invalid'}` };
+    const tooLarge = issue?.code === 'too_big' && (issue.origin === 'string' || issue.origin === 'array');
+    return {
+      ok: false,
+      reason: tooLarge ? 'too-large' : 'malformed',
+      detail: `${where}${issue?.message ?? 'invalid'}`,
+    };
   }
   const event = parsed.data;
   const tokens = subject.split('.');
@@ -225,7 +256,8 @@ export function decodeEvent(subject: string, data: Uint8Array): DecodeResult {
       detail: `subject ${subject} does not match the body (${event.sweepId}.${event.trialId}.${event.kind})`,
     };
   }
-  return { ok: true, event };
+  const invalid = checkEvent(event, options);
+  return invalid ? { ok: false, ...invalid } : { ok: true, event };
 }
 
 const encoder = new TextEncoder();
