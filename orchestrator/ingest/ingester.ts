@@ -5,7 +5,7 @@
 // keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from '../../common/backoff.ts';
-import { type DecodeResult, decodeEvent, messageId, type TrialEvent } from '../events/protocol.ts';
+import { type DecodeResult, decodeEvent, type TrialEvent } from '../events/protocol.ts';
 import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
 import type { DeadLetterRow, EventStore } from '../store/store.ts';
 import { bisectWrite, type Part } from './bisect.ts';
@@ -28,6 +28,8 @@ export interface IngesterOptions {
   transactionTimeoutMs?: number;
   /** Structured log lines (default: none). */
   log?: (entry: Record<string, unknown>) => void;
+  /** How far an event's time may lie ahead of its receipt (default 60 s; see events/validation.ts). */
+  maxClockSkewMs?: number;
 }
 
 interface Entry {
@@ -148,7 +150,7 @@ export class Ingester {
       subject: message.subject,
       data: message.data,
       handles: [message],
-      decoded: decodeEvent(message.subject, message.data),
+      decoded: decodeEvent(message.subject, message.data, { maxSkewMs: this.options.maxClockSkewMs }),
     });
     this.wakeWriter?.();
   }
@@ -328,19 +330,19 @@ export class Ingester {
   }
 }
 
-/** The queue entries behind the events the write rejected (one event published twice is two). */
+/**
+ * The queue entries behind the events the write rejected: the store names each rejected copy, so one
+ * of two messages with the same id (a conflict) is matched by identity.
+ */
 function rejectedEntries(
   items: ValidEntry[],
   rejected: { event: TrialEvent; reason: string; detail: string }[],
 ): DeadEntry[] {
-  const byKey = new Map<string, Entry[]>();
-  for (const v of items) {
-    const key = messageId(v.event);
-    byKey.set(key, [...(byKey.get(key) ?? []), v.entry]);
-  }
-  return rejected.flatMap((r) =>
-    (byKey.get(messageId(r.event)) ?? []).map((entry) => ({ entry, reason: r.reason, detail: r.detail })),
-  );
+  const entryOf = new Map(items.map((v) => [v.event, v.entry]));
+  return rejected.flatMap((r) => {
+    const entry = entryOf.get(r.event);
+    return entry ? [{ entry, reason: r.reason, detail: r.detail }] : [];
+  });
 }
 
 function deadRow(d: DeadEntry): DeadLetterRow {

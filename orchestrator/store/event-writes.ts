@@ -8,8 +8,11 @@
 // pending < queued < running < failed < cancelled < completed is the order of the `trial_status` enum,
 // and a status only ever moves up (GREATEST), so events that arrive twice or out of order (completed
 // before started) end in the same state. A trial mirrors its current attempt: events of an older
-// attempt update that attempt only; events of a newer one (which the orchestrator did not record)
-// make it the trial's current attempt.
+// attempt update that attempt only (history); events of an attempt the controller never started are
+// refused (`stale-attempt`), except a first attempt of a trial that has none (tests, hand-fed
+// ingesters). A message with a stored event's key but other content is refused (`conflict`):
+// events carry a hash of their content (docs/event-validation.md).
+import { createHash } from 'node:crypto';
 import {
   type AttemptProvenance,
   compressionFromSparsity,
@@ -133,6 +136,13 @@ export function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
         break;
     }
   }
+  // A completed attempt has no error, whatever a `failed` of it said (completed outranks failed).
+  for (const agg of byAttempt.values()) {
+    if (agg.status === 'completed') {
+      agg.error = null;
+      agg.retryable = null;
+    }
+  }
   return [...byAttempt.values()].sort((a, b) =>
     a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.number - b.number,
   );
@@ -140,19 +150,23 @@ export function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
 
 /**
  * Writes the batch (call inside a transaction). `events` must be valid (decodeEvent); duplicates
- * within the batch are tolerated. Each step is its own function below.
+ * within the batch are tolerated. Every event the batch refuses is in `rejected`, each copy of it
+ * (the same object as in `events`), so a caller can match them to its messages by identity. Each
+ * step is its own function below.
  */
 export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { inserted: 0, duplicates: 0, points: 0, rejected: [] };
   if (events.length === 0) return outcome;
-  const { unique, duplicates } = uniqueEvents(events);
-  outcome.duplicates = duplicates;
-  const { known, rejected } = await knownTrialEvents(tx, unique);
+  const { known, rejected } = await knownTrialEvents(tx, events);
   outcome.rejected = rejected;
   if (known.length === 0) return outcome;
-  const news = await insertEvents(tx, known);
+  const hashes = new Map(known.map((e) => [e, contentHash(e)]));
+  const { unique } = uniqueEvents(known);
+  const news = await insertEvents(tx, unique, hashes);
+  const conflicts = await conflictingEvents(tx, known, news, hashes);
+  outcome.rejected.push(...conflicts);
   outcome.inserted = news.length;
-  outcome.duplicates += known.length - news.length;
+  outcome.duplicates = known.length - news.length - conflicts.length;
   if (news.length === 0) return outcome;
   outcome.points = await insertPoints(
     tx,
@@ -179,30 +193,42 @@ export function uniqueEvents(events: TrialEvent[]): { unique: TrialEvent[]; dupl
   return { unique: [...unique.values()], duplicates: events.length - unique.size };
 }
 
+/** SHA-256 of the decoded event: its fields in schema order, so a redelivery hashes the same. */
+export function contentHash(event: TrialEvent): string {
+  return createHash('sha256').update(JSON.stringify(event)).digest('base64url');
+}
+
 /**
- * The events of trials that exist in the sweep they name, in one order for every statement (trial,
- * attempt, seq), so concurrent ingesters lock rows in the same order and cannot deadlock each other;
- * the others are rejected.
+ * The events of trials that exist in the sweep they name, of an attempt the controller started (or
+ * the first attempt of a trial that has none), in one order for every statement (trial, attempt,
+ * seq), so concurrent ingesters lock rows in the same order and cannot deadlock each other; the
+ * others are rejected.
  */
 export async function knownTrialEvents(
   tx: Tx,
   events: TrialEvent[],
 ): Promise<{ known: TrialEvent[]; rejected: RejectedEvent[] }> {
   const trialIds = [...new Set(events.map((e) => e.trialId))];
-  const trials = await tx.$queryRaw<{ id: string; sweep_id: string }[]>`
-    SELECT id, sweep_id FROM trial WHERE id = ANY(${trialIds}::text[])`;
-  const sweepOf = new Map(trials.map((t) => [t.id, t.sweep_id]));
+  const trials = await tx.$queryRaw<{ id: string; sweep_id: string; attempts: number }[]>`
+    SELECT id, sweep_id, attempts FROM trial WHERE id = ANY(${trialIds}::text[])`;
+  const trialOf = new Map(trials.map((t) => [t.id, t]));
   const known: TrialEvent[] = [];
   const rejected: RejectedEvent[] = [];
   for (const e of events) {
-    const sweepId = sweepOf.get(e.trialId);
-    if (sweepId === undefined) {
+    const trial = trialOf.get(e.trialId);
+    if (trial === undefined) {
       rejected.push({ event: e, reason: 'unknown-trial', detail: `trial ${e.trialId} does not exist` });
-    } else if (sweepId !== e.sweepId) {
+    } else if (trial.sweep_id !== e.sweepId) {
       rejected.push({
         event: e,
         reason: 'unknown-trial',
-        detail: `trial ${e.trialId} belongs to sweep ${sweepId}, not ${e.sweepId}`,
+        detail: `trial ${e.trialId} belongs to sweep ${trial.sweep_id}, not ${e.sweepId}`,
+      });
+    } else if (e.attempt > Math.max(trial.attempts, 1)) {
+      rejected.push({
+        event: e,
+        reason: 'stale-attempt',
+        detail: `attempt ${e.attempt} of trial ${e.trialId} was never started (its current attempt is ${trial.attempts})`,
       });
     } else known.push(e);
   }
@@ -212,21 +238,67 @@ export async function knownTrialEvents(
   return { known, rejected };
 }
 
-/** Step 1: the events themselves. Returns the ones new to the database (only they have effects). */
-export async function insertEvents(tx: Tx, events: TrialEvent[]): Promise<TrialEvent[]> {
+/**
+ * Step 1: the events themselves (unique by key). Returns the ones new to the database (only they
+ * have effects).
+ */
+export async function insertEvents(
+  tx: Tx,
+  events: TrialEvent[],
+  hashes: Map<TrialEvent, string>,
+): Promise<TrialEvent[]> {
   const fresh = await tx.$queryRaw<{ trial_id: string; attempt: number; seq: number }[]>`
-    INSERT INTO event (trial_id, attempt, seq, sweep_id, kind, time, payload)
+    INSERT INTO event (trial_id, attempt, seq, sweep_id, kind, time, payload, content_hash)
     SELECT * FROM unnest(
       ${events.map((e) => e.trialId)}::text[], ${events.map((e) => e.attempt)}::int[],
       ${events.map((e) => e.seq)}::int[], ${events.map((e) => e.sweepId)}::text[],
       ${events.map((e) => e.kind)}::text[], ${events.map((e) => e.time)}::timestamptz[],
-      ${events.map(storedPayload)}::jsonb[])
+      ${events.map(storedPayload)}::jsonb[], ${events.map((e) => hashes.get(e) ?? null)}::text[])
     ON CONFLICT DO NOTHING
     RETURNING trial_id, attempt, seq`;
   const freshKeys = new Set(
     fresh.map((r) => messageId({ trialId: r.trial_id, attempt: r.attempt, seq: r.seq })),
   );
   return events.filter((e) => freshKeys.has(messageId(e)));
+}
+
+/**
+ * The events whose key holds other content: other than the stored event's when it was stored
+ * before, other than the copy just inserted when it is new. Stored events without a hash (older than
+ * the column) match anything.
+ */
+export async function conflictingEvents(
+  tx: Tx,
+  events: TrialEvent[],
+  inserted: TrialEvent[],
+  hashes: Map<TrialEvent, string>,
+): Promise<RejectedEvent[]> {
+  const reference = new Map<string, string | null>(inserted.map((e) => [messageId(e), hashes.get(e)!]));
+  const stored = events.filter((e) => !reference.has(messageId(e)));
+  if (stored.length > 0) {
+    const rows = await tx.$queryRaw<
+      { trial_id: string; attempt: number; seq: number; content_hash: string | null }[]
+    >`
+      SELECT e.trial_id, e.attempt, e.seq, e.content_hash
+      FROM unnest(${stored.map((e) => e.trialId)}::text[], ${stored.map((e) => e.attempt)}::int[],
+        ${stored.map((e) => e.seq)}::int[]) AS v(trial_id, attempt, seq)
+      JOIN event e USING (trial_id, attempt, seq)`;
+    for (const r of rows) {
+      reference.set(messageId({ trialId: r.trial_id, attempt: r.attempt, seq: r.seq }), r.content_hash);
+    }
+  }
+  const conflicts: RejectedEvent[] = [];
+  for (const e of events) {
+    const expected = reference.get(messageId(e));
+    if (expected && expected !== hashes.get(e)) {
+      conflicts.push({
+        event: e,
+        reason: 'conflict',
+        detail: `event ${messageId(e)} is stored with other content`,
+      });
+    }
+  }
+  return conflicts;
 }
 
 /** Step 3: attempts (created when the orchestrator did not), merged monotonically. */
@@ -257,8 +329,10 @@ export async function upsertAttempts(tx: Tx, attempts: AttemptAgg[]): Promise<vo
       backend = coalesce(EXCLUDED.backend, a.backend),
       provenance = coalesce(EXCLUDED.provenance, a.provenance),
       job_name = coalesce(a.job_name, EXCLUDED.job_name),
-      error = coalesce(EXCLUDED.error, a.error),
-      retryable = coalesce(EXCLUDED.retryable, a.retryable),
+      error = CASE WHEN GREATEST(a.status, EXCLUDED.status) = 'completed' THEN NULL
+                   ELSE coalesce(EXCLUDED.error, a.error) END,
+      retryable = CASE WHEN GREATEST(a.status, EXCLUDED.status) = 'completed' THEN NULL
+                       ELSE coalesce(EXCLUDED.retryable, a.retryable) END,
       artifacts = CASE WHEN EXCLUDED.artifacts IS NULL THEN a.artifacts
                        ELSE coalesce(a.artifacts, '{}'::jsonb) || EXCLUDED.artifacts END`;
 }
@@ -288,14 +362,17 @@ export async function mirrorCurrentAttempts(tx: Tx, attempts: AttemptAgg[]): Pro
     WHERE t.id = v.id AND a.number >= t.attempts`;
 }
 
-/** Step 5: results, one per trial (a later attempt's result replaces an earlier one). */
+/**
+ * Step 5: results, one per trial, of its current attempt only (a later attempt's result replaces an
+ * earlier one; a late `completed` of an attempt the controller gave up on stays in its attempt's history).
+ */
 export async function upsertResults(tx: Tx, events: EventOf<'completed'>[]): Promise<void> {
   const completed = latestPer(events, false);
   if (completed.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO result AS r (trial_id, attempt, accuracy, best_accuracy, loss, seconds, direct_sparsity,
       effective_sparsity, direct_compression, effective_compression, artifacts)
-    SELECT * FROM unnest(
+    SELECT v.* FROM unnest(
       ${completed.map((e) => e.trialId)}::text[], ${completed.map((e) => e.attempt)}::int[],
       ${completed.map((e) => e.accuracy)}::float8[], ${completed.map((e) => e.bestAccuracy ?? null)}::float8[],
       ${completed.map((e) => e.loss ?? null)}::float8[], ${completed.map((e) => e.seconds ?? null)}::float8[],
@@ -303,6 +380,9 @@ export async function upsertResults(tx: Tx, events: EventOf<'completed'>[]): Pro
       ${completed.map((e) => String(inf(e.directCompression, e.directSparsity)))}::float8[],
       ${completed.map((e) => String(inf(e.effectiveCompression, e.effectiveSparsity)))}::float8[],
       ${completed.map((e) => (e.artifacts ? JSON.stringify(e.artifacts) : null))}::jsonb[])
+      AS v(trial_id, attempt, accuracy, best_accuracy, loss, seconds, direct_sparsity, effective_sparsity,
+        direct_compression, effective_compression, artifacts)
+    JOIN trial t ON t.id = v.trial_id AND t.attempts = v.attempt
     ON CONFLICT (trial_id) DO UPDATE SET
       attempt = EXCLUDED.attempt, accuracy = EXCLUDED.accuracy, best_accuracy = EXCLUDED.best_accuracy,
       loss = EXCLUDED.loss, seconds = EXCLUDED.seconds, direct_sparsity = EXCLUDED.direct_sparsity,

@@ -186,7 +186,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal(trial1?.error, null);
 
       // attempts: the controller starts attempt 2; a late event of attempt 1 leaves the trial alone;
-      // an event of an attempt the controller never recorded (3) makes it current.
+      // an event of an attempt the controller never recorded (3) is refused (stale-attempt).
       await db.store.startAttempt(t2!.id);
       const h2 = { sweepId: sweep.id, trialId: t2!.id };
       await writeEvents(db.prisma, [ev({ ...h2, attempt: 1 }, 0, { kind: 'started' })]);
@@ -198,16 +198,19 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal((await db.store.getTrial(t2!.id))?.status, 'queued');
       await writeEvents(db.prisma, [ev({ ...h2, attempt: 1 }, 2, { kind: 'heartbeat' })]);
       assert.equal((await db.store.getTrial(t2!.id))?.status, 'queued');
-      await writeEvents(db.prisma, [ev({ ...h2, attempt: 3 }, 0, { kind: 'started' })]);
+      const stray = await writeEvents(db.prisma, [ev({ ...h2, attempt: 3 }, 0, { kind: 'started' })]);
+      assert.deepEqual(
+        stray.rejected.map((r) => r.reason),
+        ['stale-attempt'],
+      );
       const trial2 = await db.store.getTrial(t2!.id);
-      assert.equal(trial2?.attempts, 3);
-      assert.equal(trial2?.status, 'running');
+      assert.equal(trial2?.attempts, 2);
+      assert.equal(trial2?.status, 'queued');
       assert.deepEqual(
         (await db.store.listAttempts(t2!.id)).map((a) => [a.number, a.status]),
         [
           [1, 'failed'],
           [2, 'queued'],
-          [3, 'running'],
         ],
       );
     });

@@ -5,6 +5,7 @@
 
 import type { TrialSpec } from '../../worker/trial/spec.ts';
 import type { TrialEvent } from '../events/protocol.ts';
+import type { DeadLetterReason } from '../events/validation.ts';
 import type { SweepFile } from '../sweep/spec.ts';
 import type { DatabaseTarget } from './database.ts';
 import type { Attempt, PruningType, StoredBudget, Sweep, SweepStatus, Trial } from './records.ts';
@@ -152,7 +153,7 @@ export interface ControllerStore {
 
 export interface RejectedEvent {
   event: TrialEvent;
-  reason: 'unknown-trial';
+  reason: Extract<DeadLetterReason, 'unknown-trial' | 'stale-attempt' | 'conflict'>;
   detail: string;
 }
 
@@ -162,7 +163,7 @@ export interface BatchOutcome {
   /** Events already there (redelivered or published twice). */
   duplicates: number;
   points: number;
-  /** Events that name a trial the database does not know (or the wrong sweep): dead letters. */
+  /** Events the database refuses (unknown trial, attempt never started, conflict): dead letters. */
   rejected: RejectedEvent[];
 }
 
