@@ -1,5 +1,7 @@
-// A message PostgreSQL refuses for its data (a valid ISO time in year 0, which timestamptz cannot hold) is found by splitting
-// its batch, parked as a dead letter (reason `rejected`), and every other message of the batch lands.
+// A message PostgreSQL refuses for its data is found by splitting its batch, parked as a dead letter
+// (reason `rejected`), and every other message of the batch lands. What the database would refuse is
+// refused before it now (events/validation.ts), so the test gives the database a rule of its own: a
+// CHECK constraint on the attempt's host.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TrialReporter } from '../events/publisher.ts';
@@ -17,12 +19,16 @@ describe('a message the database refuses', () => {
 
   it('is isolated from its batch and parked; the rest is written', async () => {
     const { sweepId, trialIds } = await seedSweep(db.store, 6, 'poison');
+    await db.prisma.$executeRawUnsafe(
+      `ALTER TABLE attempt ADD CONSTRAINT poison_host CHECK (host IS DISTINCT FROM 'poison')`,
+    );
     const pipeline = startEmbeddedPipeline(db.store, { ingester: { initialBackoffMs: 1, maxBackoffMs: 4 } });
     try {
       const publisher = pipeline.publisher();
       for (const [i, trialId] of trialIds.entries()) {
-        const now = () => new Date(i === 4 ? '0000-01-01T00:00:00Z' : Date.now());
-        await new TrialReporter(publisher, { sweepId, trialId, attempt: 1, now }).started();
+        await new TrialReporter(publisher, { sweepId, trialId, attempt: 1 }).started(
+          i === 4 ? { host: 'poison' } : {},
+        );
       }
       await publisher.flush();
       await pipeline.drain();
