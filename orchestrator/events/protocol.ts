@@ -7,6 +7,7 @@ import {
   checkEvent,
   type DeadLetterReason,
   LIMITS,
+  mayHoldBadText,
   textProblem,
   unicodeProblem,
   type ValidationOptions,
@@ -208,7 +209,8 @@ export function decodeEvent(subject: string, data: Uint8Array, options: DecodeOp
   } catch (error) {
     return { ok: false, reason: 'malformed', detail: `not UTF-8: ${(error as Error).message}` };
   }
-  const nul = textProblem(text);
+  const suspect = mayHoldBadText(text);
+  const nul = suspect ? textProblem(text) : null;
   if (nul) return { ok: false, reason: 'invalid-text', detail: nul };
   let body: unknown;
   try {
@@ -216,7 +218,7 @@ export function decodeEvent(subject: string, data: Uint8Array, options: DecodeOp
   } catch (error) {
     return { ok: false, reason: 'malformed', detail: `not JSON: ${(error as Error).message}` };
   }
-  const surrogate = unicodeProblem(text, body);
+  const surrogate = suspect ? unicodeProblem(body) : null;
   if (surrogate) return { ok: false, reason: 'invalid-text', detail: surrogate };
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, reason: 'malformed', detail: 'body is not a JSON object' };

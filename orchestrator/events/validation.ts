@@ -92,8 +92,13 @@ interface Sparsities {
   effectiveCompression?: number | null;
 }
 
-/** A lone surrogate can only come from a `\uD800`–`\uDFFF` escape: the bytes were strict UTF-8. */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/**
+ * Whether a message's text may hold a NUL or a lone surrogate, cheaply: the bytes were strict
+ * UTF-8, so a lone surrogate can only come from a `\uD800`–`\uDFFF` escape. Only such texts are
+ * looked at closer (textProblem, unicodeProblem).
+ */
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+export const mayHoldBadText = (text: string): boolean => text.includes('\u0000') || SUSPECT_ESCAPE.test(text);
 
 /** A NUL character in a message's text, raw or escaped (before it is parsed). */
 export function textProblem(text: string): string | null {
@@ -101,9 +106,8 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
-/** After parsing: a lone surrogate in any string or key of the body. Cheap unless the text has an escape. */
-export function unicodeProblem(text: string, body: unknown): string | null {
-  if (!SURROGATE_ESCAPE.test(text)) return null;
+/** After parsing: where the body holds a lone surrogate, in a string or a key. */
+export function unicodeProblem(body: unknown): string | null {
   const where = illFormedAt(body, '');
   return where === null ? null : `${where || 'body'}: contains a lone UTF-16 surrogate`;
 }
