@@ -16,6 +16,7 @@ const schema = z.object({
   durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or - only'),
   ackWait: positive(),
   batch: positive(),
+  maxClockSkew: positive(),
   migrate: z.boolean().optional(),
   verbose: z.boolean().optional(),
 });
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option('--durable <name>', 'durable consumer name (replicas share it)', 'ingester')
     .option('--ack-wait <ms>', 'redelivery delay of unacked messages', '30000')
     .option('--batch <n>', 'messages per transaction at most', '2000')
+    .option('--max-clock-skew <ms>', 'how far an event may be dated after its receipt', '60000')
     .option('--migrate', 'apply pending migrations first (an embedded database always is)')
     .option('--verbose', 'log every batch')
     .action(async (raw: object) => {
@@ -51,7 +53,11 @@ export function register(program: Command): void {
             durable: options.durable,
             ackWaitMs: options.ackWait,
           });
-          const ingester = new Ingester(storeOf(database), source, { maxBatch: options.batch, log }).start();
+          const ingester = new Ingester(storeOf(database), source, {
+            maxBatch: options.batch,
+            maxClockSkewMs: options.maxClockSkew,
+            log,
+          }).start();
           log({
             time: new Date().toISOString(),
             level: 'info',
