@@ -59,7 +59,8 @@ export async function bundleCli(outdir: string): Promise<string> {
       const { size, mtimeMs } = statSync(join(PROJECT_ROOT, path));
       return [path, size, mtimeMs];
     });
-    const chunks = await readdir(join(staging, CHUNKS));
+    // A CLI without lazy imports has no chunks.
+    const chunks = await readdir(join(staging, CHUNKS)).catch(() => [] as string[]);
     for (const chunk of chunks) await rename(join(staging, CHUNKS, chunk), join(outdir, CHUNKS, chunk));
     await chmod(join(staging, ENTRY), 0o755);
     await rename(join(staging, ENTRY), join(outdir, ENTRY));
