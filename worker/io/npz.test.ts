@@ -561,7 +561,7 @@ describe('hostile npz input', () => {
     t.mock.method(
       TextDecoder.prototype,
       'decode',
-      function (this: TextDecoder, ...args: Parameters<typeof decode>) {
+      function (this: InstanceType<typeof TextDecoder>, ...args: Parameters<typeof decode>) {
         if (++decoded > bound)
           throw new Error(`more than ${bound} strings decoded: the directory is read again`);
         return decode.apply(this, args);
