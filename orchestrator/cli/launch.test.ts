@@ -36,7 +36,7 @@ before(() => {
       "import { message } from './message.ts';",
       'declare const ESWEEP_BUNDLE_ENTRY: string | undefined;',
       "const how: string = typeof ESWEEP_BUNDLE_ENTRY === 'string' ? 'bundle' : 'sources';",
-      'console.log(`${how} ${message} ${process.argv.slice(2).join(" ")}`);',
+      'console.log([how, message, ...process.argv.slice(2)].join(" "));',
       'process.exitCode = 3;',
     ].join('\n'),
   );
