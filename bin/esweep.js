@@ -7,7 +7,7 @@
 // second, once); where that cannot be done (no esbuild in a production install, dist/ not writable,
 // another esweep building it right now) the sources run through tsx, as they always can.
 // ESWEEP_LAUNCH=sources always runs the sources; ESWEEP_LAUNCH_DEBUG=1 prints which way was taken.
-import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -78,7 +78,8 @@ async function rebuild() {
     return error instanceof Error ? error.message.split('\n')[0] : String(error);
   } finally {
     await unregister();
-    rmdirSync(held);
+    // Taken over meanwhile by a process that thought it stale: its build is as good as this one.
+    rmSync(held, { recursive: true, force: true });
   }
 }
 
