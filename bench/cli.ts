@@ -1,6 +1,8 @@
 // npm run bench:cli [-- --trials 1000] [--repeats 3]
 // Wall time of the read-only sweep commands (status, results, compare) as users run them: a new
-// `esweep` process on an embedded (PGlite) database holding one sweep of N trials, half completed.
+// process of the package's executable (bin/esweep.js, which runs the bundle when it is up to date) on
+// an embedded (PGlite) database holding one sweep of N trials, half completed. The commands and the
+// baseline take turns, so that load changing during the run affects them alike.
 // Baseline, measured in the same run: the same process that opens the database, checks that it is
 // migrated and asks for a sweep that is not there (no query of the sweep's trials). Target: each
 // command ≤ 2 s. Prints TARGET MET or MISSED; exits 1 on a miss.
@@ -44,26 +46,39 @@ try {
     await db.close();
   }
 
-  /** Median wall seconds of `esweep ARGS` (expected exit code `code`). */
+  /** Wall seconds of one `esweep ARGS` (expected exit code `code`), through bin/esweep.js. */
   const wall = async (args: string[], code = 0): Promise<number> => {
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const start = performance.now();
-      const result = await runCli([...args, '--database', database]);
-      times.push((performance.now() - start) / 1000);
-      if (result.code !== code)
-        throw new Error(`esweep ${args.join(' ')}: exit ${result.code}: ${result.stderr}`);
-    }
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    const start = performance.now();
+    const result = await runCli([...args, '--database', database]);
+    const seconds = (performance.now() - start) / 1000;
+    if (result.code !== code)
+      throw new Error(`esweep ${args.join(' ')}: exit ${result.code}: ${result.stderr}`);
+    return seconds;
   };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-  const backend = `embedded PGlite, ${trials} trials, median of ${repeats} runs`;
+  // bin/esweep.js runs the bundle once it is built from the current sources: the first run builds
+  // it if need be; the second says which way users' runs go.
+  const debug = { ...process.env, ESWEEP_LAUNCH_DEBUG: '1' };
+  await runCli(['--help'], debug);
+  const mode = /esweep: launch: (.*)/.exec((await runCli(['--help'], debug)).stderr)?.[1] ?? 'unknown';
+  const backend = `embedded PGlite, ${trials} trials, bin/esweep.js → ${mode}, median of ${repeats} interleaved runs`;
   headline('cli', backend, 'wall time of sweep status|results|compare as a new esweep process');
-  const baseline = await wall(['sweep', 'status', 'no-such-sweep'], 2);
+  const commands = ['status', 'results', 'compare'];
+  const times = new Map<string, number[]>([
+    ['baseline', []],
+    ...commands.map((c) => [c, []] as [string, number[]]),
+  ]);
+  for (let r = 0; r < repeats; r++) {
+    times.get('baseline')!.push(await wall(['sweep', 'status', 'no-such-sweep'], 2));
+    for (const command of commands)
+      times.get(command)!.push(await wall(['sweep', command, 'bench', '--json']));
+  }
+  const baseline = median(times.get('baseline')!);
   const rows = [];
-  for (const command of ['status', 'results', 'compare']) {
-    const seconds = await wall(['sweep', command, 'bench', '--json']);
-    rows.push({ command, seconds });
+  for (const command of commands) {
+    const seconds = median(times.get(command)!);
+    rows.push({ command, seconds, runs: times.get(command) });
     verdict({
       name: `sweep ${command}`,
       figure: `${seconds.toFixed(2)} s (${(seconds / baseline).toFixed(2)}× baseline)`,

@@ -148,4 +148,14 @@ describe('report figures', () => {
     );
     assert.match(await renderSvg(spec), /train\/loss at step 1: 2\.000/);
   });
+
+  it('curves of one step and one value label their axes 100 and 0.1, not 100.000000', async () => {
+    const svg = await renderSvg(
+      curvesSpec('t', { 'test/accuracy': [{ step: 100, value: 0.5 }], lr: [{ step: 100, value: 0.1 }] })!,
+    );
+    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    assert.ok(labels.includes('100'), labels.join(' | '));
+    assert.ok(labels.includes('0.1'), labels.join(' | '));
+    assert.ok(!labels.some((label) => /\.\d*000$/.test(label)), labels.join(' | '));
+  });
 });

@@ -411,8 +411,21 @@ export function curvesSpec(title: string, curves: Record<string, CurvePoint[]>):
         {
           mark: { type: 'line', color: PALETTE[0], aria: false },
           encoding: {
-            x: { field: 'step', type: 'quantitative', title: 'step' },
-            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+            // A curve of one step, or of one value, leaves Vega a one-point domain, whose default
+            // tick format prints six decimals (100.000000): whole steps, and values without trailing zeros.
+            x: {
+              field: 'step',
+              type: 'quantitative',
+              title: 'step',
+              axis: { format: ',d', tickMinStep: 1 },
+            },
+            y: {
+              field: 'value',
+              type: 'quantitative',
+              title: null,
+              scale: { zero: false },
+              axis: { format: '~g' },
+            },
           },
         },
         {

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { InputError, ServiceUnavailableError } from '../../common/errors.ts';
@@ -26,11 +27,41 @@ export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string | null /* null = in memory */ };
 
 export interface Database {
+  /** Created on first use: its query compiler costs most of a second to load. */
   readonly prisma: PrismaClient;
   readonly target: DatabaseTarget;
   /** The driver adapter factory (the schema engine needs it to migrate). */
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * One SQL statement with `$1…` parameters, straight through the driver (no Prisma client): for the
+   * reads of the read-only commands. Column types as PGlite and pg both return them: cast counts and
+   * bigints to `int`/`float8`, enums to `text`.
+   */
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
+}
+
+/** A Database whose Prisma client is created at its first use, and closed only if it was. */
+function lazyDatabase(
+  target: DatabaseTarget,
+  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
+  query: Database['query'],
+  closeDriver: () => Promise<void>,
+): Database {
+  let prisma: PrismaClient | undefined;
+  return {
+    get prisma() {
+      prisma ??= new PrismaClient({ adapter: adapterFactory });
+      return prisma;
+    },
+    target,
+    adapterFactory,
+    query,
+    close: async () => {
+      await prisma?.$disconnect();
+      await closeDriver();
+    },
+  };
 }
 
 /** Parses a database location (see {@link DatabaseTarget}); a bare path means an embedded directory. */
@@ -98,7 +129,7 @@ function reason(error: unknown): string {
 export async function assertReachable(database: Database, where: string): Promise<void> {
   if (database.target.kind !== 'postgres') return;
   try {
-    await database.prisma.$queryRaw`SELECT 1`;
+    await database.query('SELECT 1');
   } catch (error) {
     throw new ServiceUnavailableError(`cannot reach the database at ${where}: ${reason(error)}`);
   }
@@ -111,32 +142,34 @@ export async function openDatabase(
 ): Promise<Database> {
   if (typeof target === 'string') target = parseDatabaseTarget(target);
   if (target.kind === 'postgres') {
-    const adapterFactory = new PrismaPg(
-      {
-        // Fields, not a connection string: the adapter opens the shadow database (used to check the
-        // migrations for drift) by overriding `database`, which a connection string would win over.
-        ...pgConfig(target.url),
-        max: options.poolSize ?? 4,
-        connectionTimeoutMillis: 10_000,
-        idleTimeoutMillis: 10_000,
-      },
-      { onPoolError: options.onPoolError ?? (() => {}) },
-    );
-    const prisma = new PrismaClient({ adapter: adapterFactory });
-    return { prisma, target, adapterFactory, close: () => prisma.$disconnect() };
+    const config = {
+      // Fields, not a connection string: the adapter opens the shadow database (used to check the
+      // migrations for drift) by overriding `database`, which a connection string would win over.
+      ...pgConfig(target.url),
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 10_000,
+    };
+    const onPoolError = options.onPoolError ?? (() => {});
+    const adapterFactory = new PrismaPg({ ...config, max: options.poolSize ?? 4 }, { onPoolError });
+    // The plain reads get their own small pool, opened at the first of them.
+    let pool: pg.Pool | undefined;
+    const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      if (!pool) {
+        pool = new pg.Pool({ ...config, max: 2 });
+        pool.on('error', onPoolError);
+      }
+      return (await pool.query(sql, params)).rows as T[];
+    };
+    return lazyDatabase(target, adapterFactory, query, async () => {
+      await pool?.end();
+    });
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
   const pglite = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
   await pglite.waitReady;
-  const adapterFactory = new PrismaPGlite(pglite);
-  const prisma = new PrismaClient({ adapter: adapterFactory });
-  return {
-    prisma,
-    target,
-    adapterFactory,
-    close: async () => {
-      await prisma.$disconnect();
-      if (!pglite.closed) await pglite.close();
-    },
-  };
+  const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
+    (await pglite.query<T>(sql, params)).rows;
+  return lazyDatabase(target, new PrismaPGlite(pglite), query, async () => {
+    if (!pglite.closed) await pglite.close();
+  });
 }

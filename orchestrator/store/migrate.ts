@@ -205,8 +205,9 @@ export async function pendingMigrations(database: Database): Promise<string[]> {
   const names = loadMigrations().migrationDirectories.map((d) => d.path);
   let applied: { migration_name: string }[] = [];
   try {
-    applied = await database.prisma.$queryRaw`
-      SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+    applied = await database.query<{ migration_name: string }>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
   } catch {
     // No migrations table: nothing applied yet.
   }

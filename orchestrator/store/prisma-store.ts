@@ -30,7 +30,6 @@ import {
   notFromStatuses,
   TERMINAL_STATUSES,
   TRANSITIONS,
-  TRIAL_STATUSES,
   type TrialStatus,
 } from './trial-state.ts';
 
@@ -54,10 +53,11 @@ export function storeOf(database: Database): Store {
 }
 
 class PrismaStore implements Store {
-  private readonly prisma: PrismaClient;
+  constructor(private readonly database: Database) {}
 
-  constructor(private readonly database: Database) {
-    this.prisma = database.prisma;
+  /** The Prisma client, created at the first write or Prisma read (the plain reads do without it). */
+  private get prisma(): PrismaClient {
+    return this.database.prisma;
   }
 
   get target() {
@@ -127,9 +127,8 @@ class PrismaStore implements Store {
   }
 
   /** A sweep by id or by name. */
-  async findSweep(idOrName: string): Promise<Sweep | null> {
-    const row = await this.prisma.sweep.findFirst({ where: { OR: [{ id: idOrName }, { name: idOrName }] } });
-    return row && sweepRecord(row);
+  findSweep(idOrName: string): Promise<Sweep | null> {
+    return resultReads.findSweep(this.database.query, idOrName);
   }
 
   async setSweepStatus(sweepId: string, status: SweepStatus): Promise<void> {
@@ -160,17 +159,8 @@ class PrismaStore implements Store {
   }
 
   /** {@link statusCounts} of several sweeps in one query, by sweep id. */
-  async statusCountsBySweep(sweepIds: string[]): Promise<Map<string, StatusCounts>> {
-    const rows = await this.prisma.trial.groupBy({
-      by: ['sweepId', 'status'],
-      where: { sweepId: { in: sweepIds } },
-      _count: { _all: true },
-    });
-    const counts = new Map(
-      sweepIds.map((id) => [id, Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts]),
-    );
-    for (const row of rows) counts.get(row.sweepId)![row.status] = row._count._all;
-    return counts;
+  statusCountsBySweep(sweepIds: string[]): Promise<Map<string, StatusCounts>> {
+    return resultReads.statusCountsBySweep(this.database.query, sweepIds);
   }
 
   /**
@@ -346,7 +336,7 @@ class PrismaStore implements Store {
   }
 
   sweepResults(sweepId: string, filter?: ResultFilter) {
-    return resultReads.sweepResults(this.prisma, sweepId, filter);
+    return resultReads.sweepResults(this.database.query, sweepId, filter);
   }
 
   trialCurves(trialId: string, options?: { attempt?: number; names?: string[] }) {
@@ -358,7 +348,7 @@ class PrismaStore implements Store {
   }
 
   async progressSnapshot(sweepId: string) {
-    return resultReads.progressSnapshot(this.prisma, sweepId, await this.statusCounts(sweepId));
+    return resultReads.progressSnapshot(this.database.query, sweepId, await this.statusCounts(sweepId));
   }
 }
 

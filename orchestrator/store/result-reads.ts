@@ -1,9 +1,15 @@
 // The reads of the query layer, the progress view and the report: a sweep's results (through the
 // results_view the migrations create), a trial's curves, the layer table, and progress aggregates.
 // Infinite compression (nothing left) is `Infinity` here.
+//
+// What the read-only commands (`sweep status|results|compare`) need is plain SQL through the driver
+// (Database.query), so that those commands never load Prisma's query compiler; the casts in the SQL
+// make PGlite and pg return the same JavaScript types.
 import { provenanceSchema } from '../events/protocol.ts';
+import type { Database } from './database.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { PruningType } from './generated/prisma/enums.ts';
+import { type Sweep, sweepRecord } from './records.ts';
 import type {
   LayerRow,
   ProgressSnapshot,
@@ -12,7 +18,38 @@ import type {
   StatusCounts,
   TrialCurves,
 } from './store.ts';
-import { IN_FLIGHT_STATUSES, type TrialStatus } from './trial-state.ts';
+import { IN_FLIGHT_STATUSES, TRIAL_STATUSES, type TrialStatus } from './trial-state.ts';
+
+type Query = Database['query'];
+
+/** A sweep by id or by name (an id wins over another sweep's equal name). */
+export async function findSweep(query: Query, idOrName: string): Promise<Sweep | null> {
+  const [row] = await query<Omit<Sweep, 'spec'> & { spec: unknown }>(
+    `SELECT id, name, spec, status::text AS status, backend, max_parallel AS "maxParallel", retries,
+            created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"
+     FROM sweep WHERE id = $1 OR name = $1
+     ORDER BY (id = $1) DESC LIMIT 1`,
+    [idOrName],
+  );
+  return row ? sweepRecord(row) : null;
+}
+
+/** Trials by state of each sweep, in one query, by sweep id (every state present, 0 if none). */
+export async function statusCountsBySweep(
+  query: Query,
+  sweepIds: string[],
+): Promise<Map<string, StatusCounts>> {
+  const rows = await query<{ sweep_id: string; status: TrialStatus; n: number }>(
+    `SELECT sweep_id, status::text AS status, count(*)::int AS n FROM trial
+     WHERE sweep_id = ANY($1::text[]) GROUP BY sweep_id, status`,
+    [sweepIds],
+  );
+  const counts = new Map(
+    sweepIds.map((id) => [id, Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts]),
+  );
+  for (const row of rows) counts.get(row.sweep_id)![row.status] = row.n;
+  return counts;
+}
 
 interface ViewRow {
   trial_id: string;
@@ -44,19 +81,20 @@ interface ViewRow {
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export async function sweepResults(
-  prisma: PrismaClient,
+  query: Query,
   sweepId: string,
   filter: ResultFilter = {},
 ): Promise<ResultRow[]> {
-  const rows = await prisma.$queryRaw<ViewRow[]>`
-    SELECT trial_id, key, arch, dataset, pruner, pruning_type::text AS pruning_type, target_sparsity,
-           target_compression, seed, status::text AS status, attempts, error, accuracy, best_accuracy, loss,
-           seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression,
-           backend, device, gpu, disconnected
-    FROM results_view
-    WHERE sweep_id = ${sweepId}
-      AND (${filter.completedOnly ?? false}::boolean = false OR accuracy IS NOT NULL)
-    ORDER BY arch, pruner, pruning_type, target_compression, seed, key`;
+  const rows = await query<ViewRow>(
+    `SELECT trial_id, key, arch, dataset, pruner, pruning_type::text AS pruning_type, target_sparsity,
+            target_compression, seed, status::text AS status, attempts, error, accuracy, best_accuracy, loss,
+            seconds, direct_sparsity, effective_sparsity, direct_compression, effective_compression,
+            backend, device, gpu, disconnected
+     FROM results_view
+     WHERE sweep_id = $1 AND ($2::boolean = false OR accuracy IS NOT NULL)
+     ORDER BY arch, pruner, pruning_type, target_compression, seed, key`,
+    [sweepId, filter.completedOnly ?? false],
+  );
   return rows.map((r) => ({
     trialId: r.trial_id,
     key: r.key,
@@ -121,52 +159,58 @@ export async function currentLayers(prisma: PrismaClient, sweepId: string): Prom
   }));
 }
 
+interface InFlightRow {
+  pruner: string;
+  pruningType: string;
+  targetCompression: number;
+  seed: number;
+  attempts: number;
+  step: number | null;
+  totalSteps: number | null;
+  backend: string | null;
+  host: string | null;
+  provenance: unknown;
+}
+
 export async function progressSnapshot(
-  prisma: PrismaClient,
+  query: Query,
   sweepId: string,
   counts: StatusCounts,
 ): Promise<ProgressSnapshot> {
-  const sweep = await prisma.sweep.findUniqueOrThrow({
-    where: { id: sweepId },
-    select: { id: true, name: true, status: true, createdAt: true, maxParallel: true },
-  });
-  const inFlight = await prisma.trial.findMany({
-    where: { sweepId, status: { in: [...IN_FLIGHT_STATUSES] } },
-    select: {
-      pruner: true,
-      pruningType: true,
-      targetCompression: true,
-      seed: true,
-      attempts: true,
-      attemptRows: {
-        select: { number: true, step: true, totalSteps: true, backend: true, host: true, provenance: true },
-      },
-    },
-    orderBy: { key: 'asc' },
-  });
+  const [sweep] = await query<ProgressSnapshot['sweep']>(
+    `SELECT id, name, status::text AS status, created_at AS "createdAt", max_parallel AS "maxParallel"
+     FROM sweep WHERE id = $1`,
+    [sweepId],
+  );
+  if (!sweep) throw new Error(`no sweep ${sweepId}`);
+  const inFlight = await query<InFlightRow>(
+    `SELECT t.pruner, t.pruning_type::text AS "pruningType", t.target_compression AS "targetCompression",
+            t.seed, t.attempts, a.step, a.total_steps AS "totalSteps", a.backend, a.host, a.provenance
+     FROM trial t LEFT JOIN attempt a ON a.trial_id = t.id AND a.number = t.attempts
+     WHERE t.sweep_id = $1 AND t.status::text = ANY($2::text[])
+     ORDER BY t.key`,
+    [sweepId, [...IN_FLIGHT_STATUSES]],
+  );
   // One aggregate rather than every finished trial's times: this runs at each refresh.
-  const [{ mean }] = (await prisma.$queryRaw<{ mean: number | null }[]>`
-    SELECT avg(extract(epoch FROM finished_at - started_at))::float8 AS mean FROM trial
-    WHERE sweep_id = ${sweepId} AND status = 'completed' AND started_at IS NOT NULL
-      AND finished_at IS NOT NULL`) as [{ mean: number | null }];
+  const [{ mean }] = (await query<{ mean: number | null }>(
+    `SELECT avg(extract(epoch FROM finished_at - started_at))::float8 AS mean FROM trial
+     WHERE sweep_id = $1 AND status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT NULL`,
+    [sweepId],
+  )) as [{ mean: number | null }];
   return {
     sweep,
     counts,
-    inFlight: inFlight.map(({ attemptRows, ...t }) => {
-      const current = attemptRows.find((a) => a.number === t.attempts);
-      const provenance = provenanceSchema.safeParse(current?.provenance);
+    inFlight: inFlight.map(({ backend, provenance: stored, ...t }) => {
+      const provenance = provenanceSchema.safeParse(stored);
       return {
         ...t,
-        step: current?.step ?? null,
-        totalSteps: current?.totalSteps ?? null,
-        ranOn: current?.backend
+        ranOn: backend
           ? {
-              backend: current.backend,
+              backend,
               device: provenance.success ? provenance.data.device : null,
               gpu: provenance.success ? provenance.data.gpu : null,
             }
           : null,
-        host: current?.host ?? null,
       };
     }),
     meanSeconds: mean,

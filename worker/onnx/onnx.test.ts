@@ -315,3 +315,98 @@ describe('masks and failures', () => {
     );
   });
 });
+
+describe('the zero pattern equals a per-element reading of every data type', () => {
+  const T = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9 } as const;
+  const types: {
+    name: string;
+    dataType: number;
+    bytes: 1 | 2 | 4 | 8;
+    nonZero: (v: DataView, at: number) => boolean;
+  }[] = [
+    { name: 'float', dataType: T.FLOAT, bytes: 4, nonZero: (v, at) => v.getFloat32(at, true) !== 0 },
+    { name: 'double', dataType: 11, bytes: 8, nonZero: (v, at) => v.getFloat64(at, true) !== 0 },
+    { name: 'float16', dataType: 10, bytes: 2, nonZero: (v, at) => (v.getUint16(at, true) & 0x7fff) !== 0 },
+    { name: 'bfloat16', dataType: 16, bytes: 2, nonZero: (v, at) => (v.getUint16(at, true) & 0x7fff) !== 0 },
+    { name: 'int8', dataType: T.INT8, bytes: 1, nonZero: (v, at) => v.getInt8(at) !== 0 },
+    { name: 'uint8', dataType: T.UINT8, bytes: 1, nonZero: (v, at) => v.getUint8(at) !== 0 },
+    { name: 'bool', dataType: T.BOOL, bytes: 1, nonZero: (v, at) => v.getUint8(at) !== 0 },
+    { name: 'int16', dataType: T.INT16, bytes: 2, nonZero: (v, at) => v.getInt16(at, true) !== 0 },
+    { name: 'uint16', dataType: T.UINT16, bytes: 2, nonZero: (v, at) => v.getUint16(at, true) !== 0 },
+    { name: 'int32', dataType: T.INT32, bytes: 4, nonZero: (v, at) => v.getInt32(at, true) !== 0 },
+    { name: 'uint32', dataType: 12, bytes: 4, nonZero: (v, at) => v.getUint32(at, true) !== 0 },
+    { name: 'int64', dataType: T.INT64, bytes: 8, nonZero: (v, at) => v.getBigInt64(at, true) !== 0n },
+    { name: 'uint64', dataType: 13, bytes: 8, nonZero: (v, at) => v.getBigUint64(at, true) !== 0n },
+  ];
+
+  /**
+   * Element bytes that are mostly zero, some with only the sign bit set (−0 for floats), NaN and
+   * infinities, one low bit (the smallest subnormal, −subnormal) or random bits, in runs and alone.
+   */
+  function elements(bytes: number, count: number, rng: Rng): Uint8Array {
+    const out = new Uint8Array(bytes * count);
+    const sign = bytes - 1;
+    for (let k = 0; k < count; k++) {
+      const at = k * bytes;
+      const pick = rng.next();
+      if (pick < 0.6) continue;
+      if (pick < 0.7) out[at + sign] = 0x80;
+      else if (pick < 0.75) out.fill(0xff, at, at + bytes);
+      else if (pick < 0.8) {
+        out[at + sign] = 0x7f;
+        if (bytes > 1) out[at + sign - 1] = 0xf0;
+      } else if (pick < 0.85) out[at] = 1;
+      else if (pick < 0.9) {
+        out[at] = 1;
+        out[at + sign] |= 0x80;
+      } else for (let b = 0; b < bytes; b++) out[at + b] = Math.floor(rng.next() * 256);
+    }
+    return out;
+  }
+
+  for (const type of types) {
+    test(`${type.name}: every alignment, sizes around the words and the 256 KiB blocks`, () => {
+      const rng = new Rng(type.dataType);
+      for (const count of [0, 1, 3, 4, 5, 7, 9, 17, 70_001, 262_147]) {
+        const data = elements(type.bytes, count, rng);
+        const view = new DataView(data.buffer);
+        const expected = Uint8Array.from({ length: count }, (_, k) =>
+          type.nonZero(view, k * type.bytes) ? 1 : 0,
+        );
+        for (let offset = 0; offset < 8; offset++) {
+          const holder = new Uint8Array(data.length + offset + 3).fill(0xff);
+          holder.set(data, offset);
+          const rawData = holder.subarray(offset, offset + data.length);
+          const mask = nonZeroPattern({ name: 'w', dims: [count], dataType: type.dataType, rawData });
+          assert.deepEqual(mask, expected, `${count} elements at offset ${offset}`);
+        }
+      }
+    });
+  }
+
+  test('NaN, infinities and −0 of float and double: NaN and ±∞ are kept, −0 is pruned', () => {
+    const floats = new Float32Array([
+      Number.NaN,
+      -0,
+      Number.POSITIVE_INFINITY,
+      0,
+      Number.NEGATIVE_INFINITY,
+      -1e-45,
+    ]);
+    const doubles = new Float64Array([
+      Number.NaN,
+      -0,
+      Number.POSITIVE_INFINITY,
+      0,
+      Number.NEGATIVE_INFINITY,
+      -5e-324,
+    ]);
+    for (const [dataType, values] of [
+      [1, floats],
+      [11, doubles],
+    ] as const) {
+      const rawData = new Uint8Array(values.buffer);
+      assert.deepEqual([...nonZeroPattern({ name: 'w', dims: [6], dataType, rawData })], [1, 0, 1, 0, 1, 1]);
+    }
+  });
+});

@@ -46,63 +46,105 @@ function rawBytes(tensor: TensorProto, readExternal: ExternalReader | undefined)
   return tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : null;
 }
 
+// The zero-pattern scan reads a tensor's bytes as 32-bit words (little-endian, as ONNX stores them and
+// as the platforms Node runs on are) with one kernel per element size, each a loop with no branch on
+// the data type, so that V8 compiles each once for good (one function for all sizes and alignments
+// could be compiled, thrown away and compiled again as tensors of other alignments came by). Data that
+// does not start on a 4-byte boundary (most of a protobuf's) is copied through one small aligned
+// buffer, a block at a time, rather than read with shifts or copied whole. The mask starts zeroed and
+// the kernels write only non-zero elements, except the 4-byte one, which stores four mask bytes at once.
+
+/** Words per block copied into the aligned buffer (256 KiB: stays in cache while it is scanned). */
+const BLOCK_WORDS = 65_536;
+const block = new Int32Array(BLOCK_WORDS);
+const blockBytes = new Uint8Array(block.buffer);
+
 /**
- * Sets mask[k] to 1 where the 32-bit little-endian element k of `bytes` has a bit of `magnitude`
- * set (stride 1 or 2 elements of 4 bytes, `high` = the word holding the sign). Reads aligned words
- * of the underlying buffer, shifting when the bytes start mid-word: copying a large tensor only to
- * align it would cost more than the scan.
+ * Scans `count` words; element k of `mask` from `first` on (a multiple of 4) is 1 where word k has a
+ * bit of `magnitude`. Pruned weights come in runs: four zero words cost one test.
  */
-function scanWords(bytes: Uint8Array, mask: Uint8Array, magnitude: number, wide: boolean): void {
-  const count = mask.length;
-  const shift = (bytes.byteOffset & 3) * 8;
-  const base = bytes.byteOffset - (bytes.byteOffset & 3);
-  const available = Math.floor((bytes.buffer.byteLength - base) / 4);
-  const words = new Uint32Array(bytes.buffer, base, available);
-  const word = (j: number) =>
-    shift === 0
-      ? words[j]
-      : j + 1 < available
-        ? ((words[j] >>> shift) | (words[j + 1] << (32 - shift))) >>> 0
-        : (bytes[4 * j] | (bytes[4 * j + 1] << 8) | (bytes[4 * j + 2] << 16) | (bytes[4 * j + 3] << 24)) >>>
-          0;
-  if (!wide) {
-    // Four mask bytes per (little-endian) store: the scan of a large tensor is bound by memory traffic.
-    const back = 32 - shift;
-    const quads = Math.max(0, Math.min(count, available - 1) >>> 2);
-    const out = new Uint32Array(mask.buffer, mask.byteOffset, quads);
-    if (shift === 0) {
-      for (let q = 0; q < quads; q++) {
-        const k = q << 2;
-        // Pruned weights come in runs: four zeros (the mask is already 0) cost one test.
-        if (((words[k] | words[k + 1] | words[k + 2] | words[k + 3]) & magnitude) === 0) continue;
-        out[q] =
-          ((words[k] & magnitude) !== 0 ? 1 : 0) |
-          ((words[k + 1] & magnitude) !== 0 ? 0x100 : 0) |
-          ((words[k + 2] & magnitude) !== 0 ? 0x10000 : 0) |
-          ((words[k + 3] & magnitude) !== 0 ? 0x1000000 : 0);
-      }
-    } else {
-      // Element k straddles words k and k + 1; each word is read once.
-      let next = words[0];
-      for (let q = 0; q < quads; q++) {
-        const k = q << 2;
-        const w0 = next;
-        const w1 = words[k + 1];
-        const w2 = words[k + 2];
-        const w3 = words[k + 3];
-        next = words[k + 4];
-        if ((w0 | w1 | w2 | w3 | next) === 0) continue;
-        out[q] =
-          ((((w0 >>> shift) | (w1 << back)) & magnitude) !== 0 ? 1 : 0) |
-          ((((w1 >>> shift) | (w2 << back)) & magnitude) !== 0 ? 0x100 : 0) |
-          ((((w2 >>> shift) | (w3 << back)) & magnitude) !== 0 ? 0x10000 : 0) |
-          ((((w3 >>> shift) | (next << back)) & magnitude) !== 0 ? 0x1000000 : 0);
-      }
-    }
-    for (let k = quads << 2; k < count; k++) mask[k] = (word(k) & magnitude) !== 0 ? 1 : 0;
-  } else {
-    for (let k = 0; k < count; k++)
-      mask[k] = word(2 * k) !== 0 || (word(2 * k + 1) & magnitude) !== 0 ? 1 : 0;
+function scan32(
+  words: Int32Array,
+  count: number,
+  mask: Uint8Array,
+  quads: Int32Array,
+  first: number,
+  magnitude: number,
+): void {
+  const whole = count & ~3;
+  for (let k = 0, q = first >> 2; k < whole; k += 4, q++) {
+    const a = words[k] & magnitude;
+    const b = words[k + 1] & magnitude;
+    const c = words[k + 2] & magnitude;
+    const d = words[k + 3] & magnitude;
+    if ((a | b | c | d) === 0) continue;
+    quads[q] =
+      (a !== 0 ? 1 : 0) | (b !== 0 ? 0x100 : 0) | (c !== 0 ? 0x10000 : 0) | (d !== 0 ? 0x1000000 : 0);
+  }
+  for (let k = whole; k < count; k++) if ((words[k] & magnitude) !== 0) mask[first + k] = 1;
+}
+
+/** Two 16-bit elements per word (`magnitude` applies to each half). */
+function scan16(words: Int32Array, count: number, mask: Uint8Array, first: number, magnitude: number): void {
+  const both = magnitude | (magnitude << 16);
+  for (let k = 0; k < count; k++) {
+    const w = words[k];
+    if ((w & both) === 0) continue;
+    const at = first + 2 * k;
+    if ((w & magnitude) !== 0) mask[at] = 1;
+    if (((w >>> 16) & magnitude) !== 0) mask[at + 1] = 1;
+  }
+}
+
+/** Four 8-bit elements per word (any bit makes an element non-zero). */
+function scan8(words: Int32Array, count: number, mask: Uint8Array, first: number): void {
+  for (let k = 0; k < count; k++) {
+    const w = words[k];
+    if (w === 0) continue;
+    const at = first + 4 * k;
+    if ((w & 0xff) !== 0) mask[at] = 1;
+    if ((w & 0xff00) !== 0) mask[at + 1] = 1;
+    if ((w & 0xff0000) !== 0) mask[at + 2] = 1;
+    if ((w & 0xff000000) !== 0) mask[at + 3] = 1;
+  }
+}
+
+/** One 64-bit element per two words: any bit of the low word, or of `magnitude` in the high one. */
+function scan64(words: Int32Array, count: number, mask: Uint8Array, first: number, magnitude: number): void {
+  for (let k = 0; k + 1 < count; k += 2)
+    if ((words[k] | (words[k + 1] & magnitude)) !== 0) mask[first + (k >> 1)] = 1;
+}
+
+/** Sets the mask from `bytes` (elements of `size` bytes, `magnitude` as in ELEMENTS). */
+function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, mask: Uint8Array): void {
+  const m = magnitude | 0;
+  const quads = new Int32Array(mask.buffer, mask.byteOffset, mask.length >> 2);
+  /** Elements per word, times 2 (a 64-bit element is half a word per word). */
+  const perWord2 = 8 / size;
+  const scan = (words: Int32Array, count: number, firstWord: number) => {
+    const first = (firstWord * perWord2) / 2;
+    if (size === 4) scan32(words, count, mask, quads, first, m);
+    else if (size === 2) scan16(words, count, mask, first, m);
+    else if (size === 1) scan8(words, count, mask, first);
+    else scan64(words, count, mask, first, m);
+  };
+  const wholeWords = bytes.length >> 2;
+  let word = 0;
+  if ((bytes.byteOffset & 3) === 0) {
+    scan(new Int32Array(bytes.buffer, bytes.byteOffset, wholeWords), wholeWords, 0);
+    word = wholeWords;
+  }
+  // Unaligned data, and the last bytes of a tensor whose size is not a whole number of words. A plain
+  // view: a Buffer's subarray (protobufjs decodes into Buffers) costs far more to make.
+  const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  while (word * 4 < bytes.length) {
+    const start = word * 4;
+    const length = Math.min(BLOCK_WORDS * 4, bytes.length - start);
+    blockBytes.set(plain.subarray(start, start + length));
+    const count = Math.ceil(length / 4);
+    blockBytes.fill(0, length, count * 4);
+    scan(block, count, word);
+    word += count;
   }
 }
 
@@ -119,15 +161,7 @@ export function nonZeroPattern(tensor: TensorProto, readExternal?: ExternalReade
     if (raw.length !== count * element.bytes) {
       throw new InputError(`${name}: ${raw.length} data bytes for ${count} elements of ${T[dataType]}`);
     }
-    const { magnitude } = element;
-    if (element.bytes === 4 || element.bytes === 8) {
-      scanWords(raw, mask, magnitude, element.bytes === 8);
-    } else if (element.bytes === 2) {
-      for (let k = 0; k < count; k++)
-        mask[k] = ((raw[2 * k] | (raw[2 * k + 1] << 8)) & magnitude) !== 0 ? 1 : 0;
-    } else {
-      for (let k = 0; k < count; k++) mask[k] = raw[k] !== 0 ? 1 : 0;
-    }
+    scanBytes(raw, element.bytes, element.magnitude, mask);
     return mask;
   }
   // Typed fields: float16/bfloat16 and small integers travel as int32 bit patterns.

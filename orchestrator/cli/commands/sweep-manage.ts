@@ -7,8 +7,6 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../../../common/errors.ts';
 import { claimsText, sweepClaims } from '../../report/claims.ts';
-import { loadReportData } from '../../report/data.ts';
-import { renderReport } from '../../report/html.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
 import { comparisonText, resultsCsv, resultsText, sweepComparison } from '../../run/tables.ts';
 import type { Store, Sweep } from '../../store/store.ts';
@@ -147,6 +145,11 @@ export function registerSweepManagement(sweep: Command): void {
       ),
     async (repos, found, options) => {
       const out = resolve(options.out);
+      // The report's charts load Vega (a third of a second): only this command pays for it.
+      const [{ loadReportData }, { renderReport }] = await Promise.all([
+        import('../../report/data.ts'),
+        import('../../report/html.ts'),
+      ]);
       const rows = await repos.sweepResults(found.id);
       const data = await loadReportData(repos, found, rows, sweepComparison(rows, options.maxGap), {
         trial: options.trial,
