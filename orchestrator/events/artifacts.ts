@@ -5,8 +5,10 @@ import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type ObjectStore, Objm, StorageType } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { listObjects, objectInfo, readObject } from './object-reader.ts';
 
 export const ARTIFACT_BUCKET = 'esweep-artifacts';
 
@@ -45,9 +47,13 @@ function sha256(data: Uint8Array): string {
   return `SHA-256=${createHash('sha256').update(data).digest('base64url')}`;
 }
 
-/** The JetStream object store (bucket created on first use). */
+/**
+ * The JetStream object store (bucket created on first use). Reads go through object-reader.ts
+ * (no consumers), so a worker's credentials need no consumer grants.
+ */
 export class NatsArtifactStore implements ArtifactStore {
   private store: Promise<ObjectStore> | null = null;
+  private manager: Promise<JetStreamManager> | null = null;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -62,6 +68,12 @@ export class NatsArtifactStore implements ArtifactStore {
     return this.store;
   }
 
+  private async jsm(): Promise<JetStreamManager> {
+    await this.open();
+    this.manager ??= jetstreamManager(this.nc);
+    return this.manager;
+  }
+
   async put(name: string, data: Uint8Array): Promise<ArtifactInfo> {
     checkName(name);
     const info = await (await this.open()).putBlob({ name }, data);
@@ -69,12 +81,12 @@ export class NatsArtifactStore implements ArtifactStore {
   }
 
   async get(name: string): Promise<Uint8Array | null> {
-    return (await this.open()).getBlob(name);
+    return readObject(await this.jsm(), this.bucket, name);
   }
 
   async info(name: string): Promise<ArtifactInfo | null> {
-    const info = await (await this.open()).info(name);
-    return info && !info.deleted ? { name, size: info.size, digest: info.digest } : null;
+    const info = await objectInfo(await this.jsm(), this.bucket, name);
+    return info ? { name, size: info.size, digest: info.digest } : null;
   }
 
   async delete(name: string): Promise<void> {
@@ -83,9 +95,8 @@ export class NatsArtifactStore implements ArtifactStore {
   }
 
   async list(prefix = ''): Promise<ArtifactInfo[]> {
-    const all = await (await this.open()).list();
+    const all = await listObjects(await this.jsm(), this.bucket, prefix);
     return all
-      .filter((i) => !i.deleted && i.name.startsWith(prefix))
       .map((i) => ({ name: i.name, size: i.size, digest: i.digest }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
