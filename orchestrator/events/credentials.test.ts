@@ -1,16 +1,20 @@
 // Per-Job credentials against a real nats-server in operator mode (its own port, store and trust
 // chain): what a worker's and the ingester's users may do, and what the server refuses.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { decode, type User } from '@nats-io/jwt';
 import { Objm } from '@nats-io/obj';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { InputError } from '../../common/errors.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { ARTIFACT_BUCKET, artifactName, NatsArtifactStore } from './artifacts.ts';
 import {
   AccountSigner,
   createTrustChain,
+  credsFileOptions,
   ingesterPermissions,
   type MintedUser,
   workerInboxPrefix,
@@ -205,8 +209,16 @@ describe('per-Job NATS credentials (operator mode)', () => {
     await new NatsEventSink(workerNc, 3000).send(outbound(event(trialA, 20)));
     const lastSeq = (await jsm.streams.info('ESWEEP')).state.last_seq;
     const user = await signer.mint('ingester', ingesterPermissions(), inAMinute());
-    const nc = await connectAs(server, user);
+    const credsFile = join(server.dir, 'ingester.creds');
+    writeFileSync(credsFile, user.creds, { mode: 0o600 });
+    const nc = await connect({
+      servers: server.url,
+      maxReconnectAttempts: 0,
+      ...credsFileOptions(credsFile),
+    });
     open.push(nc);
+    // It keeps the bucket in shape (an existing one is opened as is).
+    await new Objm(nc).create(ARTIFACT_BUCKET);
     const errors = serverErrors(nc);
     const subscription = await new NatsEventSource(nc).subscribe();
     for await (const message of subscription) {
@@ -225,6 +237,14 @@ describe('per-Job NATS credentials (operator mode)', () => {
     await assert.rejects(ingesterJsm.streams.delete('ESWEEP'), /permission/i);
     await waitFor('the server to report the violations', () => errors.length >= 2);
     assert.equal(await messages(), before, 'nothing was stored');
+  });
+
+  it('reports an unreadable credentials file as bad input, and needs none without one', () => {
+    assert.deepEqual(credsFileOptions(undefined), {});
+    assert.throws(
+      () => credsFileOptions(join(server.dir, 'missing.creds')),
+      (e: unknown) => e instanceof InputError && /missing\.creds/.test(e.message),
+    );
   });
 
   it('creates trust chains whose users another chain cannot forge', async () => {

@@ -1,7 +1,8 @@
 // NATS operator/JWT mode (docs/security.md): the trust chain (operator → account → users), the
 // subjects each identity may use, and user credentials minted by the holder of the account's signing
 // key. Keys come from @nats-io/nkeys, JWTs from @nats-io/jwt. The server only checks signatures and
-// grants; nothing here talks to it.
+// grants; nothing here talks to it. Clients log in with a `.creds` file (credsFileOptions).
+import { readFileSync } from 'node:fs';
 import { encodeAccount, encodeOperator, encodeUser, fmtCreds, type Permissions } from '@nats-io/jwt';
 import {
   createAccount,
@@ -11,6 +12,7 @@ import {
   fromSeed,
   type KeyPair,
 } from '@nats-io/nkeys';
+import { type ConnectionOptions, credsAuthenticator } from '@nats-io/transport-node';
 import { InputError } from '../../common/errors.ts';
 import { ARTIFACT_BUCKET, artifactName } from './artifacts.ts';
 import { bucketStream, objectMetaSubject } from './object-reader.ts';
@@ -75,21 +77,24 @@ export interface IngesterGrant {
   stream?: string;
   /** Durable consumer (default `ingester`). */
   durable?: string;
+  /** Object store bucket it may create and configure (default `esweep-artifacts`). */
+  bucket?: string;
 }
 
 /**
- * The ingester: keep its streams and its durable consumer in shape (create, update, inspect; never
- * delete or purge), pull and ack, publish dead letters. Publishing events is denied outright.
+ * The ingester: keep its streams, the artifact bucket and its durable consumer in shape (create,
+ * update, inspect; never delete or purge), pull and ack, publish dead letters. Publishing events is
+ * denied outright.
  */
 export function ingesterPermissions(grant: IngesterGrant = {}): Permissions {
   const prefix = grant.prefix ?? DEFAULT_SUBJECT_PREFIX;
   const stream = grant.stream ?? DEFAULT_STREAM;
   const dlq = `${stream}_DLQ`;
   const durable = grant.durable ?? 'ingester';
-  const streamCalls = ['INFO', 'CREATE', 'UPDATE'].flatMap((call) => [
-    `${API}.STREAM.${call}.${stream}`,
-    `${API}.STREAM.${call}.${dlq}`,
-  ]);
+  const streams = [stream, dlq, bucketStream(grant.bucket ?? ARTIFACT_BUCKET)];
+  const streamCalls = ['INFO', 'CREATE', 'UPDATE'].flatMap((call) =>
+    streams.map((name) => `${API}.STREAM.${call}.${name}`),
+  );
   return {
     pub: {
       allow: [
@@ -256,4 +261,18 @@ export interface MintedUser {
   /** The `.creds` file: JWT and user seed. A secret. */
   creds: string;
   expiresAt: Date;
+}
+
+/**
+ * Client options that authenticate with a `.creds` file (none without one). The file is read at
+ * every (re)connect, so a rotated Secret is picked up; an unreadable file is reported at once.
+ */
+export function credsFileOptions(file: string | undefined): Partial<ConnectionOptions> {
+  if (!file) return {};
+  try {
+    readFileSync(file);
+  } catch (error) {
+    throw new InputError(`cannot read the NATS credentials ${file}: ${(error as Error).message}`);
+  }
+  return { authenticator: credsAuthenticator(() => readFileSync(file)) };
 }
