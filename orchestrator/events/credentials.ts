@@ -183,15 +183,13 @@ export async function createTrustChain(options: TrustChainOptions = {}): Promise
   };
 }
 
-/** A nats-server configuration trusting the chain, with the accounts preloaded (`resolver: MEMORY`). */
-export function serverConfig(
-  chain: Pick<TrustChain, 'operator' | 'account' | 'system'>,
-  server: { host?: string; port: number; storeDir: string },
-): string {
+/**
+ * The part of a nats-server configuration that makes it trust the chain: the operator, the system
+ * account and the accounts preloaded in a `MEMORY` resolver. A deployment's own configuration
+ * can `include` it.
+ */
+export function trustConfig(chain: Pick<TrustChain, 'operator' | 'account' | 'system'>): string {
   return [
-    `host: ${JSON.stringify(server.host ?? '127.0.0.1')}`,
-    `port: ${server.port}`,
-    `jetstream: { store_dir: ${JSON.stringify(server.storeDir)} }`,
     `operator: ${JSON.stringify(chain.operator.jwt)}`,
     `system_account: ${JSON.stringify(chain.system.publicKey)}`,
     'resolver: MEMORY',
@@ -200,6 +198,19 @@ export function serverConfig(
     `  ${chain.system.publicKey}: ${JSON.stringify(chain.system.jwt)}`,
     '}',
     '',
+  ].join('\n');
+}
+
+/** A whole nats-server configuration: where it listens, JetStream, and the trust chain. */
+export function serverConfig(
+  chain: Pick<TrustChain, 'operator' | 'account' | 'system'>,
+  server: { host?: string; port: number; storeDir: string },
+): string {
+  return [
+    `host: ${JSON.stringify(server.host ?? '127.0.0.1')}`,
+    `port: ${server.port}`,
+    `jetstream: { store_dir: ${JSON.stringify(server.storeDir)} }`,
+    trustConfig(chain),
   ].join('\n');
 }
 

@@ -13,6 +13,7 @@ import {
   createTrustChain,
   ingesterPermissions,
   serverConfig,
+  trustConfig,
 } from '../../events/credentials.ts';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/protocol.ts';
 import { numberIn, parseOptions } from '../options.ts';
@@ -81,6 +82,11 @@ export function register(program: Command): void {
           }),
           mode: 0o644,
           holder: 'nats-server (-c server.conf)',
+        },
+        'auth.conf': {
+          content: trustConfig(chain),
+          mode: 0o644,
+          holder: 'nats-server (include it in your own configuration)',
         },
         'operator.jwt': { content: chain.operator.jwt, mode: 0o644, holder: 'public' },
         'account.jwt': { content: chain.account.jwt, mode: 0o644, holder: 'public' },
