@@ -67,7 +67,6 @@ describe('per-Job NATS credentials on Kubernetes', () => {
         name: created.metadata?.name,
         uid: 'job-uid-1',
         controller: true,
-        blockOwnerDeletion: true,
       },
     ]);
     assert.equal(Buffer.from(secret.data?.[CREDS_KEY] ?? '', 'base64').toString(), 'CREDS');

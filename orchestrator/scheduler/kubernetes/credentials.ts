@@ -59,9 +59,9 @@ export function credentialsSecretManifest(job: V1Job, creds: string): V1Secret {
       name: credentialsSecretName(name),
       namespace: job.metadata?.namespace,
       labels: { ...(job.metadata?.labels ?? {}) },
-      ownerReferences: [
-        { apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true, blockOwnerDeletion: true },
-      ],
+      // No blockOwnerDeletion: nothing needs the Job to wait for its Secret, and setting it would
+      // need `update` on jobs/finalizers where OwnerReferencesPermissionEnforcement is enabled.
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true }],
     },
     immutable: true,
     data: { [CREDS_KEY]: Buffer.from(creds, 'utf8').toString('base64') },
