@@ -1,6 +1,7 @@
 // The resource types the fake API server serves: the built-ins the project uses and whatever
 // CustomResourceDefinitions register. A type says where it is served (group, versions, plural),
 // how it behaves (scope, status subresource, default deletion propagation) and how it is validated.
+import { validateCrd } from './crd.ts';
 import type { Cause, KubeObject } from './store.ts';
 
 export interface PrinterColumn {
@@ -88,6 +89,7 @@ export const BUILTIN_TYPES: ResourceType[] = [
     namespaced: false,
     statusSubresource: true,
     shortNames: ['crd', 'crds'],
+    validate: validateCrd,
   }),
 ];
 

@@ -6,11 +6,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from './audit.ts';
+import { customResourceType, establishedStatus } from './crd.ts';
 import { JobController, type JobControllerOptions } from './kubelet.ts';
 import { applyPatch, patchType } from './patch.ts';
 import { apiVersionOf, qualifiedKind, qualifiedName, Registry, type ResourceType } from './registry.ts';
 import { parseFieldSelector, parseSelector, SelectorError } from './selector.ts';
 import { ApiError, type Cause, type Change, type KubeObject, type StatusDetails, Store } from './store.ts';
+import { table, wantsTable } from './table.ts';
 
 /** What the fault-injection hook sees of a request. */
 export interface InterceptedRequest {
@@ -67,6 +69,8 @@ const statusBody = (code: number, reason: string, message: string, details?: Sta
   code,
 });
 
+const CRDS = 'customresourcedefinitions';
+
 const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 interface Watcher {
@@ -113,6 +117,7 @@ export class FakeKubeServer {
     this.server.keepAliveTimeout = 60_000;
     this.store.subscribe((change) => {
       this.broadcast(change);
+      if (change.resource === CRDS && change.type === 'DELETED') this.forgetType(change.object.metadata.name);
       if (change.type === 'DELETED' && change.object.metadata.uid) {
         const uid = change.object.metadata.uid;
         setImmediate(() => this.collectGarbage(uid));
@@ -375,6 +380,9 @@ export class FakeKubeServer {
           .list(type.key, type.namespaced ? namespace : undefined)
           .filter(selected)
           .map((o) => this.present(type, call.version, o));
+        if (wantsTable(call.req.headers.accept)) {
+          return this.answer(call, res, 200, table(type, items, this.store.resourceVersion));
+        }
         return this.answer(call, res, 200, {
           apiVersion: apiVersionOf(type, call.version),
           kind: `${type.kind}List`,
@@ -384,8 +392,13 @@ export class FakeKubeServer {
       }
       case 'watch':
         return this.watch(call, res);
-      case 'get':
-        return this.answer(call, res, 200, this.present(type, call.version, this.get(type, ns, name!)));
+      case 'get': {
+        const object = this.present(type, call.version, this.get(type, ns, name!));
+        if (wantsTable(call.req.headers.accept)) {
+          return this.answer(call, res, 200, table(type, [object], this.store.resourceVersion));
+        }
+        return this.answer(call, res, 200, object);
+      }
       case 'create': {
         if (call.subresource === 'eviction') {
           this.get(type, ns, name!);
@@ -498,12 +511,8 @@ export class FakeKubeServer {
     delete object.metadata.uid;
     if (type.statusSubresource) delete object.status;
     const prepared = { ...object, apiVersion: apiVersionOf(type), kind: type.kind };
-    if (prepared.metadata.generateName && !prepared.metadata.name) {
-      this.check(type, version, {
-        ...prepared,
-        metadata: { ...prepared.metadata, name: `${prepared.metadata.generateName}x` },
-      });
-    } else this.check(type, version, prepared);
+    this.check(type, version, prepared);
+    this.prepare(type, prepared);
     if (isDryRun(call.url))
       return this.present(type, version, { ...prepared, metadata: { ...prepared.metadata, namespace } });
     try {
@@ -606,14 +615,35 @@ export class FakeKubeServer {
         else next.status = stored.status;
       }
       this.check(type, version, next);
+      if (subresource !== 'status') this.prepare(type, next);
       return next;
     });
     this.afterWrite(type, updated);
     return this.present(type, version, updated);
   }
 
-  /** Hook for types whose objects change the server itself (CRDs). */
-  private afterWrite(_type: ResourceType, _object: KubeObject): void {}
+  /** What the server adds to an object it accepted: a CRD's status once it serves it. */
+  private prepare(type: ResourceType, object: KubeObject): void {
+    if (type.key === CRDS) object.status = establishedStatus(object);
+  }
+
+  /** A stored CRD (re)defines the type it serves. */
+  private afterWrite(type: ResourceType, object: KubeObject): void {
+    if (type.key === CRDS && !object.metadata.deletionTimestamp) {
+      this.registry.register(customResourceType(object));
+    }
+  }
+
+  /** A deleted CRD: its type is no longer served, its objects and watches are gone. */
+  private forgetType(key: string): void {
+    this.registry.unregister(key);
+    for (const watcher of this.watchers) {
+      if (watcher.key !== key) continue;
+      watcher.response.end();
+      this.watchers.delete(watcher);
+    }
+    this.store.drop(key);
+  }
 
   private remove(
     type: ResourceType,
