@@ -5,6 +5,7 @@ import https from 'node:https';
 import {
   ApiException,
   BatchV1Api,
+  CoreV1Api,
   createConfiguration,
   KubeConfig,
   ListWatch,
@@ -17,6 +18,7 @@ import {
 import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
 import type { RunPhase, RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import type { KubernetesConfig } from './config.ts';
+import { JobCredentials } from './credentials.ts';
 import { jobManifest, LABELS, MANAGED_SELECTOR } from './manifest.ts';
 
 /** A client configuration from the settings: an explicit server, else the usual kubeconfig. */
@@ -133,6 +135,8 @@ export class KubernetesBackend implements SchedulerBackend {
   readonly name = 'kubernetes';
   readonly defaultParallelism = Number.POSITIVE_INFINITY;
   private readonly batch: BatchV1Api;
+  /** Per-Job NATS credentials (operator mode), when the settings ask for them. */
+  private readonly credentials: JobCredentials | undefined;
   private readonly auth: KeepAliveAuthentication;
   private readonly informer: ListWatch<V1Job>;
   private readonly listeners = new Set<() => void>();
@@ -148,12 +152,15 @@ export class KubernetesBackend implements SchedulerBackend {
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new Error('kubernetes: the kubeconfig has no current cluster');
     this.auth = new KeepAliveAuthentication(kubeConfig);
-    this.batch = new BatchV1Api(
-      createConfiguration({
-        baseServer: new ServerConfiguration(server, {}),
-        authMethods: { default: this.auth },
-      }),
-    );
+    const apiConfiguration = createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: this.auth },
+    });
+    this.batch = new BatchV1Api(apiConfiguration);
+    const natsCredentials = config.nats?.credentials;
+    this.credentials = natsCredentials
+      ? new JobCredentials({ ...config, credentials: natsCredentials }, new CoreV1Api(apiConfiguration))
+      : undefined;
     const namespace = config.namespace;
     // makeInformer's list-watch, fed slim Jobs by both the list and the watch.
     const watch = new Watch(kubeConfig);
@@ -213,13 +220,21 @@ export class KubernetesBackend implements SchedulerBackend {
   }
 
   async create(request: RunRequest): Promise<'created' | 'exists'> {
-    const body = jobManifest(request, this.config);
+    const manifest = jobManifest(request, this.config);
+    const body = this.credentials ? this.credentials.mount(manifest) : manifest;
+    const namespace = this.config.namespace;
     try {
-      await this.batch.createNamespacedJob({ namespace: this.config.namespace, body });
+      const job = await this.batch.createNamespacedJob({ namespace, body });
+      // The Secret names the Job's uid, so it comes second; a failure here is retried as 'exists'.
+      await this.credentials?.ensureFor(job, request);
       return 'created';
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) return 'exists';
-      throw error;
+      if (!(error instanceof ApiException && error.code === 409)) throw error;
+      if (this.credentials) {
+        const name = body.metadata?.name ?? '';
+        await this.credentials.ensureFor(await this.batch.readNamespacedJob({ name, namespace }), request);
+      }
+      return 'exists';
     }
   }
 

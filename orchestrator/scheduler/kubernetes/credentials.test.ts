@@ -3,13 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ApiException, type V1Job, type V1Secret } from '@kubernetes/client-node';
+import { ApiException, BatchV1Api, CoreV1Api, type V1Job, type V1Secret } from '@kubernetes/client-node';
 import { decode, parseCreds, type User } from '@nats-io/jwt';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { InputError } from '../../../common/errors.ts';
+import { startFakeCluster, waitFor } from '../../../test/fake-kube/support.ts';
 import { createTrustChain } from '../../events/credentials.ts';
 import type { RunRequest } from '../backend.ts';
+import { runName } from '../names.ts';
+import { KubernetesBackend, kubeConfigFor } from './backend.ts';
 import { parseKubernetesConfig } from './config.ts';
 import {
   CREDS_KEY,
@@ -160,5 +163,55 @@ describe('per-Job NATS credentials on Kubernetes', () => {
       natsCredentialsSchema.safeParse({ ...credentials, accountPublicKey: 'UABC' }).success,
       false,
     );
+  });
+});
+
+describe('per-Job NATS credentials through the kubernetes backend (fake API server)', () => {
+  test('a Secret per Job, owned by it, recreated after a restart between the two calls, collected with the Job', async () => {
+    const chain = await createTrustChain();
+    const keyFile = join(dir, 'backend-signing.nk');
+    writeFileSync(keyFile, chain.signingKey.seed);
+    const cluster = await startFakeCluster(
+      {},
+      {
+        nats: { credentials: { accountSigningKeyFile: keyFile, accountPublicKey: chain.account.publicKey } },
+      },
+    );
+    const backend = new KubernetesBackend(cluster.config, { restartDelayMs: 50 });
+    const kc = kubeConfigFor(cluster.config);
+    const core = kc.makeApiClient(CoreV1Api);
+    const batch = kc.makeApiClient(BatchV1Api);
+    const namespace = cluster.config.namespace;
+    const run = { ...request, spec: { ...request.spec, seed: 0 } };
+    const name = runName(run.sweepName, run.trialKey, run.attempt);
+    const secretName = credentialsSecretName(name);
+    const secret = async () =>
+      (await core.listNamespacedSecret({ namespace, fieldSelector: `metadata.name=${secretName}` })).items[0];
+    try {
+      await backend.start();
+      assert.equal(await backend.create(run), 'created');
+      const job = await batch.readNamespacedJob({ name, namespace });
+      const stored = await secret();
+      assert.ok(stored, 'the Secret exists');
+      assert.equal(stored.metadata?.ownerReferences?.[0]?.uid, job.metadata?.uid);
+      const { jwt } = await parseCreds(Buffer.from(stored.data?.[CREDS_KEY] ?? '', 'base64'));
+      assert.ok(decode<User>(jwt).nats.pub?.allow?.includes(`esweep.v1.${run.sweepId}.${run.trialId}.*`));
+      assert.equal(
+        job.spec?.template.spec?.volumes?.find((v) => v.name === 'nats-credentials')?.secret?.secretName,
+        secretName,
+      );
+
+      // A controller that died after creating the Job: the next create finds it and adds the Secret.
+      await core.deleteNamespacedSecret({ name: secretName, namespace });
+      assert.equal(await secret(), undefined);
+      assert.equal(await backend.create(run), 'exists');
+      assert.equal((await secret())?.metadata?.ownerReferences?.[0]?.uid, job.metadata?.uid);
+
+      await backend.cancel(name);
+      await waitFor('the Secret collected with its Job', async () => (await secret()) === undefined);
+    } finally {
+      await backend.close();
+      await cluster.close();
+    }
   });
 });

@@ -120,6 +120,11 @@ export class JobCredentials {
     this.signer = new AccountSigner(seed, settings.credentials.accountPublicKey);
   }
 
+  /** The Job with its Secret mounted (see mountCredentials). */
+  mount(job: V1Job): V1Job {
+    return mountCredentials(job, this.settings.credentials);
+  }
+
   /** When a Job created now loses its NATS access. */
   expiryFor(): Date {
     const { validForSeconds, graceSeconds } = this.settings.credentials;
