@@ -1,7 +1,7 @@
 // Per-Job credentials against a real nats-server in operator mode (its own port, store and trust
 // chain): what a worker's and the ingester's users may do, and what the server refuses.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
@@ -24,6 +24,7 @@ import { ensureStreams, NatsEventSink, NatsEventSource } from './nats.ts';
 import { bucketStream, objectMetaSubject } from './object-reader.ts';
 import { encodeEvent, messageId, subjectFor, type TrialEvent } from './protocol.ts';
 import { OperatorNatsServer } from './testing/operator-server.ts';
+import { orchestratedEnv, startOrchestratedRun } from './worker-pipeline.ts';
 
 const enc = new TextEncoder();
 const inAMinute = () => new Date(Date.now() + 60_000);
@@ -199,7 +200,8 @@ describe('per-Job NATS credentials (operator mode)', () => {
       errors.some((e) => /expired/i.test(e)),
       `expected an expiry error, got ${errors.join('; ')}`,
     );
-    // …and refuses it from then on.
+    // …and refuses it from then on (the server compares whole seconds: past the expiry's second).
+    await waitFor('the second after the expiry', () => Date.now() >= expiresAt.getTime() + 1000, 5000);
     await assert.rejects(connectAs(server, user, workerInboxPrefix(trialA.trialId, 1)), /expired|authoriz/i);
     assert.equal(await messages(), before + 1, 'nothing stored after expiry');
   });
@@ -237,6 +239,45 @@ describe('per-Job NATS credentials (operator mode)', () => {
     await assert.rejects(ingesterJsm.streams.delete('ESWEEP'), /permission/i);
     await waitFor('the server to report the violations', () => errors.length >= 2);
     assert.equal(await messages(), before, 'nothing was stored');
+  });
+
+  it("runs a pruned trial's worker pipeline on its own credentials: dense weights in, events out", async () => {
+    const dense = { sweepId: 's2', trialId: 'dense2', attempt: 1 };
+    const pruned = { sweepId: 's2', trialId: 'pruned2', attempt: 3 };
+    const files = { initial: enc.encode('initial weights'), final: enc.encode('final weights') };
+    const denseStore = new NatsArtifactStore((await worker(dense)).nc);
+    for (const [role, data] of Object.entries(files)) {
+      await denseStore.put(artifactName(dense.sweepId, dense.trialId, 1, `dense-${role}.npz`), data);
+    }
+    const user = await signer.mint('pruned', workerPermissions(pruned), inAMinute());
+    const credsFile = join(server.dir, 'pruned.creds');
+    writeFileSync(credsFile, user.creds, { mode: 0o600 });
+    const env = orchestratedEnv({
+      ESWEEP_SWEEP_ID: pruned.sweepId,
+      ESWEEP_TRIAL_ID: pruned.trialId,
+      ESWEEP_ATTEMPT: String(pruned.attempt),
+      ESWEEP_DENSE_TRIAL_ID: dense.trialId,
+      ESWEEP_EVENTS: 'nats',
+      NATS_URL: server.url,
+      NATS_CREDS: credsFile,
+    });
+    assert.ok(env);
+    const before = await messages();
+    const run = await startOrchestratedRun(
+      { arch: 'lenet300100', pruner: 'magnitude/global', type: 'direct', compression: 10, seed: 4 },
+      env,
+    );
+    try {
+      assert.ok(run.denseFrom);
+      const fetched = readFileSync(join(run.denseFrom, 'lenet300100-mnist-seed4-final.npz'));
+      assert.deepEqual(new Uint8Array(fetched), files.final);
+      await run.reporter.failed({ error: 'stopped by the test', retryable: true });
+    } finally {
+      await run.close();
+    }
+    assert.equal(await messages(), before + 1, "the pruned trial's failed event is stored");
+    const last = await jsm.streams.getMessage('ESWEEP', { last_by_subj: 'esweep.v1.s2.pruned2.failed' });
+    assert.equal(last?.json<{ attempt: number }>().attempt, 3);
   });
 
   it('reports an unreadable credentials file as bad input, and needs none without one', () => {

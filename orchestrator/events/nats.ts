@@ -12,7 +12,13 @@ import {
   jetstreamManager,
   StorageType,
 } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
+import {
+  connect,
+  headers,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  nanos,
+} from '@nats-io/transport-node';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, eventSubjects, PROTOCOL_VERSION } from './protocol.ts';
 import type {
   DeadLetter,
@@ -49,6 +55,8 @@ export interface ConnectOptions {
   /** Server URL(s); default `NATS_URL` or nats://127.0.0.1:4222. */
   servers?: string | string[];
   name?: string;
+  /** Further client options (credentials, TLS…), applied over the defaults above. */
+  connection?: Partial<NodeConnectionOptions>;
 }
 
 /** Connects (waiting for the server if it is not up yet) and reconnects forever. */
@@ -61,6 +69,7 @@ export function connectNats(options: ConnectOptions = {}): Promise<NatsConnectio
     reconnectJitter: 100,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    ...options.connection,
   });
 }
 

@@ -33,6 +33,7 @@ import {
   FileArtifactStore,
   NatsArtifactStore,
 } from './artifacts.ts';
+import { credsFileOptions, workerInboxPrefix } from './credentials.ts';
 import { IpcSink } from './ipc.ts';
 import { connectNats, NatsEventSink } from './nats.ts';
 import { EventPublisher, TrialReporter } from './publisher.ts';
@@ -54,6 +55,8 @@ const OrchestratedEnv = z.object({
   /** `ipc` (the parent is `esweep run`) or `nats`; default ipc when there is an IPC channel. */
   ESWEEP_EVENTS: z.enum(['ipc', 'nats']).optional(),
   NATS_URL: optional,
+  /** A `.creds` file (NATS operator mode: the Job's own user, mounted from its Secret). */
+  NATS_CREDS: optional,
   /** Subject prefix (default `esweep`). */
   ESWEEP_EVENT_PREFIX: optional,
   /** Artifacts as files under this directory (embedded mode); else the NATS object store. */
@@ -226,7 +229,15 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
   const ipc = (env.ESWEEP_EVENTS ?? (process.send ? 'ipc' : 'nats')) === 'ipc';
   let nc: NatsConnection | undefined;
   const nats = async () => {
-    nc ??= await connectNats({ servers: env.NATS_URL, name: `esweep-worker-${env.ESWEEP_TRIAL_ID}` });
+    nc ??= await connectNats({
+      servers: env.NATS_URL,
+      name: `esweep-worker-${env.ESWEEP_TRIAL_ID}`,
+      // The inbox prefix is the only one a worker's credentials may subscribe to.
+      connection: {
+        ...credsFileOptions(env.NATS_CREDS),
+        inboxPrefix: workerInboxPrefix(env.ESWEEP_TRIAL_ID, env.ESWEEP_ATTEMPT),
+      },
+    });
     return nc;
   };
   const sink: EventSink = ipc ? new IpcSink() : new NatsEventSink(await nats());
