@@ -8,6 +8,8 @@ import type * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
 import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
 import type { InfraConfig } from './config.ts';
+import { NATS_NAME, NATS_PORT } from './nats.ts';
+import { OPERATOR_FILES, operatorFile, operatorMode } from './nats-operator.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, scratch } from './security.ts';
 import { singlePod } from './workload.ts';
@@ -26,8 +28,36 @@ export const CONTROLLER_RULES = [
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
 ];
 
+/** In NATS operator mode the controller also creates each Job's credentials Secret. */
+export function controllerRules(config: InfraConfig) {
+  return operatorMode(config)
+    ? [...CONTROLLER_RULES, { apiGroups: [''], resources: ['secrets'], verbs: ['create'] }]
+    : CONTROLLER_RULES;
+}
+
+/** In operator mode the URL carries no password (each client has its own credentials). */
+const PLAIN_NATS_URL = `nats://${NATS_NAME}:${NATS_PORT}`;
+
 /** The kubernetes backend's settings (esweep-cluster.yaml), read by `esweep controller --cluster`. */
 export function clusterConfig(config: InfraConfig): KubernetesConfigInput {
+  const operator = operatorMode(config);
+  if (operator) {
+    const { secretEnv: _password, ...rest } = sharedUserClusterConfig(config);
+    return {
+      ...rest,
+      env: { NATS_URL: PLAIN_NATS_URL },
+      nats: {
+        credentials: {
+          accountSigningKeyFile: operatorFile(operator.secret, OPERATOR_FILES.signingKey).path,
+          accountPublicKey: operator.accountPublicKey,
+        },
+      },
+    };
+  }
+  return sharedUserClusterConfig(config);
+}
+
+function sharedUserClusterConfig(config: InfraConfig): KubernetesConfigInput {
   return {
     namespace: config.namespace,
     image: config.images.worker,
@@ -56,7 +86,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
   });
   const role = new k8s.rbac.v1.Role('controller', {
     metadata: { name: CONTROLLER_ACCOUNT, namespace },
-    rules: CONTROLLER_RULES,
+    rules: controllerRules(config),
   });
   const roleBinding = new k8s.rbac.v1.RoleBinding('controller', {
     metadata: { name: CONTROLLER_ACCOUNT, namespace },
@@ -68,6 +98,9 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
     data: { 'cluster.yaml': stringify(clusterConfig(config)) },
   });
   const tmp = scratch('tmp', '/tmp');
+  const operator = operatorMode(config);
+  const signingKey = operator ? operatorFile(operator.secret, OPERATOR_FILES.signingKey) : undefined;
+  const ingesterCreds = operator ? operatorFile(operator.secret, OPERATOR_FILES.ingester) : undefined;
   const common = {
     image: config.images.orchestrator,
     imagePullPolicy: config.images.pullPolicy,
@@ -105,6 +138,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
               String(METRICS_PORT),
             ],
             env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url')],
+            volumeMounts: [...common.volumeMounts, ...(signingKey ? [signingKey.mount] : [])],
             ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
             resources: config.resources.controller,
             livenessProbe: {
@@ -115,7 +149,11 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },
           },
         ],
-        volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
+        volumes: [
+          tmp.volume,
+          { name: 'cluster', configMap: { name: cluster.metadata.name } },
+          ...(signingKey ? [signingKey.volume] : []),
+        ],
       }),
     },
   });
@@ -129,17 +167,22 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
         containers: [
           {
             ...common,
-            volumeMounts: [tmp.mount],
+            volumeMounts: [tmp.mount, ...(ingesterCreds ? [ingesterCreds.mount] : [])],
             name: 'ingester',
             args: ['ingest'],
             env: [
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
-              fromSecret('NATS_URL', SECRET_NAMES.nats, 'url'),
+              ...(ingesterCreds
+                ? [
+                    { name: 'NATS_URL', value: PLAIN_NATS_URL },
+                    { name: 'NATS_CREDS', value: ingesterCreds.path },
+                  ]
+                : [fromSecret('NATS_URL', SECRET_NAMES.nats, 'url')]),
             ],
             resources: config.resources.ingester,
           },
         ],
-        volumes: [tmp.volume],
+        volumes: [tmp.volume, ...(ingesterCreds ? [ingesterCreds.volume] : [])],
       }),
     },
   });

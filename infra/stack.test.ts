@@ -343,6 +343,51 @@ describe('infra stack (pulumi mocks)', () => {
     assert.equal(cluster.namespace, 'esweep-kueue');
   });
 
+  it('in NATS operator mode, mounts one file of the operator Secret per pod and lets the controller create Secrets', async () => {
+    const accountPublicKey = `A${'B'.repeat(55)}`;
+    const operator = await deployed({
+      ...baseConfig,
+      namespace: 'esweep-operator',
+      nats: { operator: { accountPublicKey } },
+    });
+    const natsConf = operator.find((c) => c.name === 'nats-config')!.inputs.data['nats.conf'];
+    assert.match(natsConf, /include "auth\.conf"/);
+    assert.doesNotMatch(natsConf, /authorization|PASSWORD/);
+    const podOf = (name: string) =>
+      operator.find((r) => r.name === name && /apps\/v1/.test(r.type))!.inputs.spec.template.spec;
+    const secretItems = (pod: { volumes: { secret?: unknown; projected?: { sources: unknown[] } }[] }) =>
+      JSON.stringify(pod.volumes.flatMap((v) => [v.secret, ...(v.projected?.sources ?? [])]));
+    assert.match(secretItems(podOf('nats')), /"key":"auth\.conf"/);
+    assert.deepEqual(podOf('nats').containers[0].env, []);
+    const controller = podOf('orchestrator');
+    assert.match(secretItems(controller), /"key":"account-signing\.nk"/);
+    assert.doesNotMatch(secretItems(controller), /ingester\.creds|auth\.conf/);
+    const ingester = podOf('ingester');
+    assert.match(secretItems(ingester), /"key":"ingester\.creds"/);
+    assert.doesNotMatch(secretItems(ingester), /account-signing/);
+    assert.deepEqual(
+      ingester.containers[0].env.filter((e: { name: string }) => e.name.startsWith('NATS_')),
+      [
+        { name: 'NATS_URL', value: `nats://esweep-nats:${NATS_PORT}` },
+        { name: 'NATS_CREDS', value: '/etc/esweep-nats/ingester.creds' },
+      ],
+    );
+    const [role] = ofKind(operator, 'rbac.authorization.k8s.io/v1:Role');
+    assert.deepEqual(role!.inputs.rules.at(-1), {
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['create'],
+    });
+    // The controller's settings parse, and Jobs mount their own credentials.
+    const cluster = parseKubernetesConfig(
+      parseYaml(operator.find((c) => c.name === 'cluster-config')!.inputs.data['cluster.yaml']),
+    );
+    assert.deepEqual(cluster.nats?.credentials?.accountSigningKeyFile, '/etc/esweep-nats/account-signing.nk');
+    assert.equal(cluster.nats?.credentials?.accountPublicKey, accountPublicKey);
+    assert.equal(cluster.env.NATS_URL, `nats://esweep-nats:${NATS_PORT}`);
+    assert.deepEqual(cluster.secretEnv, []);
+  });
+
   it('rejects bad stack config with one line naming the field', () => {
     const rejects = (input: unknown, message: string) =>
       assert.throws(() => parseInfraConfig(input), { name: 'InputError', message });
