@@ -8,7 +8,7 @@
  * `esweep train` hands it this one when it runs under the orchestrator.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
@@ -63,8 +63,15 @@ const OrchestratedEnv = z.object({
   ESWEEP_ARTIFACT_DIR: optional,
   /** Object store bucket (default `esweep-artifacts`). */
   ESWEEP_ARTIFACT_BUCKET: optional,
+  /** Hours an artifact is kept when this worker creates the bucket (default 168: 7 days). */
+  ESWEEP_ARTIFACT_TTL_HOURS: z.coerce.number().positive().optional(),
   /** Seconds between heartbeats (default 30). */
   ESWEEP_HEARTBEAT_SECONDS: z.coerce.number().positive().optional(),
+  /**
+   * Seconds the worker keeps trying to reach NATS, or to get events stored, before the attempt
+   * fails (exit 69) for the controller to retry it (default 180).
+   */
+  ESWEEP_PUBLISH_DEADLINE_SECONDS: z.coerce.number().positive().optional(),
 });
 type OrchestratedEnv = z.output<typeof OrchestratedEnv>;
 
@@ -228,10 +235,16 @@ export interface OrchestratedRun {
 export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv): Promise<OrchestratedRun> {
   const ipc = (env.ESWEEP_EVENTS ?? (process.send ? 'ipc' : 'nats')) === 'ipc';
   let nc: NatsConnection | undefined;
+  const deadlineMs = (env.ESWEEP_PUBLISH_DEADLINE_SECONDS ?? 180) * 1000;
   const nats = async () => {
     nc ??= await connectNats({
       servers: env.NATS_URL,
       name: `esweep-worker-${env.ESWEEP_TRIAL_ID}`,
+      deadlineMs,
+      onAttempt: (attempt) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'warn', msg: 'nats connect failed', ...attempt })}\n`,
+        ),
       // The inbox prefix is the only one a worker's credentials may subscribe to.
       connection: {
         ...credsFileOptions(env.NATS_CREDS),
@@ -243,8 +256,10 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
   const sink: EventSink = ipc ? new IpcSink() : new NatsEventSink(await nats());
   const artifacts: ArtifactStore = env.ESWEEP_ARTIFACT_DIR
     ? new FileArtifactStore(env.ESWEEP_ARTIFACT_DIR)
-    : new NatsArtifactStore(await nats(), env.ESWEEP_ARTIFACT_BUCKET ?? ARTIFACT_BUCKET);
-  const publisher = new EventPublisher(sink);
+    : new NatsArtifactStore(await nats(), env.ESWEEP_ARTIFACT_BUCKET ?? ARTIFACT_BUCKET, {
+        ...(env.ESWEEP_ARTIFACT_TTL_HOURS ? { ttlMs: env.ESWEEP_ARTIFACT_TTL_HOURS * 3600_000 } : {}),
+      });
+  const publisher = new EventPublisher(sink, { giveUpAfterMs: deadlineMs });
   const events = new TrialReporter(publisher, {
     sweepId: env.ESWEEP_SWEEP_ID,
     trialId: env.ESWEEP_TRIAL_ID,
@@ -254,11 +269,16 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
   const reporter = new PipelineReporter(events, artifacts, env);
   const scratch = await mkdtemp(join(tmpdir(), 'esweep-trial-'));
   const close = async () => {
-    await reporter.close();
-    await publisher.close();
-    if (nc) await nc.drain();
-    if (ipc) process.disconnect?.();
-    await rm(scratch, { recursive: true, force: true });
+    try {
+      await reporter.close();
+      await publisher.close();
+      if (nc) await nc.drain();
+    } finally {
+      // After a failed flush the connection may be reconnecting forever: close it, so the process ends.
+      if (nc && !nc.isClosed()) await nc.close();
+      if (ipc) process.disconnect?.();
+      await rm(scratch, { recursive: true, force: true });
+    }
   };
   try {
     const trial = resolveTrial(spec);
