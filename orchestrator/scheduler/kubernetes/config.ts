@@ -64,6 +64,11 @@ export const kubernetesConfigSchema = z.strictObject({
   activeDeadlineSeconds: z.number().int().positive().default(86_400),
   /** Finished Jobs are garbage-collected after this (results are in the database by then). */
   ttlSecondsAfterFinished: z.number().int().nonnegative().default(3_600),
+  /**
+   * A Job whose pod cannot start for this long (Unschedulable, ImagePullBackOff, ErrImagePull,
+   * CrashLoopBackOff, CreateContainerConfigError…) fails its trial with that reason, without a retry.
+   */
+  stuckPodTimeoutSeconds: z.number().int().positive().default(300),
   /** NATS operator mode: a user per Job, minted with the account signing key (docs/security.md). */
   nats: z.strictObject({ credentials: natsCredentialsSchema.optional() }).optional(),
   /** Extra labels and annotations for every Job and pod. */
