@@ -135,6 +135,17 @@ describe('per-Job NATS credentials on Kubernetes', () => {
     assert.equal(claims.exp, now.getTime() / 1000 + 7200 + 600);
     assert.ok(claims.nats.pub?.allow?.includes('lab.v1.cs1.ct9.*'));
     assert.ok(claims.nats.sub?.allow?.includes('_ESWEEP_INBOX.ct9.2.>'));
+
+    // Queued Jobs (Kueue) get a day more by default; validForSeconds overrides both.
+    const settings = { namespace: 'research', activeDeadlineSeconds: 7200, env: {}, credentials };
+    const queued = new JobCredentials({ ...settings, queueName: 'gpu' }, secrets, () => now);
+    assert.equal(queued.expiryFor().getTime(), now.getTime() + (7200 + 600 + 86_400) * 1000);
+    const fixed = new JobCredentials(
+      { ...settings, queueName: 'gpu', credentials: { ...credentials, validForSeconds: 60 } },
+      secrets,
+      () => now,
+    );
+    assert.equal(fixed.expiryFor().getTime(), now.getTime() + 60_000);
   });
 
   test('reports a missing signing key, a bad account key and the identity key as bad input', async () => {

@@ -17,11 +17,12 @@ export const natsCredentialsSchema = z.strictObject({
   accountPublicKey: z.string().regex(/^A[A-Z2-7]{55}$/, 'must be an account public key (A…, 56 characters)'),
   /**
    * How long a Job's user is valid, from its creation. Default: the Job's activeDeadlineSeconds
-   * plus `graceSeconds`. With Kueue, add the longest queueing you expect (the deadline counts from
-   * admission, the credentials from creation).
+   * plus `graceSeconds`, plus `queueSeconds` when Jobs wait in a Kueue queue (the deadline counts
+   * from admission, the credentials from creation).
    */
   validForSeconds: z.number().int().positive().optional(),
   graceSeconds: z.number().int().nonnegative().default(600),
+  queueSeconds: z.number().int().nonnegative().default(86_400),
   /** Where the worker finds its `.creds` file. */
   mountPath: z.string().startsWith('/').default('/var/run/esweep/nats'),
 });
@@ -38,6 +39,8 @@ export const credentialsSecretName = (jobName: string) => `${jobName}-nats`;
 export interface CredentialsSettings {
   namespace: string;
   activeDeadlineSeconds: number;
+  /** Set when Jobs wait for admission by Kueue. */
+  queueName?: string;
   /** The workers' environment (`ESWEEP_EVENT_PREFIX`, `ESWEEP_ARTIFACT_BUCKET` if set). */
   env: Record<string, string>;
   credentials: NatsCredentialsConfig;
@@ -127,8 +130,9 @@ export class JobCredentials {
 
   /** When a Job created now loses its NATS access. */
   expiryFor(): Date {
-    const { validForSeconds, graceSeconds } = this.settings.credentials;
-    const seconds = validForSeconds ?? this.settings.activeDeadlineSeconds + graceSeconds;
+    const { validForSeconds, graceSeconds, queueSeconds } = this.settings.credentials;
+    const queued = this.settings.queueName ? queueSeconds : 0;
+    const seconds = validForSeconds ?? this.settings.activeDeadlineSeconds + graceSeconds + queued;
     return new Date(this.now().getTime() + seconds * 1000);
   }
 
