@@ -1,5 +1,7 @@
 // Leader election without a cluster: a lease in memory (with the API server's optimistic concurrency)
-// and a clock that only moves when a test moves it.
+// and a clock that only moves when a test moves it; and a scheduler backend that only records.
+import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
+import { runName } from '../scheduler/names.ts';
 import {
   type Clock,
   type LeaseClient,
@@ -85,4 +87,38 @@ export class FakeClock implements Clock {
 /** Lets every pending promise callback run (the in-memory lease answers within a few turns). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** A backend that only records: each run it creates stays pending. */
+export class RecordingBackend implements SchedulerBackend {
+  readonly name = 'local';
+  readonly defaultParallelism = 1;
+  readonly created: RunRequest[] = [];
+  readonly cancelled: string[] = [];
+  private known: RunStatus[] = [];
+  async start(): Promise<void> {}
+  async create(request: RunRequest): Promise<'created' | 'exists'> {
+    const name = runName(request.sweepName, request.trialKey, request.attempt);
+    if (this.known.some((run) => run.name === name)) return 'exists';
+    this.created.push(request);
+    const { sweepId, trialId, attempt } = request;
+    this.known.push({ name, sweepId, trialId, attempt, phase: 'pending', badInput: false });
+    return 'created';
+  }
+  runs(): RunStatus[] {
+    return [...this.known];
+  }
+  onChange(): () => void {
+    return () => {};
+  }
+  async cancel(name: string): Promise<void> {
+    this.cancelled.push(name);
+    this.known = this.known.filter((run) => run.name !== name);
+  }
+  /** Sets the phase of a run it created (as the cluster would report it). */
+  setPhase(name: string, phase: RunStatus['phase'], reason?: string): void {
+    const run = this.known.find((r) => r.name === name);
+    if (run) Object.assign(run, { phase, reason });
+  }
+  async close(): Promise<void> {}
 }
