@@ -56,8 +56,13 @@ export const systemClock: Clock = {
 
 /** client-go's defaults. */
 export const LEADER_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
-/** Candidates wait retryPeriod · (1 + up to this factor) between tries, as client-go's JitterFactor. */
-const JITTER = 1.2;
+/**
+ * A candidate waits retryPeriod · (1 − up to this factor) between tries, and no longer than until the
+ * lease it watches expires. client-go waits retryPeriod · (1 + up to 1.2) instead; jittering below
+ * the period keeps the spread between candidates but bounds how late a candidate sees the holder's
+ * last renewal by one retry period, so a takeover comes within leaseDuration + retryPeriod of it.
+ */
+const JITTER = 0.5;
 
 export type LeaderEvent =
   | { event: 'lead gained'; transitions: number }
@@ -100,6 +105,8 @@ export class LeaderElector {
   /** The record last read or written and when (own clock) it was first seen. */
   private observed: LeaseRecord | null = null;
   private observedAt = 0;
+  /** When the lease another holds expires unless renewed (own clock), as last observed. */
+  private expiresAt = Number.NEGATIVE_INFINITY;
   /** While leading: the moment this candidate must have stopped acting unless it renews. */
   private fenceAt = Number.NEGATIVE_INFINITY;
   private holder = '';
@@ -144,7 +151,9 @@ export class LeaderElector {
         this.tryAcquireOrRenew(signal),
       );
       if (acquired) break;
-      await this.clock.sleep(this.retryPeriodMs * (1 + this.random() * JITTER), stop);
+      const untilExpiry = this.expiresAt - this.clock.now();
+      const wait = this.retryPeriodMs * (1 - this.random() * JITTER);
+      await this.clock.sleep(untilExpiry > 0 ? Math.min(wait, untilExpiry) : wait, stop);
     }
     const term = new AbortController();
     const endTerm = () => term.abort();
@@ -222,7 +231,8 @@ export class LeaderElector {
       if (current.resourceVersion !== this.observed?.resourceVersion) this.observe(current);
       const { spec } = current;
       const held = spec.holderIdentity !== '' && spec.holderIdentity !== this.identity;
-      if (held && this.clock.now() < this.observedAt + spec.leaseDurationSeconds * 1000) return false;
+      this.expiresAt = held ? this.observedAt + spec.leaseDurationSeconds * 1000 : Number.NEGATIVE_INFINITY;
+      if (held && this.clock.now() < this.expiresAt) return false;
       if (spec.holderIdentity === this.identity) {
         desired.acquireTime = spec.acquireTime;
         desired.leaseTransitions = spec.leaseTransitions;
