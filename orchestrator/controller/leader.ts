@@ -132,6 +132,12 @@ export class LeaderElector {
     return this.clock.now() < this.fenceAt;
   }
 
+  /** The durations, for logs. */
+  timing(): { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } {
+    const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = this;
+    return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+  }
+
   /** The holder as last observed ('' when none). */
   leader(): string {
     return this.holder;

@@ -73,7 +73,10 @@ class KeepAliveAuthentication implements SecurityAuthentication {
   private agent: http.Agent | undefined;
   private agentKey = '';
 
-  constructor(private readonly kubeConfig: KubeConfig) {}
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly perRequest: Pick<KubernetesBackendOptions, 'userAgent' | 'signal'> = {},
+  ) {}
 
   getName(): string {
     return 'kubeconfig (keep-alive)';
@@ -81,6 +84,8 @@ class KeepAliveAuthentication implements SecurityAuthentication {
 
   async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await this.kubeConfig.applySecurityAuthentication(context);
+    if (this.perRequest.userAgent) context.setHeaderParam('User-Agent', this.perRequest.userAgent);
+    if (this.perRequest.signal) context.setSignal(this.perRequest.signal);
     const made = context.getAgent();
     if (!made || (made.constructor !== http.Agent && made.constructor !== https.Agent)) return;
     const options = (made as http.Agent & { options: https.AgentOptions }).options;
@@ -127,6 +132,10 @@ export interface KubernetesBackendOptions {
   /** Delay before restarting the informer after an error other than 410 (default 1 s). */
   restartDelayMs?: number;
   onError?: (error: unknown) => void;
+  /** User-Agent of every API call (the audit log then names the controller that made it). */
+  userAgent?: string;
+  /** Aborts every API call in flight, and refuses new ones, once aborted (a fenced leader). */
+  signal?: AbortSignal;
 }
 
 export class KubernetesBackend implements SchedulerBackend {
@@ -147,7 +156,7 @@ export class KubernetesBackend implements SchedulerBackend {
   ) {
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new Error('kubernetes: the kubeconfig has no current cluster');
-    this.auth = new KeepAliveAuthentication(kubeConfig);
+    this.auth = new KeepAliveAuthentication(kubeConfig, options);
     this.batch = new BatchV1Api(
       createConfiguration({
         baseServer: new ServerConfiguration(server, {}),
