@@ -48,6 +48,10 @@ export async function campaign({ elector, controller, fence, stop, log }: Campai
     metrics.leader = true;
     metrics.leaderChanges++;
     metrics.leaseTransitions = elector.leaseTransitions;
+    // The end of the first pass is when a takeover has caught up: logged, to measure takeovers by.
+    controller.idle().then(() => {
+      if (!term.aborted) log({ level: 'info', msg: 'first pass as leader done' });
+    });
     await controller.start();
     if (!term.aborted)
       await new Promise((resolve) => term.addEventListener('abort', resolve, { once: true }));

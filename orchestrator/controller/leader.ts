@@ -248,8 +248,9 @@ export class LeaderElector {
       this.observe(await this.client.update(desired, current.resourceVersion, signal));
       return true;
     } catch (error) {
-      if (!(error instanceof LeaseConflictError) && !signal.aborted)
-        this.log({ event: 'lease error', error: String(error) });
+      // A request cut off by its deadline says so (the reason), not just "aborted".
+      if (!(error instanceof LeaseConflictError))
+        this.log({ event: 'lease error', error: String(signal.aborted ? signal.reason : error) });
       return false;
     }
   }
