@@ -236,6 +236,11 @@ describe('high availability: several controller processes, one leader', () => {
             .map((l) => JSON.stringify(l))
             .join('\n')}\n${r.stderr.slice(-2000)}`,
         );
+      const leaseCalls = cluster.server.audit.entries
+        .filter((e) => e.resource === 'leases')
+        .slice(-30)
+        .map((e) => `${e.time.slice(14, 23)} ${e.verb} ${e.code} ${e.userAgent}`);
+      t.diagnostic(`lease writes (last 30): ${leaseCalls.join(', ')}`);
       throw error;
     } finally {
       supervising = false;
