@@ -22,10 +22,24 @@ export const INGESTER_ACCOUNT = 'esweep-ingester';
 export const METRICS_PORT = 9464;
 const UID = 1000;
 
-/** Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status). */
+export const CONTROLLER_REPLICAS = 2;
+/** The Lease the controller replicas elect their leader on (`esweep controller --lease-name`). */
+export const CONTROLLER_LEASE = 'esweep-controller';
+
+/**
+ * Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status) and leader
+ * election (its Lease: created once, then read and updated; `create` cannot be narrowed to a name).
+ */
 export const CONTROLLER_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    resourceNames: [CONTROLLER_LEASE],
+    verbs: ['get', 'update'],
+  },
 ];
 
 /** In NATS operator mode the controller also creates each Job's credentials Secret. */
@@ -110,7 +124,10 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
   const deployment = new k8s.apps.v1.Deployment('orchestrator', {
     metadata: { name: ORCHESTRATOR_NAME, namespace, labels },
     spec: {
-      // Two controllers would race on the same trials: replace, never overlap.
+      // Replicas elect a leader on a Lease; only it acts, the other waits to take over (a node lost,
+      // a pod evicted). Readiness is the lead, so a rolling update would wait forever for a new pod
+      // to be Ready while the old leader holds the lease: replace instead. The old leader releases
+      // the lease on SIGTERM, so a new pod takes over within a retry period.
       strategy: { type: 'Recreate' },
       ...singlePod(labels, UID, {
         serviceAccountName: controllerAccount.metadata.name,
@@ -136,8 +153,14 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
               '/etc/esweep/cluster.yaml',
               '--metrics-port',
               String(METRICS_PORT),
+              '--lease-name',
+              CONTROLLER_LEASE,
             ],
-            env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url')],
+            env: [
+              fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
+              // The replica's identity in the lease, the logs and the API server's audit log.
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
             volumeMounts: [...common.volumeMounts, ...(signingKey ? [signingKey.mount] : [])],
             ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
             resources: config.resources.controller,
@@ -155,6 +178,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
           ...(signingKey ? [signingKey.volume] : []),
         ],
       }),
+      replicas: CONTROLLER_REPLICAS,
     },
   });
   const ingesterLabels = labelsFor('ingester');

@@ -10,7 +10,7 @@ import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { type InfraConfigInput, parseInfraConfig } from './config.ts';
 import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
-import { CONTROLLER_ACCOUNT, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
+import { CONTROLLER_ACCOUNT, CONTROLLER_LEASE, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
 import { POSTGRES_PORT, ROLES_SCRIPT } from './postgres.ts';
 import { RUNTIME_ROLE } from './secrets.ts';
 import { deploy } from './stack.ts';
@@ -75,12 +75,19 @@ describe('infra stack (pulumi mocks)', () => {
     resources = await deployed(baseConfig);
   });
 
-  it('grants the controller exactly jobs create/get/list/watch/delete and pods get/list/watch, namespaced', () => {
+  it('grants the controller exactly jobs create/get/list/watch/delete, pods get/list/watch and its lease, namespaced', () => {
     const roles = ofKind(resources, 'rbac.authorization.k8s.io/v1:Role');
     assert.equal(roles.length, 1);
     assert.deepEqual(roles[0]!.inputs.rules, [
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: [CONTROLLER_LEASE],
+        verbs: ['get', 'update'],
+      },
     ]);
     assert.equal(roles[0]!.inputs.metadata.namespace, 'esweep');
     const [binding] = ofKind(resources, 'rbac.authorization.k8s.io/v1:RoleBinding');
@@ -152,6 +159,21 @@ describe('infra stack (pulumi mocks)', () => {
       assert.ok(container.resources.limits.cpu && container.resources.limits.memory, where);
       assert.ok(container.resources.requests.cpu && container.resources.requests.memory, where);
     }
+  });
+
+  it('runs two controller replicas that elect a leader, each named by its pod', () => {
+    const [orchestrator] = ofKind(resources, 'apps/v1:Deployment').filter((d) => d.name === 'orchestrator');
+    const spec = orchestrator!.inputs.spec;
+    assert.equal(spec.replicas, 2);
+    assert.deepEqual(spec.strategy, { type: 'Recreate' }, 'readiness is the lead: no rolling update');
+    const controller = spec.template.spec.containers.find((c: { name: string }) => c.name === 'controller');
+    assert.deepEqual(
+      controller.env.find((e: { name: string }) => e.name === 'POD_NAME'),
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    );
+    const lease = controller.args.indexOf('--lease-name');
+    assert.equal(controller.args[lease + 1], CONTROLLER_LEASE);
+    assert.ok(!controller.args.includes('--no-leader-elect'));
   });
 
   it('probes the controller on its health endpoints', () => {

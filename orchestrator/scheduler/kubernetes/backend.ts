@@ -87,7 +87,10 @@ class KeepAliveAuthentication implements SecurityAuthentication {
   private agent: http.Agent | undefined;
   private agentKey = '';
 
-  constructor(private readonly kubeConfig: KubeConfig) {}
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly perRequest: Pick<KubernetesBackendOptions, 'userAgent' | 'signal'> = {},
+  ) {}
 
   getName(): string {
     return 'kubeconfig (keep-alive)';
@@ -95,6 +98,8 @@ class KeepAliveAuthentication implements SecurityAuthentication {
 
   async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await this.kubeConfig.applySecurityAuthentication(context);
+    if (this.perRequest.userAgent) context.setHeaderParam('User-Agent', this.perRequest.userAgent);
+    if (this.perRequest.signal) context.setSignal(this.perRequest.signal);
     const made = context.getAgent();
     if (!made || (made.constructor !== http.Agent && made.constructor !== https.Agent)) return;
     const options = (made as http.Agent & { options: https.AgentOptions }).options;
@@ -230,6 +235,10 @@ export interface KubernetesBackendOptions {
   /** Retries of API requests (429, 5xx, 409 Conflict, dropped connections). */
   retry?: RetryPolicy;
   onError?: (error: unknown) => void;
+  /** User-Agent of every API call (the audit log then names the controller that made it). */
+  userAgent?: string;
+  /** Aborts every API call in flight, and refuses new ones, once aborted (a fenced leader). */
+  signal?: AbortSignal;
   /** One JSON-able line per notable event (retries, re-lists, stuck pods). */
   log?: (entry: Record<string, unknown>) => void;
   now?: () => number;
@@ -317,7 +326,7 @@ export class KubernetesBackend implements SchedulerBackend {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
-    this.auth = new KeepAliveAuthentication(kubeConfig);
+    this.auth = new KeepAliveAuthentication(kubeConfig, options);
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(server, {}),
       authMethods: { default: this.auth },
