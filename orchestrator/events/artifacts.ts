@@ -15,6 +15,9 @@ import { listObjects, objectInfo, readObject } from './object-reader.ts';
 
 export const ARTIFACT_BUCKET = 'esweep-artifacts';
 
+/** What a dense trial stores for its magnitude/LAMP dependents (the only artifacts workers write). */
+export const DENSE_WEIGHT_FILES = { initial: 'dense-initial.npz', final: 'dense-final.npz' } as const;
+
 /** How long an artifact is kept by default: 7 days. */
 export const DEFAULT_ARTIFACT_TTL_MS = 7 * 24 * 3600_000;
 

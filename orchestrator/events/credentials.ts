@@ -14,15 +14,12 @@ import {
 } from '@nats-io/nkeys';
 import { type ConnectionOptions, credsAuthenticator } from '@nats-io/transport-node';
 import { InputError } from '../../common/errors.ts';
-import { ARTIFACT_BUCKET, artifactName } from './artifacts.ts';
+import { ARTIFACT_BUCKET, artifactName, DENSE_WEIGHT_FILES } from './artifacts.ts';
 import { bucketStream, objectMetaSubject } from './object-reader.ts';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, PROTOCOL_VERSION } from './protocol.ts';
 
 const API = '$JS.API';
 const text = new TextDecoder();
-
-/** The files a trial's attempt writes to the object store (worker-pipeline.ts stores its dense weights). */
-export const WORKER_ARTIFACT_FILES = ['dense-initial.npz', 'dense-final.npz'] as const;
 
 /**
  * A worker's reply subjects: its own prefix instead of `_INBOX`, so it can be allowed to subscribe
@@ -63,7 +60,7 @@ export function workerPermissions(grant: WorkerGrant): Permissions {
     // Chunks are published under a random id the client picks, so they cannot be narrowed by name;
     // the metadata that makes them an object can: only this attempt's own names.
     `$O.${bucket}.C.*`,
-    ...WORKER_ARTIFACT_FILES.map(own),
+    ...Object.values(DENSE_WEIGHT_FILES).map(own),
   ];
   return {
     pub: { allow: publish, deny: [] },

@@ -30,6 +30,7 @@ import {
   ARTIFACT_BUCKET,
   type ArtifactStore,
   artifactName,
+  DENSE_WEIGHT_FILES,
   FileArtifactStore,
   NatsArtifactStore,
 } from './artifacts.ts';
@@ -80,8 +81,6 @@ export function orchestratedEnv(env: NodeJS.ProcessEnv = process.env): Orchestra
   if (!env.ESWEEP_SWEEP_ID) return null;
   return parseInput(OrchestratedEnv, env, 'environment');
 }
-
-const DENSE_FILES = { initial: 'dense-initial.npz', final: 'dense-final.npz' } as const;
 
 /** JSON has no Infinity: an infinite compression (nothing left) travels as null. */
 const finiteOrNull = (value: number) => (Number.isFinite(value) ? value : null);
@@ -177,7 +176,7 @@ class PipelineReporter implements Reporter {
     const { ESWEEP_SWEEP_ID: sweep, ESWEEP_TRIAL_ID: trial, ESWEEP_ATTEMPT: attempt } = this.env;
     const stored: Record<string, string> = {};
     for (const role of ['initial', 'final'] as const) {
-      const name = artifactName(sweep, trial, attempt, DENSE_FILES[role]);
+      const name = artifactName(sweep, trial, attempt, DENSE_WEIGHT_FILES[role]);
       await this.artifacts.put(name, await readFile(files[role]));
       stored[`dense-${role}`] = name;
     }
@@ -201,7 +200,7 @@ async function fetchDenseWeights(
   const attemptOf = (name: string) => Number(name.slice(prefix.length).split('/')[0]);
   const finals = (await artifacts.list(prefix))
     .map((info) => info.name)
-    .filter((name) => name.endsWith(`/${DENSE_FILES.final}`))
+    .filter((name) => name.endsWith(`/${DENSE_WEIGHT_FILES.final}`))
     .sort((a, b) => attemptOf(b) - attemptOf(a));
   if (finals.length === 0) {
     throw new Error(`the dense trial ${denseTrialId} has stored no weights in the artifact store`);
@@ -210,9 +209,11 @@ async function fetchDenseWeights(
   const target = denseWeightFiles(dir, arch, seed);
   await mkdir(dir, { recursive: true });
   for (const role of ['initial', 'final'] as const) {
-    const data = await artifacts.get(artifactName(sweepId, denseTrialId, attempt, DENSE_FILES[role]));
+    const data = await artifacts.get(artifactName(sweepId, denseTrialId, attempt, DENSE_WEIGHT_FILES[role]));
     if (!data)
-      throw new Error(`artifact ${artifactName(sweepId, denseTrialId, attempt, DENSE_FILES[role])} vanished`);
+      throw new Error(
+        `artifact ${artifactName(sweepId, denseTrialId, attempt, DENSE_WEIGHT_FILES[role])} vanished`,
+      );
     await writeFile(target[role], data);
   }
 }
