@@ -57,6 +57,20 @@ export const infraConfigSchema = z.strictObject({
       memory: quantity.default('256Gi'),
     })
     .prefault({}),
+  /**
+   * NATS operator mode (docs/security.md): the Secret made from `esweep nats-bootstrap`'s files and
+   * the account's public key. Absent: one shared user with a generated password.
+   */
+  nats: z
+    .strictObject({
+      operator: z
+        .strictObject({
+          secret: dnsLabel.default('esweep-nats-operator'),
+          accountPublicKey: stringOf('an account public key (A…, 56 characters)', /^A[A-Z2-7]{55}$/),
+        })
+        .optional(),
+    })
+    .prefault({}),
   /** Where the Kubernetes API server is, for the orchestrator's egress NetworkPolicy. */
   apiServer: z
     .strictObject({

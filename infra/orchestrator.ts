@@ -8,6 +8,8 @@ import type * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
 import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
 import type { InfraConfig } from './config.ts';
+import { NATS_NAME, NATS_PORT } from './nats.ts';
+import { OPERATOR_FILES, operatorFile, operatorMode } from './nats-operator.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, scratch } from './security.ts';
 import { singlePod } from './workload.ts';
@@ -20,14 +22,56 @@ export const INGESTER_ACCOUNT = 'esweep-ingester';
 export const METRICS_PORT = 9464;
 const UID = 1000;
 
-/** Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status). */
+export const CONTROLLER_REPLICAS = 2;
+/** The Lease the controller replicas elect their leader on (`esweep controller --lease-name`). */
+export const CONTROLLER_LEASE = 'esweep-controller';
+
+/**
+ * Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status) and leader
+ * election (its Lease: created once, then read and updated; `create` cannot be narrowed to a name).
+ */
 export const CONTROLLER_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    resourceNames: [CONTROLLER_LEASE],
+    verbs: ['get', 'update'],
+  },
 ];
+
+/** In NATS operator mode the controller also creates each Job's credentials Secret. */
+export function controllerRules(config: InfraConfig) {
+  return operatorMode(config)
+    ? [...CONTROLLER_RULES, { apiGroups: [''], resources: ['secrets'], verbs: ['create'] }]
+    : CONTROLLER_RULES;
+}
+
+/** In operator mode the URL carries no password (each client has its own credentials). */
+const PLAIN_NATS_URL = `nats://${NATS_NAME}:${NATS_PORT}`;
 
 /** The kubernetes backend's settings (esweep-cluster.yaml), read by `esweep controller --cluster`. */
 export function clusterConfig(config: InfraConfig): KubernetesConfigInput {
+  const operator = operatorMode(config);
+  if (operator) {
+    const { secretEnv: _password, ...rest } = sharedUserClusterConfig(config);
+    return {
+      ...rest,
+      env: { NATS_URL: PLAIN_NATS_URL },
+      nats: {
+        credentials: {
+          accountSigningKeyFile: operatorFile(operator.secret, OPERATOR_FILES.signingKey).path,
+          accountPublicKey: operator.accountPublicKey,
+        },
+      },
+    };
+  }
+  return sharedUserClusterConfig(config);
+}
+
+function sharedUserClusterConfig(config: InfraConfig): KubernetesConfigInput {
   return {
     namespace: config.namespace,
     image: config.images.worker,
@@ -56,7 +100,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
   });
   const role = new k8s.rbac.v1.Role('controller', {
     metadata: { name: CONTROLLER_ACCOUNT, namespace },
-    rules: CONTROLLER_RULES,
+    rules: controllerRules(config),
   });
   const roleBinding = new k8s.rbac.v1.RoleBinding('controller', {
     metadata: { name: CONTROLLER_ACCOUNT, namespace },
@@ -68,6 +112,9 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
     data: { 'cluster.yaml': stringify(clusterConfig(config)) },
   });
   const tmp = scratch('tmp', '/tmp');
+  const operator = operatorMode(config);
+  const signingKey = operator ? operatorFile(operator.secret, OPERATOR_FILES.signingKey) : undefined;
+  const ingesterCreds = operator ? operatorFile(operator.secret, OPERATOR_FILES.ingester) : undefined;
   const common = {
     image: config.images.orchestrator,
     imagePullPolicy: config.images.pullPolicy,
@@ -77,7 +124,10 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
   const deployment = new k8s.apps.v1.Deployment('orchestrator', {
     metadata: { name: ORCHESTRATOR_NAME, namespace, labels },
     spec: {
-      // Two controllers would race on the same trials: replace, never overlap.
+      // Replicas elect a leader on a Lease; only it acts, the other waits to take over (a node lost,
+      // a pod evicted). Readiness is the lead, so a rolling update would wait forever for a new pod
+      // to be Ready while the old leader holds the lease: replace instead. The old leader releases
+      // the lease on SIGTERM, so a new pod takes over within a retry period.
       strategy: { type: 'Recreate' },
       ...singlePod(labels, UID, {
         serviceAccountName: controllerAccount.metadata.name,
@@ -103,8 +153,15 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
               '/etc/esweep/cluster.yaml',
               '--metrics-port',
               String(METRICS_PORT),
+              '--lease-name',
+              CONTROLLER_LEASE,
             ],
-            env: [fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url')],
+            env: [
+              fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
+              // The replica's identity in the lease, the logs and the API server's audit log.
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
+            volumeMounts: [...common.volumeMounts, ...(signingKey ? [signingKey.mount] : [])],
             ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
             resources: config.resources.controller,
             livenessProbe: {
@@ -115,8 +172,13 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },
           },
         ],
-        volumes: [tmp.volume, { name: 'cluster', configMap: { name: cluster.metadata.name } }],
+        volumes: [
+          tmp.volume,
+          { name: 'cluster', configMap: { name: cluster.metadata.name } },
+          ...(signingKey ? [signingKey.volume] : []),
+        ],
       }),
+      replicas: CONTROLLER_REPLICAS,
     },
   });
   const ingesterLabels = labelsFor('ingester');
@@ -129,17 +191,22 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
         containers: [
           {
             ...common,
-            volumeMounts: [tmp.mount],
+            volumeMounts: [tmp.mount, ...(ingesterCreds ? [ingesterCreds.mount] : [])],
             name: 'ingester',
             args: ['ingest'],
             env: [
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
-              fromSecret('NATS_URL', SECRET_NAMES.nats, 'url'),
+              ...(ingesterCreds
+                ? [
+                    { name: 'NATS_URL', value: PLAIN_NATS_URL },
+                    { name: 'NATS_CREDS', value: ingesterCreds.path },
+                  ]
+                : [fromSecret('NATS_URL', SECRET_NAMES.nats, 'url')]),
             ],
             resources: config.resources.ingester,
           },
         ],
-        volumes: [tmp.volume],
+        volumes: [tmp.volume, ...(ingesterCreds ? [ingesterCreds.volume] : [])],
       }),
     },
   });

@@ -10,7 +10,7 @@ import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { type InfraConfigInput, parseInfraConfig } from './config.ts';
 import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
-import { CONTROLLER_ACCOUNT, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
+import { CONTROLLER_ACCOUNT, CONTROLLER_LEASE, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
 import { POSTGRES_PORT, ROLES_SCRIPT } from './postgres.ts';
 import { RUNTIME_ROLE } from './secrets.ts';
 import { deploy } from './stack.ts';
@@ -75,12 +75,19 @@ describe('infra stack (pulumi mocks)', () => {
     resources = await deployed(baseConfig);
   });
 
-  it('grants the controller exactly jobs create/get/list/watch/delete and pods get/list/watch, namespaced', () => {
+  it('grants the controller exactly jobs create/get/list/watch/delete, pods get/list/watch and its lease, namespaced', () => {
     const roles = ofKind(resources, 'rbac.authorization.k8s.io/v1:Role');
     assert.equal(roles.length, 1);
     assert.deepEqual(roles[0]!.inputs.rules, [
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: [CONTROLLER_LEASE],
+        verbs: ['get', 'update'],
+      },
     ]);
     assert.equal(roles[0]!.inputs.metadata.namespace, 'esweep');
     const [binding] = ofKind(resources, 'rbac.authorization.k8s.io/v1:RoleBinding');
@@ -152,6 +159,21 @@ describe('infra stack (pulumi mocks)', () => {
       assert.ok(container.resources.limits.cpu && container.resources.limits.memory, where);
       assert.ok(container.resources.requests.cpu && container.resources.requests.memory, where);
     }
+  });
+
+  it('runs two controller replicas that elect a leader, each named by its pod', () => {
+    const [orchestrator] = ofKind(resources, 'apps/v1:Deployment').filter((d) => d.name === 'orchestrator');
+    const spec = orchestrator!.inputs.spec;
+    assert.equal(spec.replicas, 2);
+    assert.deepEqual(spec.strategy, { type: 'Recreate' }, 'readiness is the lead: no rolling update');
+    const controller = spec.template.spec.containers.find((c: { name: string }) => c.name === 'controller');
+    assert.deepEqual(
+      controller.env.find((e: { name: string }) => e.name === 'POD_NAME'),
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    );
+    const lease = controller.args.indexOf('--lease-name');
+    assert.equal(controller.args[lease + 1], CONTROLLER_LEASE);
+    assert.ok(!controller.args.includes('--no-leader-elect'));
   });
 
   it('probes the controller on its health endpoints', () => {
@@ -341,6 +363,51 @@ describe('infra stack (pulumi mocks)', () => {
     );
     assert.equal(cluster.queueName, 'esweep');
     assert.equal(cluster.namespace, 'esweep-kueue');
+  });
+
+  it('in NATS operator mode, mounts one file of the operator Secret per pod and lets the controller create Secrets', async () => {
+    const accountPublicKey = `A${'B'.repeat(55)}`;
+    const operator = await deployed({
+      ...baseConfig,
+      namespace: 'esweep-operator',
+      nats: { operator: { accountPublicKey } },
+    });
+    const natsConf = operator.find((c) => c.name === 'nats-config')!.inputs.data['nats.conf'];
+    assert.match(natsConf, /include "auth\.conf"/);
+    assert.doesNotMatch(natsConf, /authorization|PASSWORD/);
+    const podOf = (name: string) =>
+      operator.find((r) => r.name === name && /apps\/v1/.test(r.type))!.inputs.spec.template.spec;
+    const secretItems = (pod: { volumes: { secret?: unknown; projected?: { sources: unknown[] } }[] }) =>
+      JSON.stringify(pod.volumes.flatMap((v) => [v.secret, ...(v.projected?.sources ?? [])]));
+    assert.match(secretItems(podOf('nats')), /"key":"auth\.conf"/);
+    assert.deepEqual(podOf('nats').containers[0].env, []);
+    const controller = podOf('orchestrator');
+    assert.match(secretItems(controller), /"key":"account-signing\.nk"/);
+    assert.doesNotMatch(secretItems(controller), /ingester\.creds|auth\.conf/);
+    const ingester = podOf('ingester');
+    assert.match(secretItems(ingester), /"key":"ingester\.creds"/);
+    assert.doesNotMatch(secretItems(ingester), /account-signing/);
+    assert.deepEqual(
+      ingester.containers[0].env.filter((e: { name: string }) => e.name.startsWith('NATS_')),
+      [
+        { name: 'NATS_URL', value: `nats://esweep-nats:${NATS_PORT}` },
+        { name: 'NATS_CREDS', value: '/etc/esweep-nats/ingester.creds' },
+      ],
+    );
+    const [role] = ofKind(operator, 'rbac.authorization.k8s.io/v1:Role');
+    assert.deepEqual(role!.inputs.rules.at(-1), {
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['create'],
+    });
+    // The controller's settings parse, and Jobs mount their own credentials.
+    const cluster = parseKubernetesConfig(
+      parseYaml(operator.find((c) => c.name === 'cluster-config')!.inputs.data['cluster.yaml']),
+    );
+    assert.deepEqual(cluster.nats?.credentials?.accountSigningKeyFile, '/etc/esweep-nats/account-signing.nk');
+    assert.equal(cluster.nats?.credentials?.accountPublicKey, accountPublicKey);
+    assert.equal(cluster.env.NATS_URL, `nats://esweep-nats:${NATS_PORT}`);
+    assert.deepEqual(cluster.secretEnv, []);
   });
 
   it('rejects bad stack config with one line naming the field', () => {

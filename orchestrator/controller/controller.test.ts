@@ -3,15 +3,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakeCluster, startFakeCluster, waitFor } from '../../test/fake-kube/support.ts';
-import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { KubernetesBackend } from '../scheduler/kubernetes/backend.ts';
-import { runName } from '../scheduler/names.ts';
 import { submitPlan } from '../store/plan-records.ts';
 import { createTestDatabase, type TestDatabase, testSweepSpec, trialInput } from '../store/test-support.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { parseSweepYaml } from '../sweep/spec.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { serveMetrics } from './metrics.ts';
+import { RecordingBackend } from './test-support.ts';
 
 // The stand-in worker (test/fake-kube/support.ts) acts on the seed: 0 succeeds, 1 exits 1,
 // 2 exits 2 (bad input), 3 blocks on its first pod until that pod is killed.
@@ -61,13 +60,23 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
     };
   }
 
-  /** Evicts each pod that is blocking (seed 3's first pod), as a node drain would. */
+  /**
+   * Evicts each pod that is blocking (seed 3's first pod), as a node drain would: once per Job, so a
+   * replacement pod that is slow to exit under load is not evicted in turn.
+   */
+  const evictedJobs = new Set<string>();
   async function evictBlocked(): Promise<number> {
     let evicted = 0;
     for (const pod of cluster.server.store.list('pods', 'esweep-test')) {
       const job = pod.metadata.labels?.['job-name'];
       const phase = (pod.status as { phase?: string }).phase;
-      if (phase === 'Running' && job && existsSync(join(cluster.dir, `${job}.blocked`))) {
+      if (
+        phase === 'Running' &&
+        job &&
+        !evictedJobs.has(job) &&
+        existsSync(join(cluster.dir, `${job}.blocked`))
+      ) {
+        evictedJobs.add(job);
         cluster.server.jobs.evict('esweep-test', pod.metadata.name);
         evicted++;
       }
@@ -160,31 +169,6 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
     }
   });
 });
-
-/** A backend that only records: each run it creates stays pending. */
-class RecordingBackend implements SchedulerBackend {
-  readonly name = 'local';
-  readonly defaultParallelism = 1;
-  readonly created: RunRequest[] = [];
-  private readonly known: RunStatus[] = [];
-  async start(): Promise<void> {}
-  async create(request: RunRequest): Promise<'created' | 'exists'> {
-    const name = runName(request.sweepName, request.trialKey, request.attempt);
-    if (this.known.some((run) => run.name === name)) return 'exists';
-    this.created.push(request);
-    const { sweepId, trialId, attempt } = request;
-    this.known.push({ name, sweepId, trialId, attempt, phase: 'pending', badInput: false });
-    return 'created';
-  }
-  runs(): RunStatus[] {
-    return [...this.known];
-  }
-  onChange(): () => void {
-    return () => {};
-  }
-  async cancel(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 describe('controller: retries backing off', () => {
   let db: TestDatabase;

@@ -2,7 +2,9 @@
 // against the scheduler backend (actual: runs). Each pass reads both, decides per trial (decide.ts)
 // and acts: create runs for runnable trials up to maxParallel, record outcomes, retry with backoff,
 // replace stuck runs, delete runs nobody wants. It keeps no state that a restart would lose: run
-// names are deterministic and a create that finds its Job already there is a no-op.
+// names are deterministic and a create that finds its Job already there is a no-op. Under leader
+// election (leader.ts) it acts only while `mayAct` says so: every write checks it first, so a
+// fenced leader's pass stops at its next write. Every decision is logged as one line (`decision`).
 import type { RunRequest, RunStatus, SchedulerBackend } from '../scheduler/backend.ts';
 import { runName } from '../scheduler/names.ts';
 import type { ActiveSweep, ControllerStore, LaunchTrial, StatusCounts } from '../store/store.ts';
@@ -22,6 +24,28 @@ export interface ControllerOptions {
   createConcurrency?: number;
   log?: (entry: Record<string, unknown>) => void;
   now?: () => number;
+  /** Whether this controller may write now (leader election's fence; default: always). */
+  mayAct?: () => boolean;
+}
+
+/** What the controller decided about one run or trial, as logged (docs/high-availability.md). */
+export interface DecisionEntry {
+  decision: 'create' | 'delete' | 'retry' | 'fail' | 'complete';
+  sweep: string;
+  trial: string;
+  attempt: number;
+  run: string;
+  reason: string;
+  /** Of a create: whether the Job was new or already there. */
+  result?: 'created' | 'exists';
+}
+
+/** A write refused because this controller no longer leads: the pass ends there. */
+export class FencedError extends Error {
+  constructor() {
+    super('not the leader: the pass stops before this write');
+    this.name = 'FencedError';
+  }
 }
 
 /** How long a freshly created run may be missing from the backend's view before it counts as lost. */
@@ -29,9 +53,11 @@ const CREATE_GRACE_MS = 30_000;
 
 export class Controller {
   readonly metrics = new ControllerMetrics();
-  private readonly options: Required<Omit<ControllerOptions, 'log' | 'now'>>;
+  private readonly options: Required<Omit<ControllerOptions, 'log' | 'now' | 'mayAct'>>;
   private readonly log: (entry: Record<string, unknown>) => void;
   private readonly now: () => number;
+  private readonly mayAct: () => boolean;
+  private observing = false;
   private timer: NodeJS.Timeout | undefined;
   /** The wake-up at the end of the earliest retry backoff, over all sweeps. */
   private wake: NodeJS.Timeout | undefined;
@@ -59,13 +85,21 @@ export class Controller {
     };
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.mayAct = options.mayAct ?? (() => true);
+  }
+
+  /** Starts observing the backend without acting (a candidate keeps its view warm for a takeover). */
+  async observe(): Promise<void> {
+    if (this.observing) return;
+    this.observing = true;
+    await this.backend.start();
+    this.metrics.ready = true;
   }
 
   /** Starts observing the backend, then reconciles on every change and every resync period. */
   async start(): Promise<void> {
+    await this.observe();
     this.stopped = false;
-    await this.backend.start();
-    this.metrics.ready = true;
     this.unsubscribe = this.backend.onChange(() => this.poke());
     this.resync = setInterval(() => this.poke(), this.options.resyncMs);
     this.poke();
@@ -99,6 +133,11 @@ export class Controller {
         await this.reconcile();
         this.metrics.lastSuccess = this.now();
       } catch (error) {
+        if (error instanceof FencedError) {
+          this.log({ level: 'warn', msg: 'pass stopped: no longer the leader' });
+          this.dirty = false;
+          break;
+        }
         this.metrics.reconcileErrors++;
         this.log({ level: 'error', msg: 'reconcile failed', error: String(error) });
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -126,13 +165,15 @@ export class Controller {
       this.recentlyCreated.delete(run.name);
     }
     const wanted = new Set<string>();
+    /** Trials with an attempt out, by id (to say why an orphan run is deleted). */
+    const inFlight = new Map<string, { key: string; attempts: number }>();
     const sweeps = await this.store.activeSweeps(this.backend.name);
     let activeRuns = 0;
     // One timer for the whole pass, at the earliest backoff end of any sweep (the resync would, later).
     let wakeAt = Number.POSITIVE_INFINITY;
     const mayFinish: ActiveSweep[] = [];
     for (const sweep of sweeps) {
-      const result = await this.reconcileSweep(sweep, runs, wanted);
+      const result = await this.reconcileSweep(sweep, runs, wanted, inFlight);
       activeRuns += result.inFlight;
       wakeAt = Math.min(wakeAt, result.backoffEnd);
       if (result.mayFinish) mayFinish.push(sweep);
@@ -144,10 +185,22 @@ export class Controller {
     for (const sweep of mayFinish) await this.finishIfDone(sweep, counts.get(sweep.id)!);
     // Runs whose trial no longer wants them (cancelled, superseded, deleted sweep) are removed.
     const orphans = this.backend.runs().filter((run) => isActive(run) && !wanted.has(run.name));
+    const activeSweeps = new Map(sweeps.map((sweep) => [sweep.id, sweep.name]));
     for (const run of orphans) {
-      this.log({ level: 'info', msg: 'deleting run no trial wants', run: run.name });
-      await this.backend.cancel(run.name);
-      this.metrics.runsCancelled++;
+      const current = inFlight.get(run.trialId);
+      this.decided({
+        decision: 'delete',
+        sweep: activeSweeps.get(run.sweepId) ?? run.sweepId,
+        trial: current?.key ?? run.trialId,
+        attempt: run.attempt,
+        run: run.name,
+        reason: !activeSweeps.has(run.sweepId)
+          ? 'its sweep is no longer active (finished, cancelled or deleted)'
+          : current
+            ? `attempt ${run.attempt} was superseded by attempt ${current.attempts}`
+            : 'its trial has no attempt in flight (cancelled or decided)',
+      });
+      await this.cancel(run.name);
     }
     this.metrics.activeRuns = activeRuns;
   }
@@ -157,9 +210,12 @@ export class Controller {
     sweep: ActiveSweep,
     runs: Map<string, RunStatus>,
     wanted: Set<string>,
+    inFlightTrials: Map<string, { key: string; attempts: number }>,
   ): Promise<SweepPass> {
     const now = this.now();
-    const decisions = decideSweep(await this.store.sweepSnapshot(sweep.id), {
+    const snapshot = await this.store.sweepSnapshot(sweep.id);
+    for (const trial of snapshot.inFlight) inFlightTrials.set(trial.id, trial);
+    const decisions = decideSweep(snapshot, {
       runs,
       policy: { retries: sweep.retries, heartbeatTimeoutMs: this.options.heartbeatTimeoutMs },
       now,
@@ -172,22 +228,27 @@ export class Controller {
     for (const name of decisions.wanted) wanted.add(name);
     let inFlight = decisions.inFlight;
     for (const { key, attempt, decision } of decisions.changed) {
+      const entry = { sweep: sweep.name, trial: key, attempt, run: runName(sweep.name, key, attempt) };
       if (decision.kind === 'complete') {
         this.metrics.trialsCompleted++;
+        this.decided({ ...entry, decision: 'complete', reason: 'its run succeeded' });
         continue;
       }
       if (decision.kind === 'retry') this.metrics.retries++;
       else this.metrics.trialsFailed++;
-      this.log({ level: 'warn', msg: decision.kind, trial: key, attempt, error: decision.error });
+      this.decided({ ...entry, decision: decision.kind, reason: decision.error });
+      if (decision.cancel)
+        this.decided({ ...entry, decision: 'delete', reason: `${decision.kind}: ${decision.error}` });
     }
     // Decisions are written in one statement per pass, not one transaction per trial.
-    await pool(decisions.cancels, this.options.createConcurrency, (name) => this.backend.cancel(name));
+    await pool(decisions.cancels, this.options.createConcurrency, (name) => this.cancel(name));
+    this.fence();
     await this.store.markTrials(decisions.marks);
     // Attempts recorded whose run never appeared (a crash between the two): create them, idempotently.
     if (decisions.missing.length > 0) {
       const rows = await this.store.launchRows(decisions.missing);
       await pool(rows, this.options.createConcurrency, (trial) =>
-        this.createRun(sweep, trial, trial.attempts),
+        this.createRun(sweep, trial, trial.attempts, 'its attempt was recorded but the run is missing'),
       );
     }
 
@@ -225,6 +286,7 @@ export class Controller {
     // Record the attempts first (one statement), then create their runs: a crash in between leaves
     // queued attempts without runs, which the next pass creates under the same names.
     const byId = new Map(ready.slice(0, take).map((t) => [t.id, t]));
+    this.fence();
     const started = await this.store.startAttempts(
       [...byId.values()].map((t) => ({
         trialId: t.id,
@@ -235,10 +297,12 @@ export class Controller {
     for (const { trialId, number } of started)
       wanted.add(runName(sweep.name, byId.get(trialId)!.key, number));
     await pool(started, this.options.createConcurrency, ({ trialId, number }) =>
-      this.createRun(sweep, byId.get(trialId)!, number),
+      this.createRun(sweep, byId.get(trialId)!, number, number === 1 ? 'first attempt' : 'retry'),
     );
-    if (started.length > 0 && sweep.status === 'pending')
+    if (started.length > 0 && sweep.status === 'pending') {
+      this.fence();
       await this.store.setSweepStatus(sweep.id, 'running');
+    }
     let backoffEnd = Number.POSITIVE_INFINITY;
     // Another pass only if this one left trials ready and places free: the `take` cap, or starts
     // refused (a trial changed meanwhile). Filling the last place needs none.
@@ -263,7 +327,27 @@ export class Controller {
     this.wake.unref();
   }
 
-  private async createRun(sweep: ActiveSweep, trial: LaunchTrial, attempt: number): Promise<void> {
+  /** Throws {@link FencedError} unless this controller may write now. */
+  private fence(): void {
+    if (!this.mayAct()) throw new FencedError();
+  }
+
+  private decided(entry: DecisionEntry): void {
+    this.log({ level: 'info', ...entry });
+  }
+
+  private async cancel(name: string): Promise<void> {
+    this.fence();
+    await this.backend.cancel(name);
+    this.metrics.runsCancelled++;
+  }
+
+  private async createRun(
+    sweep: ActiveSweep,
+    trial: LaunchTrial,
+    attempt: number,
+    reason: string,
+  ): Promise<void> {
     const request: RunRequest = {
       sweepId: sweep.id,
       sweepName: sweep.name,
@@ -274,10 +358,13 @@ export class Controller {
       dependsOnTrialId: trial.dependsOnId,
       resources: sweep.spec.resources ?? { gpu: 1 },
     };
-    const outcome = await this.backend.create(request);
-    this.recentlyCreated.set(runName(sweep.name, trial.key, attempt), this.now());
-    if (outcome === 'created') this.metrics.runsCreated++;
+    const run = runName(sweep.name, trial.key, attempt);
+    this.fence();
+    const result = await this.backend.create(request);
+    this.recentlyCreated.set(run, this.now());
+    if (result === 'created') this.metrics.runsCreated++;
     else this.metrics.runsExisting++;
+    this.decided({ decision: 'create', sweep: sweep.name, trial: trial.key, attempt, run, reason, result });
   }
 
   /** A sweep with nothing pending or in flight is finished: completed, or failed if any trial failed. */
@@ -285,6 +372,7 @@ export class Controller {
     if (counts.pending + counts.queued + counts.running > 0) return;
     if ((await this.store.undecidedFailures(sweep.id)) > 0) return;
     const status = counts.failed > 0 ? 'failed' : 'completed';
+    this.fence();
     await this.store.setSweepStatus(sweep.id, status);
     this.log({ level: 'info', msg: `sweep ${status}`, sweep: sweep.name, counts });
   }

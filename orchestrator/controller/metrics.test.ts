@@ -76,6 +76,25 @@ describe('controller metrics over HTTP', () => {
     assert.equal((await get('/nothing')).status, 404);
   });
 
+  it('under leader election: ready and esweep_leader 1 only while leading; a candidate is healthy', async () => {
+    metrics.ready = true;
+    metrics.leader = false;
+    metrics.lastSuccess = 0;
+    assert.equal((await get('/readyz')).status, 503);
+    assert.equal((await get('/healthz')).status, 200, 'a waiting candidate makes no passes');
+    assert.match(await scrape(), /^esweep_leader 0$/m);
+    metrics.leader = true;
+    metrics.leaderChanges = 1;
+    metrics.leaseTransitions = 4;
+    metrics.lastSuccess = Date.now();
+    assert.equal((await get('/readyz')).status, 200);
+    const text = await scrape();
+    assert.match(text, /^esweep_leader 1$/m);
+    assert.match(text, /^esweep_leader_changes_total 1$/m);
+    assert.match(text, /^esweep_lease_transitions 4$/m);
+    metrics.leader = null;
+  });
+
   it('each controller has a registry of its own', async () => {
     const other = new ControllerMetrics();
     other.runsCreated = 7;

@@ -1,7 +1,8 @@
 // Health and Prometheus metrics of the controller, served over HTTP (`/healthz`, `/readyz`, `/metrics`).
 // The controller keeps plain tallies (fields it increments, tests read); each controller's own
 // prom-client Registry reads them when scraped, next to a reconcile-duration histogram and the
-// process metrics prom-client collects by default.
+// process metrics prom-client collects by default. Under leader election `/readyz` is the lead: only
+// the replica that acts is ready.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -9,7 +10,14 @@ import type { StatusCounts } from '../store/store.ts';
 
 export class ControllerMetrics {
   readonly registry = new Registry();
+  /** The backend's view is synced (the controller could act). */
   ready = false;
+  /** Whether this replica leads; null without leader election (it is then the only one). */
+  leader: boolean | null = null;
+  /** Times this replica gained or lost the lead. */
+  leaderChanges = 0;
+  /** The lease's count of holder changes, as this replica last read it. */
+  leaseTransitions = 0;
   /** Time (ms) of the last reconcile pass that succeeded. */
   lastSuccess = 0;
   reconciles = 0;
@@ -60,7 +68,28 @@ export class ControllerMetrics {
     tally('esweep_controller_retries_total', 'Failed attempts sent back for another.', () => this.retries);
     tally('esweep_controller_trials_completed_total', 'Trials completed.', () => this.trialsCompleted);
     tally('esweep_controller_trials_failed_total', 'Trials failed for good.', () => this.trialsFailed);
+    tally(
+      'esweep_leader_changes_total',
+      'Times this replica gained or lost the lead.',
+      () => this.leaderChanges,
+    );
     const metrics = this;
+    new Gauge({
+      name: 'esweep_leader',
+      help: 'Whether this replica leads (1) or waits as a candidate (0).',
+      registers,
+      collect() {
+        this.set(metrics.acting() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'esweep_lease_transitions',
+      help: "The lease's count of holder changes (leaseTransitions), as last read.",
+      registers,
+      collect() {
+        this.set(metrics.leaseTransitions);
+      },
+    });
     new Gauge({
       name: 'esweep_controller_active_runs',
       help: 'Runs in flight.',
@@ -97,13 +126,21 @@ export class ControllerMetrics {
     this.reconcileDuration.observe(seconds);
   }
 
+  /** Whether this replica acts: synced and, under leader election, leading. */
+  acting(): boolean {
+    return this.ready && this.leader !== false;
+  }
+
   /** Prometheus text exposition format. */
   render(): Promise<string> {
     return this.registry.metrics();
   }
 }
 
-/** `healthy` unless the last successful pass is older than `staleMs`; `ready` once started. */
+/**
+ * `/readyz`: this replica acts (synced, and the leader under leader election). `/healthz`: unless a
+ * replica that acts has had no successful pass for `staleMs` (a waiting candidate is healthy).
+ */
 export function serveMetrics(
   metrics: ControllerMetrics,
   port: number,
@@ -125,7 +162,9 @@ export function serveMetrics(
       );
     } else if (path === '/healthz' || path === '/readyz') {
       const ok =
-        path === '/readyz' ? metrics.ready : Date.now() - metrics.lastSuccess < staleMs || !metrics.ready;
+        path === '/readyz'
+          ? metrics.acting()
+          : !metrics.acting() || Date.now() - metrics.lastSuccess < staleMs;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
       res.end(ok ? 'ok\n' : 'unhealthy\n');
     } else {

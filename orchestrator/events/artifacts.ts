@@ -1,14 +1,49 @@
 // Large trial outputs (masks, dense final weights as npz) live outside the events: in the JetStream
 // object store bucket `esweep-artifacts` on the cluster, in `.esweep/artifacts/` in embedded mode.
 // Events carry only their names (`artifacts: {masks: '<sweep>/<trial>/<attempt>/masks.npz'}`).
+// The bucket forgets an object after its TTL (default 7 days): long enough for the pruned trials of
+// a sweep to read their dense trial's weights, bounded so the store does not fill over weeks.
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type ObjectStore, Objm, StorageType } from '@nats-io/obj';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { ensureStream } from './nats.ts';
+import { listObjects, objectInfo, readObject } from './object-reader.ts';
 
 export const ARTIFACT_BUCKET = 'esweep-artifacts';
+
+/** What a dense trial stores for its magnitude/LAMP dependents (the only artifacts workers write). */
+export const DENSE_WEIGHT_FILES = { initial: 'dense-initial.npz', final: 'dense-final.npz' } as const;
+
+/** How long an artifact is kept by default: 7 days. */
+export const DEFAULT_ARTIFACT_TTL_MS = 7 * 24 * 3600_000;
+
+export interface BucketLimits {
+  /** An object is deleted this long after it was stored (default 7 days; 0 = never). */
+  ttlMs?: number;
+  /** Bytes the bucket may hold (default: unlimited; a full bucket refuses new objects). */
+  maxBytes?: number;
+}
+
+/**
+ * Creates the bucket, or updates its limits where they differ (the ingester does this at start, so
+ * the operator's settings win over a worker's defaults). Idempotent.
+ */
+export async function ensureArtifactBucket(
+  nc: NatsConnection,
+  bucket = ARTIFACT_BUCKET,
+  limits: BucketLimits = {},
+): Promise<void> {
+  await new NatsArtifactStore(nc, bucket, limits).ready();
+  await ensureStream(await jetstreamManager(nc), {
+    name: `OBJ_${bucket}`,
+    max_age: nanos(limits.ttlMs ?? DEFAULT_ARTIFACT_TTL_MS),
+    max_bytes: limits.maxBytes ?? -1,
+  });
+}
 
 export interface ArtifactInfo {
   name: string;
@@ -45,21 +80,44 @@ function sha256(data: Uint8Array): string {
   return `SHA-256=${createHash('sha256').update(data).digest('base64url')}`;
 }
 
-/** The JetStream object store (bucket created on first use). */
+/**
+ * The JetStream object store (bucket created on first use). Reads go through object-reader.ts
+ * (no consumers), so a worker's credentials need no consumer grants.
+ */
 export class NatsArtifactStore implements ArtifactStore {
   private store: Promise<ObjectStore> | null = null;
+  private manager: Promise<JetStreamManager> | null = null;
 
+  /** `limits` apply when this store creates the bucket; an existing bucket keeps its own. */
   constructor(
     private readonly nc: NatsConnection,
     private readonly bucket = ARTIFACT_BUCKET,
+    private readonly limits: BucketLimits = {},
   ) {}
 
+  /** Opens (creating if need be) the bucket. */
+  async ready(): Promise<void> {
+    await this.open();
+  }
+
   private open(): Promise<ObjectStore> {
-    this.store ??= new Objm(this.nc).create(this.bucket, { storage: StorageType.File }).catch((error) => {
-      this.store = null;
-      throw error;
-    });
+    this.store ??= new Objm(this.nc)
+      .create(this.bucket, {
+        storage: StorageType.File,
+        ttl: nanos(this.limits.ttlMs ?? DEFAULT_ARTIFACT_TTL_MS),
+        ...(this.limits.maxBytes ? { max_bytes: this.limits.maxBytes } : {}),
+      })
+      .catch((error) => {
+        this.store = null;
+        throw error;
+      });
     return this.store;
+  }
+
+  private async jsm(): Promise<JetStreamManager> {
+    await this.open();
+    this.manager ??= jetstreamManager(this.nc);
+    return this.manager;
   }
 
   async put(name: string, data: Uint8Array): Promise<ArtifactInfo> {
@@ -69,12 +127,12 @@ export class NatsArtifactStore implements ArtifactStore {
   }
 
   async get(name: string): Promise<Uint8Array | null> {
-    return (await this.open()).getBlob(name);
+    return readObject(await this.jsm(), this.bucket, name);
   }
 
   async info(name: string): Promise<ArtifactInfo | null> {
-    const info = await (await this.open()).info(name);
-    return info && !info.deleted ? { name, size: info.size, digest: info.digest } : null;
+    const info = await objectInfo(await this.jsm(), this.bucket, name);
+    return info ? { name, size: info.size, digest: info.digest } : null;
   }
 
   async delete(name: string): Promise<void> {
@@ -83,9 +141,8 @@ export class NatsArtifactStore implements ArtifactStore {
   }
 
   async list(prefix = ''): Promise<ArtifactInfo[]> {
-    const all = await (await this.open()).list();
+    const all = await listObjects(await this.jsm(), this.bucket, prefix);
     return all
-      .filter((i) => !i.deleted && i.name.startsWith(prefix))
       .map((i) => ({ name: i.name, size: i.size, digest: i.digest }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }

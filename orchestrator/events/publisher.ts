@@ -2,8 +2,12 @@
 // JetStream ack one by one caps at ~8k msg/s), retries failed sends with backoff for as long as the
 // transport is down (same msgId, so a send that did land is stored once), holds at most a bounded
 // amount of unsent data (publish() waits for room), and flush() resolves once everything is acked.
+// When nothing has been acked for `giveUpAfterMs` while sends fail (server away, stream full), it
+// fails for good: publish() and flush() reject with PublishFailedError, so the attempt exits non-zero
+// and the controller retries it, instead of hanging until its deadline.
 // TrialReporter stamps the protocol header (sweep, trial, attempt, seq, time) on each event.
 import { Backoff } from '../../common/backoff.ts';
+import { ServiceUnavailableError } from '../../common/errors.ts';
 import {
   compressionFromSparsity,
   DEFAULT_SUBJECT_PREFIX,
@@ -28,8 +32,26 @@ export interface PublisherOptions {
   /** First retry delay after a failed send, doubled up to maxBackoffMs (defaults 50 ms, 5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Fails for good when sends keep failing and nothing was acked for this long (default 3 min). */
+  giveUpAfterMs?: number;
   /** Told about every failed send (it will be retried). */
   onRetry?: (error: unknown, message: OutboundMessage) => void;
+}
+
+export const DEFAULT_GIVE_UP_AFTER_MS = 3 * 60_000;
+
+/** The events could not be stored: the server was away or refused them for too long. */
+export class PublishFailedError extends ServiceUnavailableError {}
+
+/** Why a send failed, in words an operator acts on. */
+export function publishFailureReason(error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  if (/maximum (bytes|messages)|insufficient (storage|resources)|storage.*(full|exceeded)/i.test(text)) {
+    return `the JetStream store is full (${text})`;
+  }
+  if (/no responders|503/i.test(text)) return `no JetStream stream takes the events (${text})`;
+  if (/timeout|timed out/i.test(text)) return `the server did not answer (${text})`;
+  return text;
 }
 
 export interface PublisherStats {
@@ -46,6 +68,11 @@ interface Entry {
   bytes: number;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 export class EventPublisher {
   private readonly queue: Entry[] = [];
   private queueHead = 0;
@@ -59,8 +86,12 @@ export class EventPublisher {
   private pausedUntil = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly roomWaiters: (() => void)[] = [];
-  private readonly idleWaiters: (() => void)[] = [];
+  private readonly roomWaiters: Waiter[] = [];
+  private readonly idleWaiters: Waiter[] = [];
+  /** Since when sends fail without an ack in between (0: the last send was acked). */
+  private failingSince = 0;
+  private fatal: PublishFailedError | null = null;
+  private readonly giveUpAfterMs: number;
   private readonly window: number;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
@@ -72,6 +103,7 @@ export class EventPublisher {
     this.window = options.window ?? 256;
     this.maxMessages = Math.max(options.maxMessages ?? 10_000, this.window);
     this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    this.giveUpAfterMs = options.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS;
     this.backoff = new Backoff({
       initialMs: options.initialBackoffMs ?? 50,
       maxMs: options.maxBackoffMs ?? 5000,
@@ -95,10 +127,11 @@ export class EventPublisher {
 
   /** Queues one message; resolves when it is held (not yet acked: see flush()). */
   async publish(message: OutboundMessage): Promise<void> {
+    if (this.fatal) throw this.fatal;
     if (this.closed) throw new Error('publisher is closed');
     const bytes = message.data.byteLength;
     while (this.held > 0 && (this.held >= this.maxMessages || this.heldBytes + bytes > this.maxBytes)) {
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
     }
     this.queue.push({ message, bytes });
     this.heldBytes += bytes;
@@ -106,20 +139,28 @@ export class EventPublisher {
     this.pump();
   }
 
-  /** Resolves once every message published so far is acked (waits through outages). */
+  /**
+   * Resolves once every message published so far is acked (waits through outages shorter than
+   * giveUpAfterMs); rejects with PublishFailedError once the publisher gave up.
+   */
   flush(): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
     if (this.held === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
   }
 
-  /** Flushes, then refuses further messages. */
+  /** Flushes, then refuses further messages (also when the flush fails). */
   async close(): Promise<void> {
-    await this.flush();
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+    }
   }
 
   private pump(): void {
+    if (this.fatal) return;
     const now = Date.now();
     if (now < this.pausedUntil) {
       this.retryTimer ??= setTimeout(() => {
@@ -147,10 +188,11 @@ export class EventPublisher {
     this.acked++;
     this.heldBytes -= entry.bytes;
     this.backoff.reset();
+    this.failingSince = 0;
     while (this.roomWaiters.length > 0 && this.held < this.maxMessages && this.heldBytes < this.maxBytes) {
-      this.roomWaiters.shift()?.();
+      this.roomWaiters.shift()?.resolve();
     }
-    if (this.held === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.held === 0) for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
     this.pump();
   }
 
@@ -160,8 +202,26 @@ export class EventPublisher {
     this.options.onRetry?.(error, entry.message);
     if (this.queueHead > 0) this.queue[--this.queueHead] = entry;
     else this.queue.unshift(entry);
+    const now = Date.now();
+    this.failingSince ||= now;
+    if (this.fatal) return;
+    if (now - this.failingSince >= this.giveUpAfterMs) {
+      this.giveUp(error);
+      return;
+    }
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + this.backoff.next());
     this.pump();
+  }
+
+  private giveUp(error: unknown): void {
+    const seconds = Math.round(this.giveUpAfterMs / 1000);
+    this.fatal = new PublishFailedError(
+      `events not stored for ${seconds} s, giving up with ${this.held} unsent: ${publishFailureReason(error)}`,
+    );
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const waiter of [...this.roomWaiters.splice(0), ...this.idleWaiters.splice(0)]) {
+      waiter.reject(this.fatal);
+    }
   }
 }
 

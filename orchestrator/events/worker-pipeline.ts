@@ -8,7 +8,7 @@
  * `esweep train` hands it this one when it runs under the orchestrator.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
@@ -30,9 +30,11 @@ import {
   ARTIFACT_BUCKET,
   type ArtifactStore,
   artifactName,
+  DENSE_WEIGHT_FILES,
   FileArtifactStore,
   NatsArtifactStore,
 } from './artifacts.ts';
+import { credsFileOptions, workerInboxPrefix } from './credentials.ts';
 import { IpcSink } from './ipc.ts';
 import { connectNats, NatsEventSink } from './nats.ts';
 import { EventPublisher, TrialReporter } from './publisher.ts';
@@ -54,14 +56,23 @@ const OrchestratedEnv = z.object({
   /** `ipc` (the parent is `esweep run`) or `nats`; default ipc when there is an IPC channel. */
   ESWEEP_EVENTS: z.enum(['ipc', 'nats']).optional(),
   NATS_URL: optional,
+  /** A `.creds` file (NATS operator mode: the Job's own user, mounted from its Secret). */
+  NATS_CREDS: optional,
   /** Subject prefix (default `esweep`). */
   ESWEEP_EVENT_PREFIX: optional,
   /** Artifacts as files under this directory (embedded mode); else the NATS object store. */
   ESWEEP_ARTIFACT_DIR: optional,
   /** Object store bucket (default `esweep-artifacts`). */
   ESWEEP_ARTIFACT_BUCKET: optional,
+  /** Hours an artifact is kept when this worker creates the bucket (default 168: 7 days). */
+  ESWEEP_ARTIFACT_TTL_HOURS: z.coerce.number().positive().optional(),
   /** Seconds between heartbeats (default 30). */
   ESWEEP_HEARTBEAT_SECONDS: z.coerce.number().positive().optional(),
+  /**
+   * Seconds the worker keeps trying to reach NATS, or to get events stored, before the attempt
+   * fails (exit 69) for the controller to retry it (default 180).
+   */
+  ESWEEP_PUBLISH_DEADLINE_SECONDS: z.coerce.number().positive().optional(),
 });
 type OrchestratedEnv = z.output<typeof OrchestratedEnv>;
 
@@ -70,8 +81,6 @@ export function orchestratedEnv(env: NodeJS.ProcessEnv = process.env): Orchestra
   if (!env.ESWEEP_SWEEP_ID) return null;
   return parseInput(OrchestratedEnv, env, 'environment');
 }
-
-const DENSE_FILES = { initial: 'dense-initial.npz', final: 'dense-final.npz' } as const;
 
 /** JSON has no Infinity: an infinite compression (nothing left) travels as null. */
 const finiteOrNull = (value: number) => (Number.isFinite(value) ? value : null);
@@ -167,7 +176,7 @@ class PipelineReporter implements Reporter {
     const { ESWEEP_SWEEP_ID: sweep, ESWEEP_TRIAL_ID: trial, ESWEEP_ATTEMPT: attempt } = this.env;
     const stored: Record<string, string> = {};
     for (const role of ['initial', 'final'] as const) {
-      const name = artifactName(sweep, trial, attempt, DENSE_FILES[role]);
+      const name = artifactName(sweep, trial, attempt, DENSE_WEIGHT_FILES[role]);
       await this.artifacts.put(name, await readFile(files[role]));
       stored[`dense-${role}`] = name;
     }
@@ -191,7 +200,7 @@ async function fetchDenseWeights(
   const attemptOf = (name: string) => Number(name.slice(prefix.length).split('/')[0]);
   const finals = (await artifacts.list(prefix))
     .map((info) => info.name)
-    .filter((name) => name.endsWith(`/${DENSE_FILES.final}`))
+    .filter((name) => name.endsWith(`/${DENSE_WEIGHT_FILES.final}`))
     .sort((a, b) => attemptOf(b) - attemptOf(a));
   if (finals.length === 0) {
     throw new Error(`the dense trial ${denseTrialId} has stored no weights in the artifact store`);
@@ -200,9 +209,11 @@ async function fetchDenseWeights(
   const target = denseWeightFiles(dir, arch, seed);
   await mkdir(dir, { recursive: true });
   for (const role of ['initial', 'final'] as const) {
-    const data = await artifacts.get(artifactName(sweepId, denseTrialId, attempt, DENSE_FILES[role]));
+    const data = await artifacts.get(artifactName(sweepId, denseTrialId, attempt, DENSE_WEIGHT_FILES[role]));
     if (!data)
-      throw new Error(`artifact ${artifactName(sweepId, denseTrialId, attempt, DENSE_FILES[role])} vanished`);
+      throw new Error(
+        `artifact ${artifactName(sweepId, denseTrialId, attempt, DENSE_WEIGHT_FILES[role])} vanished`,
+      );
     await writeFile(target[role], data);
   }
 }
@@ -225,15 +236,31 @@ export interface OrchestratedRun {
 export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv): Promise<OrchestratedRun> {
   const ipc = (env.ESWEEP_EVENTS ?? (process.send ? 'ipc' : 'nats')) === 'ipc';
   let nc: NatsConnection | undefined;
+  const deadlineMs = (env.ESWEEP_PUBLISH_DEADLINE_SECONDS ?? 180) * 1000;
   const nats = async () => {
-    nc ??= await connectNats({ servers: env.NATS_URL, name: `esweep-worker-${env.ESWEEP_TRIAL_ID}` });
+    nc ??= await connectNats({
+      servers: env.NATS_URL,
+      name: `esweep-worker-${env.ESWEEP_TRIAL_ID}`,
+      deadlineMs,
+      onAttempt: (attempt) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'warn', msg: 'nats connect failed', ...attempt })}\n`,
+        ),
+      // The inbox prefix is the only one a worker's credentials may subscribe to.
+      connection: {
+        ...credsFileOptions(env.NATS_CREDS),
+        inboxPrefix: workerInboxPrefix(env.ESWEEP_TRIAL_ID, env.ESWEEP_ATTEMPT),
+      },
+    });
     return nc;
   };
   const sink: EventSink = ipc ? new IpcSink() : new NatsEventSink(await nats());
   const artifacts: ArtifactStore = env.ESWEEP_ARTIFACT_DIR
     ? new FileArtifactStore(env.ESWEEP_ARTIFACT_DIR)
-    : new NatsArtifactStore(await nats(), env.ESWEEP_ARTIFACT_BUCKET ?? ARTIFACT_BUCKET);
-  const publisher = new EventPublisher(sink);
+    : new NatsArtifactStore(await nats(), env.ESWEEP_ARTIFACT_BUCKET ?? ARTIFACT_BUCKET, {
+        ...(env.ESWEEP_ARTIFACT_TTL_HOURS ? { ttlMs: env.ESWEEP_ARTIFACT_TTL_HOURS * 3600_000 } : {}),
+      });
+  const publisher = new EventPublisher(sink, { giveUpAfterMs: deadlineMs });
   const events = new TrialReporter(publisher, {
     sweepId: env.ESWEEP_SWEEP_ID,
     trialId: env.ESWEEP_TRIAL_ID,
@@ -243,11 +270,16 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
   const reporter = new PipelineReporter(events, artifacts, env);
   const scratch = await mkdtemp(join(tmpdir(), 'esweep-trial-'));
   const close = async () => {
-    await reporter.close();
-    await publisher.close();
-    if (nc) await nc.drain();
-    if (ipc) process.disconnect?.();
-    await rm(scratch, { recursive: true, force: true });
+    try {
+      await reporter.close();
+      await publisher.close();
+      if (nc) await nc.drain();
+    } finally {
+      // After a failed flush the connection may be reconnecting forever: close it, so the process ends.
+      if (nc && !nc.isClosed()) await nc.close();
+      if (ipc) process.disconnect?.();
+      await rm(scratch, { recursive: true, force: true });
+    }
   };
   try {
     const trial = resolveTrial(spec);

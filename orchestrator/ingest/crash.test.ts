@@ -150,7 +150,9 @@ describe('ingester crash (kill -9) and duplicate delivery', () => {
       },
       poll,
     );
-    assert.equal((await jsm.streams.info(names.stream)).state.messages, 2 * events.length);
+    const { state } = await jsm.streams.info(names.stream);
+    assert.equal(state.last_seq, 2 * events.length, 'the server stored every copy');
+    assert.equal(state.messages, 0, 'and freed each once ingested (work-queue retention)');
     assert.deepEqual(await counts(), { events: events.length, points: expectedPoints, completed: TRIALS });
     const [distinct] = await db.prisma.$queryRaw<{ n: bigint }[]>`
       SELECT count(DISTINCT (trial_id, attempt, step, name)) AS n FROM metric_point`;

@@ -2,14 +2,15 @@
 // what it read in batches — one transaction per batch — and acks only after the commit. A message that
 // does not validate (or names an unknown trial) is recorded in `dead_letter`, published on the
 // dead-letter subject and acked, so it never stops the stream. While the database is unreachable it
-// keeps the batch, acks nothing, tells JetStream it is still working on it and retries with backoff.
+// keeps the batch, acks nothing, retries with backoff, and reads nothing new; everything it holds
+// (bounded in count and bytes) is kept in progress with `working()`, so the server redelivers none.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from '../../common/backoff.ts';
 import { type DecodeResult, decodeEvent, type TrialEvent } from '../events/protocol.ts';
 import type { EventSource, EventSubscription, InboundMessage } from '../events/transport.ts';
 import type { DeadLetterRow, EventStore } from '../store/store.ts';
 import { bisectWrite, type Part } from './bisect.ts';
-import { retryWrite, type WriteOutcome } from './retry.ts';
+import { isDataError, retryWrite, type WriteOutcome } from './retry.ts';
 import { emptyStats, type IngesterStats, recordBatch, recordFailure } from './stats.ts';
 
 export interface IngesterOptions {
@@ -19,8 +20,14 @@ export interface IngesterOptions {
   maxBatchBytes?: number;
   /** Batches written at once, each in its own transaction (default 2; PGlite runs them in turn). */
   concurrency?: number;
-  /** Messages read ahead of the writer at most (default 20,000). */
+  /** Messages held (read and not yet acked) at most (default 10,000). */
   maxBuffered?: number;
+  /** Bytes of message bodies held at most (default 64 MiB). */
+  maxBufferedBytes?: number;
+  /** Messages held this long are told `working()` again (default 10 s: a third of the ack wait). */
+  keepAliveMs?: number;
+  /** Told the duration of every transaction that committed. */
+  observeWrite?: (seconds: number) => void;
   /** Backoff between retries of a failed batch or subscription (defaults 100 ms doubling to 5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -36,8 +43,11 @@ interface Entry {
   source: string;
   subject: string;
   data: Uint8Array;
-  /** Every delivery of this stream message we hold (a redelivery while we still work on it). */
-  handles: InboundMessage[];
+  /** The latest delivery of this stream message (a redelivery replaces the one before). */
+  handle: InboundMessage;
+  bytes: number;
+  /** When the server was last told that we hold it (delivery or `working()`). */
+  touched: number;
   /** Decoded when read, so decoding overlaps the writer's wait on the database. */
   decoded: DecodeResult;
 }
@@ -68,6 +78,11 @@ export class Ingester {
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
+  private heldBytes = 0;
+  /** True from a failed write until the next that commits: read nothing new meanwhile. */
+  private writerFailing = false;
+  private keepAlive: NodeJS.Timeout | null = null;
   private readonly concurrency: number;
   private readonly backoff: BackoffPolicy;
 
@@ -78,15 +93,37 @@ export class Ingester {
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
     this.maxBatchBytes = options.maxBatchBytes ?? 2 * 1024 * 1024;
-    this.maxBuffered = options.maxBuffered ?? 20_000;
+    this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.backoff = { initialMs: options.initialBackoffMs ?? 100, maxMs: options.maxBackoffMs ?? 5000 };
   }
 
   /** Starts reading and writing in the background. */
   start(): this {
-    if (!this.loops) this.loops = Promise.all([this.readLoop(), this.writeLoop()]);
+    if (!this.loops) {
+      const every = this.options.keepAliveMs ?? 10_000;
+      this.keepAlive = setInterval(() => this.touchHeld(every), Math.max(50, Math.floor(every / 2)));
+      this.loops = Promise.all([this.readLoop(), this.writeLoop()]);
+    }
     return this;
+  }
+
+  /** Messages and bytes held: read and not yet acked. */
+  get held(): { messages: number; bytes: number } {
+    return { messages: this.buffered.size + this.working.size, bytes: this.heldBytes };
+  }
+
+  /** Tells the server we still work on every message held for `olderThanMs` or more. */
+  private touchHeld(olderThanMs: number): void {
+    const now = Date.now();
+    for (const map of [this.working, this.buffered]) {
+      for (const entry of map.values()) {
+        if (now - entry.touched < olderThanMs) continue;
+        entry.handle.working();
+        entry.touched = now;
+      }
+    }
   }
 
   /** Stops reading, finishes the batch in progress; messages read but not written are redelivered. */
@@ -96,8 +133,10 @@ export class Ingester {
     this.wakeReader?.();
     this.wakeWriter?.();
     await this.loops;
-    for (const entry of this.buffered.values()) for (const h of entry.handles) h.nak();
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    for (const entry of this.buffered.values()) entry.handle.nak();
     this.buffered.clear();
+    this.heldBytes = 0;
     this.notifyIdle();
   }
 
@@ -124,7 +163,7 @@ export class Ingester {
         backoff.reset();
         for await (const message of this.subscription) {
           this.accept(message);
-          while (this.buffered.size >= this.maxBuffered && !this.stopping) {
+          while (this.mustWait() && !this.stopping) {
             await new Promise<void>((resolve) => {
               this.wakeReader = resolve;
             });
@@ -138,21 +177,39 @@ export class Ingester {
     }
   }
 
+  /** Full, or the writer cannot write: read nothing more until that changes. */
+  private mustWait(): boolean {
+    const { messages, bytes } = this.held;
+    return messages >= this.maxBuffered || bytes >= this.maxBufferedBytes || this.writerFailing;
+  }
+
   private accept(message: InboundMessage): void {
     this.stats.messages++;
+    if (message.deliveryCount > 1) this.stats.redeliveries++;
     const existing = this.working.get(message.source) ?? this.buffered.get(message.source);
     if (existing) {
-      existing.handles.push(message);
+      // The same stream message again: its latest delivery is the one to ack, the copy is dropped.
+      existing.handle = message;
+      existing.touched = Date.now();
       return;
     }
+    const bytes = message.data.byteLength;
+    this.heldBytes += bytes;
     this.buffered.set(message.source, {
       source: message.source,
       subject: message.subject,
       data: message.data,
-      handles: [message],
+      handle: message,
+      bytes,
+      touched: Date.now(),
       decoded: decodeEvent(message.subject, message.data, { maxSkewMs: this.options.maxClockSkewMs }),
     });
     this.wakeWriter?.();
+  }
+
+  private release(entry: Entry): void {
+    if (this.working.delete(entry.source)) this.heldBytes -= entry.bytes;
+    if (!this.mustWait()) this.wakeReader?.();
   }
 
   private takeBatch(): Entry[] {
@@ -170,7 +227,6 @@ export class Ingester {
       this.buffered.delete(source);
       this.working.set(source, entry);
     }
-    this.wakeReader?.();
     return batch;
   }
 
@@ -193,7 +249,7 @@ export class Ingester {
       const done: Promise<void> = this.processBatch(batch)
         .catch((error: unknown) => this.log({ level: 'error', msg: 'batch failed', error: String(error) }))
         .finally(() => {
-          for (const entry of batch) this.working.delete(entry.source);
+          for (const entry of batch) this.release(entry);
           running.delete(done);
           this.notifyIdle();
         });
@@ -241,14 +297,12 @@ export class Ingester {
       }
     }
     for (const entry of batch) {
-      for (const h of entry.handles) {
-        try {
-          if (unpublished.has(entry)) h.nak(1000);
-          else h.ack();
-        } catch (error) {
-          // The connection is gone: the server redelivers, and the write is idempotent.
-          this.log({ level: 'warn', msg: 'ack failed', error: String(error) });
-        }
+      try {
+        if (unpublished.has(entry)) entry.handle.nak(1000);
+        else entry.handle.ack();
+      } catch (error) {
+        // The connection is gone: the server redelivers, and the write is idempotent.
+        this.log({ level: 'warn', msg: 'ack failed', error: String(error) });
       }
     }
   }
@@ -269,7 +323,6 @@ export class Ingester {
   }
 
   private writeRetrying(part: Part<ValidEntry, DeadEntry>): Promise<WriteOutcome<DeadEntry[]>> {
-    const entries = [...part.items.map((v) => v.entry), ...part.dead.map((d) => d.entry)];
     return retryWrite(() => this.writeOnce(part), {
       backoff: this.backoff,
       refusable: part.items.length > 0,
@@ -277,14 +330,14 @@ export class Ingester {
       databaseAnswers: () => this.databaseAnswers(),
       onFailure: (error, failures) => {
         recordFailure(this.stats, error);
+        // A refusal of the data is split at once; anything else means the database cannot write.
+        if (!isDataError(error)) this.writerFailing = true;
         this.log({
           level: 'warn',
-          msg: 'batch not written, retrying',
+          msg: isDataError(error) ? 'batch refused, splitting it' : 'batch not written, retrying',
           failures,
           error: this.stats.lastError,
         });
-        // Still ours: JetStream must not redeliver them to another ingester meanwhile.
-        for (const entry of entries) for (const h of entry.handles) h.working();
       },
     });
   }
@@ -301,7 +354,11 @@ export class Ingester {
       },
       { timeoutMs: this.options.transactionTimeoutMs },
     );
-    recordBatch(this.stats, outcome, dead.length);
+    const seconds = (performance.now() - t0) / 1000;
+    this.writerFailing = false;
+    this.wakeReader?.();
+    this.options.observeWrite?.(seconds);
+    recordBatch(this.stats, outcome, dead);
     this.log({
       level: 'debug',
       msg: 'batch',
@@ -310,7 +367,7 @@ export class Ingester {
       duplicates: outcome.duplicates,
       points: outcome.points,
       deadLetters: dead.length,
-      ms: Math.round(performance.now() - t0),
+      ms: Math.round(seconds * 1000),
     });
     return dead;
   }

@@ -189,12 +189,18 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
     }
   });
 
-  it('acks nothing while PostgreSQL refuses the ingester, then catches up without loss', async () => {
+  it('acks nothing and holds a bounded number of messages while PostgreSQL is cut, without redelivery, then catches up', async () => {
     const names = uniqueNames('pgdown');
     const nc = await connectNats({ servers: TEST_NATS_URL });
-    const ingester = new Ingester(db.store, new NatsEventSource(nc, { ...names, ackWaitMs: 30_000 }), {
+    // A short ack wait: without keep-alives every held message would come back every 1.5 s.
+    const ackWaitMs = 1500;
+    const maxBuffered = 1000;
+    const source = new NatsEventSource(nc, { ...names, ackWaitMs, pullBatch: 200 });
+    const ingester = new Ingester(db.store, source, {
       maxBatch: 200,
       maxBackoffMs: 300,
+      maxBuffered,
+      keepAliveMs: ackWaitMs / 3,
     });
     const jsm = await jetstreamManager(nc);
     try {
@@ -235,7 +241,14 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
           timeoutMs: 20_000,
         });
         const floor1 = (await jsm.consumers.info(names.stream, 'ingester')).ack_floor.stream_seq;
-        await sleep(2000);
+        const deliveriesBefore = ingester.stats.messages;
+        // Four ack waits: long enough for a storm of redeliveries if anything held were not kept alive.
+        let peakHeld = 0;
+        for (const until = Date.now() + 4 * ackWaitMs; Date.now() < until; await sleep(50)) {
+          peakHeld = Math.max(peakHeld, ingester.held.messages);
+        }
+        assert.ok(peakHeld <= maxBuffered, `held ${peakHeld} messages, bound ${maxBuffered}`);
+        assert.equal(ingester.stats.messages, deliveriesBefore, 'nothing pulled while the writer fails');
         const info = await jsm.consumers.info(names.stream, 'ingester');
         assert.equal(info.ack_floor.stream_seq, floor1, 'no acks while the database is unreachable');
         assert.ok(info.num_ack_pending > 0, 'messages held, unacked');
@@ -248,6 +261,9 @@ describe('pipeline against NATS JetStream and PostgreSQL', () => {
         timeoutMs: 120_000,
       });
       await everythingAcked(jsm, names.stream);
+      const perEvent = ingester.stats.messages / total;
+      assert.ok(perEvent <= 1.5, `${perEvent} deliveries per event`);
+      assert.equal((await jsm.streams.info(names.stream)).state.messages, 0, 'ingested events freed');
       const heartbeats = await db.prisma.attempt.findMany({ where: { trialId: { in: trialIds } } });
       assert.deepEqual(
         heartbeats.map((a) => a.step),

@@ -45,10 +45,18 @@ describe('retryWrite', () => {
     assert.deepEqual(opts.waits, [100, 200, 400, 400]);
   });
 
-  it('refuses a batch after the third failure that is a data error while the database answers', async () => {
+  it('refuses a batch at its first data error while the database answers, without waiting', async () => {
     const { write, calls } = failing(connectionError, dataError, dataError, dataError);
     const opts = options();
     assert.deepEqual(await retryWrite(write, opts), { kind: 'refused', reason: 'value too long' });
+    assert.equal(calls(), 2);
+    assert.deepEqual(opts.waits, [100], 'only the connection error waited');
+  });
+
+  it('still waits out a data error as often as refuseAfter says', async () => {
+    const { write, calls } = failing(dataError, dataError, dataError);
+    const opts = options({ refuseAfter: 3 });
+    assert.equal((await retryWrite(write, opts)).kind, 'refused');
     assert.equal(calls(), 3);
     assert.deepEqual(opts.waits, [100, 200]);
   });
@@ -78,8 +86,10 @@ describe('retryWrite', () => {
 });
 
 describe('isDataError', () => {
-  it('reads SQLSTATE classes 22 and 23 from the error code or the message', () => {
+  it('reads SQLSTATE classes 22, 23 and 54 from the error code or the message', () => {
     assert.equal(isDataError(dataError), true);
+    assert.equal(isDataError({ meta: { code: '54000' } }), true);
+    assert.equal(isDataError(new Error('Code: `08006`')), false);
     assert.equal(isDataError({ meta: { code: '23505' } }), true);
     assert.equal(isDataError(new Error('Raw query failed. Code: `22P05`. Message: unsupported')), true);
     assert.equal(isDataError(connectionError), false);

@@ -1,8 +1,8 @@
 // Retrying one batch write until it commits. Most failures are the database's (connection lost, disk
 // full, lock timeouts) and are retried with backoff for as long as it takes. A failure that names the
-// data (SQLSTATE class 22 data exception or 23 integrity violation), seen again after `refuseAfter`
-// tries while the database still answers, refuses the batch instead, so the caller can split it and
-// find the message at fault: retrying it as it is would stop the stream for good.
+// data (SQLSTATE class 22 data exception, 23 integrity violation, 54 program limit exceeded) while the
+// database answers refuses the batch at once, so the caller can split it and find the message at
+// fault: retrying it as it is cannot succeed, and would only delay the messages around it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from '../../common/backoff.ts';
 
@@ -13,7 +13,7 @@ export type WriteOutcome<R> =
 
 export interface RetryOptions {
   backoff: BackoffPolicy;
-  /** Failures after which a data error refuses the batch (default 3). */
+  /** Failures after which a data error refuses the batch (default 1: at once). */
   refuseAfter?: number;
   /** False for a write that holds no message that could be at fault: it is never refused. */
   refusable: boolean;
@@ -27,12 +27,14 @@ export interface RetryOptions {
   wait?: (ms: number) => Promise<unknown>;
 }
 
+const DATA_ERROR_CLASSES = ['22', '23', '54'];
+
 export async function retryWrite<R>(
   write: () => Promise<R>,
   options: RetryOptions,
 ): Promise<WriteOutcome<R>> {
   const backoff = new Backoff(options.backoff);
-  const refuseAfter = options.refuseAfter ?? 3;
+  const refuseAfter = options.refuseAfter ?? 1;
   const wait = options.wait ?? sleep;
   for (let failures = 1; ; failures++) {
     try {
@@ -53,14 +55,14 @@ export async function retryWrite<R>(
   }
 }
 
-/** A data exception or integrity violation: the data is at fault, not the database. */
+/** A data exception, integrity violation or size limit: the data is at fault, not the database. */
 export function isDataError(error: unknown): boolean {
   const meta = (error as { meta?: { code?: unknown } })?.meta;
   const code =
     typeof meta?.code === 'string'
       ? meta.code
       : /Code: `(\w{5})`/.exec(String((error as Error)?.message))?.[1];
-  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+  return code !== undefined && DATA_ERROR_CLASSES.includes(code.slice(0, 2));
 }
 
 /** An error's message, short enough for a log line or a dead letter's detail. */

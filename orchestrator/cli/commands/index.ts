@@ -36,6 +36,11 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandModu
     summary: 'which tfjs backends work here, and how fast',
     load: () => import('./doctor.ts'),
   },
+  {
+    name: 'nats-bootstrap',
+    summary: 'create the NATS operator, account and signing key (operator mode)',
+    load: () => import('./nats-bootstrap.ts'),
+  },
   { name: 'db', summary: 'the results database (migrate, status, diff)', load: () => import('./db.ts') },
 ];
 

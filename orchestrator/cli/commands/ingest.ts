@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { credsFileOptions } from '../../events/credentials.ts';
 import { connectNats, DEFAULT_NATS_URL, NatsEventSource } from '../../events/nats.ts';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/protocol.ts';
 import { Ingester } from '../../ingest/ingester.ts';
@@ -11,6 +12,7 @@ const positive = () => numberIn('must be a positive integer', (n) => Number.isIn
 const schema = z.object({
   database: z.string().optional(),
   nats: z.string().optional(),
+  natsCreds: z.string().min(1).optional(),
   stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or - only'),
   prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or - only'),
   durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or - only'),
@@ -27,6 +29,7 @@ export function register(program: Command): void {
     .description('consume trial events from NATS JetStream into the results database (runs until SIGTERM)')
     .option('--database <location>', databaseHelp)
     .option('--nats <url>', `NATS server (default $NATS_URL, else ${DEFAULT_NATS_URL})`)
+    .option('--nats-creds <file>', 'NATS user credentials (operator mode; default $NATS_CREDS)')
     .option('--stream <name>', 'JetStream stream', DEFAULT_STREAM)
     .option('--prefix <prefix>', 'subject prefix', DEFAULT_SUBJECT_PREFIX)
     .option('--durable <name>', 'durable consumer name (replicas share it)', 'ingester')
@@ -46,7 +49,11 @@ export function register(program: Command): void {
       await withMigratedDatabase(
         options,
         async (database, where) => {
-          const nc = await connectNats({ servers: options.nats, name: 'esweep-ingest' });
+          const nc = await connectNats({
+            servers: options.nats,
+            name: 'esweep-ingest',
+            connection: credsFileOptions(options.natsCreds ?? (process.env.NATS_CREDS || undefined)),
+          });
           const source = new NatsEventSource(nc, {
             stream: options.stream,
             prefix: options.prefix,

@@ -2,6 +2,7 @@
 // Validated with zod when read; secrets are referenced (secretKeyRef / envFrom), never inlined.
 import { z } from 'zod';
 import { parseInput, parseYamlText, readInputText, stringOf } from '../../../common/validation.ts';
+import { natsCredentialsSchema } from './credentials.ts';
 
 export const dnsLabel = stringOf('a DNS label', /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 const dnsName = stringOf('a DNS name', /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);
@@ -63,6 +64,13 @@ export const kubernetesConfigSchema = z.strictObject({
   activeDeadlineSeconds: z.number().int().positive().default(86_400),
   /** Finished Jobs are garbage-collected after this (results are in the database by then). */
   ttlSecondsAfterFinished: z.number().int().nonnegative().default(3_600),
+  /**
+   * A Job whose pod cannot start for this long (Unschedulable, ImagePullBackOff, ErrImagePull,
+   * CrashLoopBackOff, CreateContainerConfigError…) fails its trial with that reason, without a retry.
+   */
+  stuckPodTimeoutSeconds: z.number().int().positive().default(300),
+  /** NATS operator mode: a user per Job, minted with the account signing key (docs/security.md). */
+  nats: z.strictObject({ credentials: natsCredentialsSchema.optional() }).optional(),
   /** Extra labels and annotations for every Job and pod. */
   labels: z.record(z.string(), z.string()).default({}),
   annotations: z.record(z.string(), z.string()).default({}),

@@ -1,0 +1,149 @@
+// `esweep controller` processes for the high-availability tests and the takeover measurement: each
+// runs the real CLI with its own identity, and its JSON log lines are collected as they come. Like a
+// kubelet with restartPolicy Always, a replica that exits on its own (a leader that lost the lead
+// exits 1) can be started again under the same identity.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ESWEEP_BIN } from '../../orchestrator/project-root.ts';
+import type { KubernetesConfig } from '../../orchestrator/scheduler/kubernetes/config.ts';
+
+export interface LogLine {
+  time: string;
+  identity: string;
+  level?: string;
+  msg?: string;
+  decision?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Short leases, so that a takeover takes seconds (the same inequalities as the defaults). A renew
+ * deadline of 2 s proved too short on a 2-core machine shared with the workers' training and the
+ * fake API server: leaders starved of CPU were fenced within a second of gaining the lead.
+ */
+export const TEST_TIMING = { leaseDuration: 6, renewDeadline: 4, retryPeriod: 1 };
+
+export interface ReplicaOptions {
+  clusterFile: string;
+  database: string;
+  timing?: typeof TEST_TIMING;
+  leaseName?: string;
+}
+
+export class ControllerReplica {
+  readonly lines: LogLine[] = [];
+  stderr = '';
+  child!: ChildProcess;
+  exited!: Promise<number | null>;
+  /** Exit codes of earlier runs of this replica (each restart adds one). */
+  readonly exits: (number | null)[] = [];
+  /** When this test killed it (-9), if it did. */
+  killedAt: number | undefined;
+
+  constructor(
+    readonly identity: string,
+    private readonly options: ReplicaOptions,
+  ) {
+    this.start();
+  }
+
+  start(): void {
+    const t = this.options.timing ?? TEST_TIMING;
+    const args = [
+      ESWEEP_BIN,
+      'controller',
+      '--backend',
+      'kubernetes',
+      '--cluster',
+      this.options.clusterFile,
+      '--database',
+      this.options.database,
+      '--identity',
+      this.identity,
+      '--metrics-port',
+      '0',
+      '--retry-backoff',
+      '1',
+      '--lease-name',
+      this.options.leaseName ?? 'esweep-controller',
+      '--lease-duration',
+      String(t.leaseDuration),
+      '--renew-deadline',
+      String(t.renewDeadline),
+      '--retry-period',
+      String(t.retryPeriod),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.stderr += `${line}\n`;
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        this.exits.push(code);
+        resolve(code);
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Whether it leads now, by its log: a `lead gained` not followed by `lead lost`. */
+  get leading(): boolean {
+    if (!this.running) return false;
+    const last = this.lines.findLast((l) => l.decision === 'lead gained' || l.decision === 'lead lost');
+    return last?.decision === 'lead gained';
+  }
+
+  kill(): void {
+    this.killedAt = Date.now();
+    this.child.kill('SIGKILL');
+  }
+
+  /** SIGTERM, as Kubernetes stops a pod; resolves with the exit code. */
+  async terminate(): Promise<number | null> {
+    if (this.running) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** Lines at or after `since` (ms since the epoch) matching `match`. */
+  after(since: number, match: (line: LogLine) => boolean): LogLine[] {
+    return this.lines.filter((l) => Date.parse(l.time) >= since && match(l));
+  }
+}
+
+/** Writes the backend settings where `--cluster` reads them (JSON is YAML). */
+export async function writeClusterFile(dir: string, config: KubernetesConfig): Promise<string> {
+  const file = join(dir, 'cluster.yaml');
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}
+
+/** The acting intervals of every replica ([gained, lost or killed or exited]); they must not overlap. */
+export function leadIntervals(replicas: ControllerReplica[], end: number): [string, number, number][] {
+  const intervals: [string, number, number][] = [];
+  for (const replica of replicas) {
+    let since: number | undefined;
+    for (const line of replica.lines) {
+      const at = Date.parse(line.time);
+      if (line.decision === 'lead gained') since = at;
+      else if (since !== undefined && (line.decision === 'lead lost' || line.decision === 'lead released')) {
+        intervals.push([replica.identity, since, at]);
+        since = undefined;
+      }
+    }
+    if (since !== undefined) intervals.push([replica.identity, since, replica.killedAt ?? end]);
+  }
+  return intervals.sort((a, b) => a[1] - b[1]);
+}
