@@ -9,7 +9,8 @@ import { AuditLog } from './audit.ts';
 import { customResourceType, establishedStatus } from './crd.ts';
 import { JobController, type JobControllerOptions } from './kubelet.ts';
 import { applyPatch, patchType } from './patch.ts';
-import { apiVersionOf, qualifiedKind, qualifiedName, Registry, type ResourceType } from './registry.ts';
+import { Registry } from './registry.ts';
+import { apiVersionOf, qualifiedKind, qualifiedName, type ResourceType } from './resource-type.ts';
 import { parseFieldSelector, parseSelector, SelectorError } from './selector.ts';
 import { ApiError, type Cause, type Change, type KubeObject, type StatusDetails, Store } from './store.ts';
 import { table, wantsTable } from './table.ts';
@@ -480,9 +481,18 @@ export class FakeKubeServer {
     });
   }
 
-  private check(type: ResourceType, version: string, object: KubeObject): void {
+  private check(
+    type: ResourceType,
+    version: string,
+    object: KubeObject,
+    part: 'main' | 'status' = 'main',
+    old?: KubeObject,
+  ): void {
     decodeMicroTimes(type, version, object);
-    const causes = type.validate?.(object, version) ?? [];
+    const causes = [
+      ...(type.validate?.(object, version, part) ?? []),
+      ...(old && type.validateUpdate ? type.validateUpdate(object, old) : []),
+    ];
     if (causes.length) throw this.invalid(type, object.metadata.name, causes);
   }
 
@@ -614,7 +624,7 @@ export class FakeKubeServer {
         if (stored.status === undefined) delete next.status;
         else next.status = stored.status;
       }
-      this.check(type, version, next);
+      this.check(type, version, next, subresource === 'status' ? 'status' : 'main', stored);
       if (subresource !== 'status') this.prepare(type, next);
       return next;
     });
