@@ -183,12 +183,14 @@ export class FakeKubeServer {
     headers?: Record<string, string>,
   ) {
     if (MUTATING.has(call.verb)) {
-      const named = (body as KubeObject | undefined)?.metadata?.name;
+      // A create names its object in the answer: the object, or a refusal's details.
+      const answered = body as { metadata?: { name?: string }; details?: { name?: string } } | undefined;
+      const named = answered?.metadata?.name ?? answered?.details?.name;
       this.audit.record({
         verb: call.verb === 'deletecollection' ? 'delete' : call.verb,
         resource: call.subresource ? `${call.type.resource}/${call.subresource}` : call.type.resource,
         namespace: call.namespace ?? null,
-        name: call.name ?? (call.verb === 'create' && code < 300 ? (named ?? null) : null),
+        name: call.name ?? (call.verb === 'create' ? (named ?? null) : null),
         userAgent: call.req.headers['user-agent'] ?? null,
         code,
       });
