@@ -119,9 +119,12 @@ export class FakeKubeServer {
     this.store.subscribe((change) => {
       this.broadcast(change);
       if (change.resource === CRDS && change.type === 'DELETED') this.forgetType(change.object.metadata.name);
-      if (change.type === 'DELETED' && change.object.metadata.uid) {
-        const uid = change.object.metadata.uid;
-        setImmediate(() => this.collectGarbage(uid));
+      // The garbage collector, a moment after the change as the real one: dependents of a deleted
+      // owner, and an object created with owners that are already gone.
+      const { uid, namespace = '', name, ownerReferences } = change.object.metadata;
+      if (change.type === 'DELETED' && uid) setImmediate(() => this.collectGarbage(uid));
+      if (change.type === 'ADDED' && ownerReferences?.length) {
+        setImmediate(() => this.collect({ resource: change.resource, namespace, name }, 'Background'));
       }
     });
   }
