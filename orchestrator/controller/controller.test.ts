@@ -61,13 +61,23 @@ describe('controller: database × kubernetes Jobs (fake API server, real client,
     };
   }
 
-  /** Evicts each pod that is blocking (seed 3's first pod), as a node drain would. */
+  /**
+   * Evicts each pod that is blocking (seed 3's first pod), as a node drain would: once per Job, so a
+   * replacement pod that is slow to exit under load is not evicted in turn.
+   */
+  const evictedJobs = new Set<string>();
   async function evictBlocked(): Promise<number> {
     let evicted = 0;
     for (const pod of cluster.server.store.list('pods', 'esweep-test')) {
       const job = pod.metadata.labels?.['job-name'];
       const phase = (pod.status as { phase?: string }).phase;
-      if (phase === 'Running' && job && existsSync(join(cluster.dir, `${job}.blocked`))) {
+      if (
+        phase === 'Running' &&
+        job &&
+        !evictedJobs.has(job) &&
+        existsSync(join(cluster.dir, `${job}.blocked`))
+      ) {
+        evictedJobs.add(job);
         cluster.server.jobs.evict('esweep-test', pod.metadata.name);
         evicted++;
       }

@@ -63,10 +63,72 @@ describe('decide', () => {
       { kind: 'fail', error: 'exit code 2', cancel: undefined },
     ],
     [
-      'running, run gone',
+      'running, run gone, worker heard from moments ago: its last events may be on the way',
       trial(),
       undefined,
+      { kind: 'wait' },
+    ],
+    [
+      'running, run gone, worker silent past the grace',
+      trial({ updatedAt: new Date(NOW - 61_000), heartbeatAt: new Date(NOW - 61_000) }),
+      undefined,
       { kind: 'retry', error: 'its run disappeared', cancel: undefined },
+    ],
+    [
+      'Job collected by its TTL after it succeeded, seen finished before it vanished',
+      trial(),
+      run('succeeded', { goneAt: NOW - 120_000 }),
+      { kind: 'complete' },
+    ],
+    [
+      'Job vanished before it was seen to finish, within the grace',
+      trial(),
+      run('running', { goneAt: NOW - 1000 }),
+      { kind: 'wait' },
+    ],
+    [
+      'Job vanished before it was seen to finish, past the grace: lost, a retry',
+      trial(),
+      run('running', { goneAt: NOW - 61_000 }),
+      {
+        kind: 'retry',
+        error: 'its Job disappeared before it finished (deleted, or collected by its TTL)',
+        cancel: undefined,
+      },
+    ],
+    [
+      'queued, its Job vanished unseen past the grace: a retry, not a second Job of the same name',
+      trial({ status: 'queued' }),
+      run('pending', { goneAt: NOW - 61_000 }),
+      {
+        kind: 'retry',
+        error: 'its Job disappeared before it finished (deleted, or collected by its TTL)',
+        cancel: undefined,
+      },
+    ],
+    [
+      'pod stuck past the limit: fails at once with the reason, no retry, Job deleted',
+      trial({ status: 'queued' }),
+      run('failed', { stuck: 'ImagePullBackOff', reason: 'pod p stuck in ImagePullBackOff for 300 s' }),
+      { kind: 'fail', error: 'pod p stuck in ImagePullBackOff for 300 s', cancel: 'job-1' },
+    ],
+    [
+      'suspended by Kueue (preempted) and silent for long: waiting, not lost',
+      trial({ heartbeatAt: new Date(NOW - 120_000) }),
+      run('pending', { suspended: true }),
+      { kind: 'wait' },
+    ],
+    [
+      'readmitted after a preemption: silence counts from the readmission',
+      trial({ heartbeatAt: new Date(NOW - 120_000) }),
+      run('running', { resumedAt: NOW - 5000 }),
+      { kind: 'wait' },
+    ],
+    [
+      'readmitted long ago and silent since',
+      trial({ heartbeatAt: new Date(NOW - 300_000) }),
+      run('running', { resumedAt: NOW - 120_000 }),
+      { kind: 'retry', error: 'no heartbeat for 120 s', cancel: 'job-1' },
     ],
     [
       'running, no heartbeat for too long',

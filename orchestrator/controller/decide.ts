@@ -25,7 +25,16 @@ export interface Policy {
   retries: number;
   /** A running trial with no heartbeat for this long is replaced. */
   heartbeatTimeoutMs: number;
+  /**
+   * A run that vanished before it was seen to finish (deleted, or collected by its TTL while the
+   * controller was not watching) is given this long for its worker's last events to reach the
+   * database before the attempt counts as lost (default {@link LOST_RUN_GRACE_MS}).
+   */
+  lostRunGraceMs?: number;
 }
+
+/** Default of {@link Policy.lostRunGraceMs}: a few ingest batches, even behind a backlog. */
+export const LOST_RUN_GRACE_MS = 60_000;
 
 export type Decision =
   | { kind: 'wait' }
@@ -84,15 +93,42 @@ export function decide(trial: TrialState, run: RunStatus | undefined, policy: Po
       run && isActive(run) ? run.name : undefined,
     );
   }
+  const grace = policy.lostRunGraceMs ?? LOST_RUN_GRACE_MS;
   if (!run) {
-    // Queued: recorded but never created (a crash in between) — create it. Running without a run: lost.
-    return trial.status === 'queued'
-      ? { kind: 'create' }
-      : failure(trial, policy, 'its run disappeared', false);
+    // Queued: recorded but never created (a crash in between) — create it. Running without a run:
+    // lost, once its worker has been silent for the grace (its completion may still be on the way).
+    if (trial.status === 'queued') return { kind: 'create' };
+    const lastSeen = Math.max(
+      trial.updatedAt.getTime(),
+      (trial.heartbeatAt ?? trial.startedAt)?.getTime() ?? 0,
+    );
+    if (now - lastSeen < grace) return { kind: 'wait' };
+    return failure(trial, policy, 'its run disappeared', false);
   }
   if (run.phase === 'succeeded') return { kind: 'complete' };
-  if (run.phase === 'failed') return failure(trial, policy, run.reason ?? 'failed', run.badInput);
-  const lastSign = trial.heartbeatAt ?? trial.startedAt;
+  if (run.phase === 'failed') {
+    // A pod that could not start (bad image, nothing can schedule it) would wait the same again: the
+    // trial fails with that reason, its Job (still there) is deleted, no retry is spent.
+    if (run.stuck)
+      return { kind: 'fail', error: run.reason ?? `pod stuck in ${run.stuck}`, cancel: run.name };
+    return failure(trial, policy, run.reason ?? 'failed', run.badInput);
+  }
+  if (run.goneAt !== undefined) {
+    // Vanished before it was seen to finish: wait for the worker's events, then it is lost.
+    if (now - run.goneAt < grace) return { kind: 'wait' };
+    return failure(
+      trial,
+      policy,
+      'its Job disappeared before it finished (deleted, or collected by its TTL)',
+      false,
+    );
+  }
+  // Suspended by a queue (Kueue has not admitted it, or preempted it): waiting, not silent.
+  if (run.suspended) return { kind: 'wait' };
+  const heard = trial.heartbeatAt ?? trial.startedAt;
+  // After a readmission the attempt starts over: its silence counts from then.
+  const lastSign =
+    heard && run.resumedAt !== undefined && run.resumedAt > heard.getTime() ? new Date(run.resumedAt) : heard;
   if (trial.status === 'running' && lastSign && now - lastSign.getTime() > policy.heartbeatTimeoutMs) {
     const seconds = Math.round((now - lastSign.getTime()) / 1000);
     return failure(trial, policy, `no heartbeat for ${seconds} s`, false, run.name);
@@ -100,7 +136,9 @@ export function decide(trial: TrialState, run: RunStatus | undefined, policy: Po
   return { kind: 'wait' };
 }
 
-export const isActive = (run: RunStatus) => run.phase === 'pending' || run.phase === 'running';
+/** A run that is (as far as the backend knows) still there and not finished. */
+export const isActive = (run: RunStatus) =>
+  run.goneAt === undefined && (run.phase === 'pending' || run.phase === 'running');
 
 /** A decision that changes the trial's status. */
 export type Change = Exclude<Decision, { kind: 'wait' } | { kind: 'create' }>;

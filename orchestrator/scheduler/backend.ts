@@ -37,6 +37,23 @@ export interface RunStatus {
   badInput: boolean;
   /** Why it failed, in a few words (e.g. `exit code 1`, `DeadlineExceeded`). */
   reason?: string;
+  /**
+   * Waiting for admission by a queue (Kueue: the Job is suspended), first or again after a
+   * preemption: neither running nor failed, and its silence is no lost heartbeat.
+   */
+  suspended?: boolean;
+  /** When the run was last admitted again after a suspension (ms since the epoch). */
+  resumedAt?: number;
+  /**
+   * Failed because its pod could not start for longer than the backend's limit (Unschedulable,
+   * ImagePullBackOff, CrashLoopBackOff…): the waiting reason. Another attempt would wait the same.
+   */
+  stuck?: string;
+  /**
+   * The run vanished (deleted by someone else, or collected by its TTL) at this time (ms since the
+   * epoch); `phase` is the last one observed.
+   */
+  goneAt?: number;
 }
 
 export interface SchedulerBackend {

@@ -237,7 +237,12 @@ describe('npm run fake-cluster', () => {
   });
 
   test('bad flags: one line on stderr and exit code 2', async () => {
-    for (const args of [['--port', 'eighty'], ['--bogus'], ['--audit', join(dir, 'missing', 'a.jsonl')]]) {
+    for (const args of [
+      ['--port', 'eighty'],
+      ['--bogus'],
+      ['--audit', join(dir, 'missing', 'a.jsonl')],
+      ['--faults', '429=2'],
+    ]) {
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', join(import.meta.dirname, 'main.ts'), ...args],

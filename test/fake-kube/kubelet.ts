@@ -1,9 +1,12 @@
 // The fake cluster's job controller and kubelet: each Job gets a pod, each pod's container command
 // really runs as a local process with the pod's environment, and pod exits drive the Job's status
 // the way batch/v1 does (podFailurePolicy rules in order, backoffLimit, activeDeadlineSeconds,
-// ttlSecondsAfterFinished, DisruptionTarget for evictions).
+// ttlSecondsAfterFinished, DisruptionTarget for evictions, suspend and resume as Kueue drives them).
+// Faults: pods that never start (Unschedulable, ImagePullBackOff, CrashLoopBackOff: see faults.ts) and
+// TTLs that expire at once.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type StuckRule, stuckRuleFor } from './faults.ts';
 import type { KubeObject, Store } from './store.ts';
 
 export interface JobControllerOptions {
@@ -11,6 +14,10 @@ export interface JobControllerOptions {
   mode?: 'process' | 'instant';
   /** Milliseconds per "second" of deadlines and TTLs (default 1000; tests may speed time up). */
   msPerSecond?: number;
+  /** Pods that never start, and why (faults.ts `stuck=`). */
+  stuck?: StuckRule[];
+  /** Finished Jobs are deleted at once, whatever their ttlSecondsAfterFinished (faults.ts `ttl=0`). */
+  ttlImmediate?: boolean;
 }
 
 interface EnvVar {
@@ -24,6 +31,7 @@ interface EnvVar {
 }
 interface Container {
   name: string;
+  image?: string;
   command?: string[];
   args?: string[];
   env?: EnvVar[];
@@ -48,7 +56,11 @@ interface Pod extends KubeObject {
     startTime?: string;
     containerStatuses?: {
       name: string;
+      image?: string;
+      ready?: boolean;
+      restartCount?: number;
       state: Record<string, { exitCode?: number; reason?: string; message?: string }>;
+      lastState?: Record<string, { exitCode?: number; reason?: string; message?: string }>;
     }[];
   };
 }
@@ -80,6 +92,8 @@ interface JobState {
   pods: Set<string>;
   finished: boolean;
   timers: NodeJS.Timeout[];
+  /** spec.suspend as last acted on (Kueue flips it: admission false, preemption true). */
+  suspended: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -91,15 +105,24 @@ export class JobController {
   private readonly disruptions = new Map<string, Condition>();
   private stopped = false;
   private readonly unsubscribe: () => void;
+  /** Pods that never start (tests may add rules while the cluster runs). */
+  readonly stuck: StuckRule[];
+  ttlImmediate: boolean;
 
   constructor(
     private readonly store: Store,
     private readonly options: JobControllerOptions = {},
   ) {
+    this.stuck = [...(options.stuck ?? [])];
+    this.ttlImmediate = options.ttlImmediate ?? false;
     this.unsubscribe = store.subscribe((change) => {
-      if (change.resource === 'jobs' && change.type === 'ADDED') {
-        const job = change.object as Job;
-        setImmediate(() => this.jobAdded(job));
+      if (change.resource !== 'jobs') return;
+      const job = change.object as Job;
+      if (change.type === 'ADDED') setImmediate(() => this.jobAdded(job));
+      else if (change.type === 'MODIFIED') {
+        const state = this.states.get(`${job.metadata.namespace}/${job.metadata.name}`);
+        if (state && !state.finished && Boolean(job.spec.suspend) !== state.suspended)
+          setImmediate(() => this.suspendChanged(job));
       }
     });
   }
@@ -108,16 +131,78 @@ export class JobController {
     return this.options.msPerSecond ?? 1000;
   }
 
-  private jobAdded(job: Job): void {
+  private jobAdded(added: Job): void {
     if (this.stopped) return;
-    const ns = job.metadata.namespace!;
-    const id = `${ns}/${job.metadata.name}`;
-    if (!this.store.get('jobs', ns, job.metadata.name)) return;
-    const state: JobState = { pods: new Set(), finished: false, timers: [] };
+    const ns = added.metadata.namespace!;
+    const id = `${ns}/${added.metadata.name}`;
+    // The stored Job, not the one added: Kueue may have admitted it meanwhile.
+    const job = this.store.get('jobs', ns, added.metadata.name) as Job | undefined;
+    if (!job || job.metadata.uid !== added.metadata.uid) return;
+    const state: JobState = { pods: new Set(), finished: false, timers: [], suspended: false };
     this.states.set(id, state);
-    if (job.spec.suspend) return;
+    if (job.spec.suspend) {
+      this.suspend(job, state);
+      return;
+    }
+    this.resume(job, state, false);
+  }
+
+  /** Kueue admitted (suspend false) or preempted (suspend true) a Job. */
+  private suspendChanged(job: Job): void {
+    const ns = job.metadata.namespace!;
+    const state = this.states.get(`${ns}/${job.metadata.name}`);
+    const stored = this.store.get('jobs', ns, job.metadata.name) as Job | undefined;
+    if (!state || state.finished || !stored || this.stopped) return;
+    if (Boolean(stored.spec.suspend) === state.suspended) return;
+    if (stored.spec.suspend) this.suspend(stored, state);
+    else this.resume(stored, state, true);
+  }
+
+  /**
+   * As the job controller suspends a Job: its active pods are deleted (not counted as failures), the
+   * deadline stops, startTime is cleared and the Suspended condition is True.
+   */
+  private suspend(job: Job, state: JobState): void {
+    const ns = job.metadata.namespace!;
+    state.suspended = true;
+    this.clearTimers(state);
+    const pods = [...state.pods];
+    state.pods.clear();
+    for (const pod of pods) if (this.store.get('pods', ns, pod)) this.deletePod(ns, pod);
+    this.updateJobStatus(job, (status) => {
+      status.active = 0;
+      delete status.startTime;
+      status.conditions = [
+        ...(status.conditions ?? []).filter((c) => c.type !== 'Suspended'),
+        {
+          type: 'Suspended',
+          status: 'True',
+          reason: 'JobSuspended',
+          message: 'Job suspended',
+          lastTransitionTime: now(),
+        },
+      ];
+    });
+  }
+
+  private resume(job: Job, state: JobState, wasSuspended: boolean): void {
+    const ns = job.metadata.namespace!;
+    state.suspended = false;
     this.store.update('jobs', ns, job.metadata.name, (o) => {
-      (o as Job).status = { ...(o as Job).status, startTime: now(), active: 0 };
+      const status = { ...(o as Job).status, startTime: now(), active: 0 };
+      if (wasSuspended) {
+        status.conditions = [
+          ...(status.conditions ?? []).filter((c) => c.type !== 'Suspended'),
+          {
+            type: 'Suspended',
+            status: 'False',
+            reason: 'JobResumed',
+            message: 'Job resumed',
+            lastTransitionTime: now(),
+          },
+        ];
+      }
+      (o as Job).status = status;
     });
     const deadline = job.spec.activeDeadlineSeconds;
     if (deadline) {
@@ -137,6 +222,9 @@ export class JobController {
     const state = this.states.get(`${ns}/${jobName}`);
     if (!state || state.finished || this.stopped) return;
     const name = `${jobName}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const labels = job.spec.template.metadata?.labels;
+    const stuck = stuckRuleFor(this.stuck, job.spec.template.spec.containers[0].image, labels);
+    const unschedulable = stuck?.reason === 'Unschedulable';
     const pod = this.store.create('pods', ns, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -153,13 +241,22 @@ export class JobController {
           { apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata.uid!, controller: true },
         ],
       },
-      spec: { ...structuredClone(job.spec.template.spec), nodeName: 'fake-node' },
+      spec: {
+        ...structuredClone(job.spec.template.spec),
+        ...(unschedulable ? {} : { nodeName: 'fake-node' }),
+      },
       status: { phase: 'Pending' },
     }) as Pod;
     state.pods.add(name);
     this.updateJobStatus(job, (status) => {
       status.active = state.pods.size;
     });
+    if (stuck) {
+      this.store.update('pods', ns, name, (o) => {
+        (o as Pod).status = stuckStatus(stuck.reason, pod.spec.containers[0]);
+      });
+      return;
+    }
     if (this.options.mode === 'instant') {
       setImmediate(() => {
         if (!this.markRunning(ns, name)) return;
@@ -339,6 +436,8 @@ export class JobController {
       status.succeeded = (status.succeeded ?? 0) + 1;
       status.completionTime = time;
       status.conditions = [
+        // Earlier conditions (Suspended False after a resumption) stay, as the job controller keeps them.
+        ...(status.conditions ?? []).filter((c) => c.type === 'Suspended'),
         {
           type: 'SuccessCriteriaMet',
           status: 'True',
@@ -357,12 +456,17 @@ export class JobController {
     if (!state || state.finished || !this.store.get('jobs', ns, job.metadata.name)) return;
     state.finished = true;
     this.clearTimers(state);
-    for (const pod of state.pods) this.killPod(ns, pod);
+    for (const pod of state.pods) {
+      if (this.processes.has(`${ns}/${pod}`)) this.killPod(ns, pod);
+      // A pod that never started (stuck) is deleted, as the job controller does with active pods.
+      else if (this.store.get('pods', ns, pod)) this.deletePod(ns, pod);
+    }
     this.updateJobStatus(job, (status) => {
       const time = now();
       status.active = 0;
       status.failed = (status.failed ?? 0) + failedPods;
       status.conditions = [
+        ...(status.conditions ?? []).filter((c) => c.type === 'Suspended'),
         { type: 'FailureTarget', status: 'True', reason, message, lastTransitionTime: time },
         { type: 'Failed', status: 'True', reason, message, lastTransitionTime: time },
       ];
@@ -371,7 +475,7 @@ export class JobController {
   }
 
   private expireLater(job: Job, state: JobState): void {
-    const ttl = job.spec.ttlSecondsAfterFinished;
+    const ttl = this.ttlImmediate ? 0 : job.spec.ttlSecondsAfterFinished;
     if (ttl === undefined) return;
     state.timers.push(
       setTimeout(() => {
@@ -470,6 +574,75 @@ export class JobController {
     for (const child of this.processes.values()) child.kill('SIGKILL');
     await Promise.all(exits);
   }
+}
+
+/** A stuck pod's status as the scheduler or the kubelet reports it. */
+function stuckStatus(reason: StuckRule['reason'], container: Container): Pod['status'] {
+  const time = now();
+  if (reason === 'Unschedulable') {
+    return {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message:
+            '0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+          lastTransitionTime: time,
+        },
+      ],
+    };
+  }
+  const scheduled = [
+    { type: 'PodScheduled', status: 'True', lastTransitionTime: time },
+    { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: time },
+  ];
+  const image = container.image ?? '';
+  if (reason === 'CrashLoopBackOff') {
+    return {
+      phase: 'Running',
+      startTime: time,
+      conditions: scheduled,
+      containerStatuses: [
+        {
+          name: container.name,
+          image,
+          ready: false,
+          restartCount: 5,
+          state: {
+            waiting: {
+              reason,
+              message: `back-off 2m40s restarting failed container=${container.name}`,
+            },
+          },
+          lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+        },
+      ],
+    };
+  }
+  return {
+    phase: 'Pending',
+    startTime: time,
+    conditions: scheduled,
+    containerStatuses: [
+      {
+        name: container.name,
+        image,
+        ready: false,
+        restartCount: 0,
+        state: {
+          waiting: {
+            reason,
+            message:
+              reason === 'ImagePullBackOff'
+                ? `Back-off pulling image "${image}"`
+                : `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`,
+          },
+        },
+      },
+    ],
+  };
 }
 
 function fieldValue(pod: Pod, path: string): string {

@@ -1,11 +1,13 @@
 // The fake cluster as a program anyone can start (a contributor, CI, bench:controller):
-//   npm run -s fake-cluster -- [--port P] [--audit FILE] [--faults SPEC] [--instant] [--help]
+//   npm run -s fake-cluster -- [--port P] [--audit FILE] [--faults SPEC] [--kueue-quota N] [--instant] [--help]
 // Prints the API server's URL as its first stdout line, serves until SIGTERM or SIGINT, then stops
 // the simulated workers and exits 0. Bad flags: one line on stderr, exit code 2.
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { type FakeKubeOptions, FakeKubeServer } from './server.ts';
+import { FAULTS_HELP, FaultInjector, faultOptions, parseFaults, scheduleRestarts } from './faults.ts';
+import { FakeKueue } from './kueue.ts';
+import { FakeKubeServer } from './server.ts';
 
 const USAGE = `Usage: npm run -s fake-cluster -- [options]
 
@@ -16,9 +18,9 @@ Options:
   --port P        listen on 127.0.0.1:P (default: a free port)
   --audit FILE    append one JSON line per mutating request to FILE:
                   {"time","verb","resource","namespace","name","userAgent","code"}
-  --faults SPEC   inject API faults (429, 5xx, 410 Gone on watches, restarts) as SPEC says;
-                  the syntax is documented with the fault injector (test/fake-kube/faults.ts)
   --instant       complete every pod at once instead of running its container command
+  --kueue-quota N admit Jobs of a Kueue queue (suspended, queue-name label) N at a time
+  ${FAULTS_HELP}
   --help          print this help
 `;
 
@@ -30,7 +32,23 @@ const Flags = z.object({
     .refine((port) => port <= 65535, 'must be at most 65535')
     .optional(),
   audit: z.string().min(1, 'must name a file').optional(),
-  faults: z.string().min(1, 'must not be empty').optional(),
+  faults: z
+    .string()
+    .min(1, 'must not be empty')
+    .transform((spec, context) => {
+      try {
+        return parseFaults(spec);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  'kueue-quota': z
+    .string()
+    .regex(/^[1-9]\d*$/, 'must be a whole number > 0')
+    .transform(Number)
+    .optional(),
   instant: z.boolean().optional(),
   help: z.boolean().optional(),
 });
@@ -49,6 +67,7 @@ function flags(): z.infer<typeof Flags> {
         port: { type: 'string' },
         audit: { type: 'string' },
         faults: { type: 'string' },
+        'kueue-quota': { type: 'string' },
         instant: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -66,17 +85,6 @@ function flags(): z.infer<typeof Flags> {
   return parsed.data;
 }
 
-/**
- * SEAM for the fault injector: test/fake-kube/faults.ts (parseFaults) is not on this branch. At the
- * merge, parse SPEC with it here, pass its `intercept` in the options and let it schedule
- * `server.restart()`.
- */
-function faultOptions(spec: string | undefined): Pick<FakeKubeOptions, 'intercept'> {
-  if (spec !== undefined)
-    fail('--faults: fault injection is not part of this build (test/fake-kube/faults.ts)');
-  return {};
-}
-
 const options = flags();
 if (options.help) {
   process.stdout.write(USAGE);
@@ -89,20 +97,28 @@ if (options.audit) {
     fail(`--audit: cannot write ${options.audit}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }
+const faults = options.faults ? new FaultInjector(options.faults) : undefined;
 const server = new FakeKubeServer({
   mode: options.instant ? 'instant' : 'process',
   audit: options.audit,
-  ...faultOptions(options.faults),
+  ...(faults ? faultOptions(faults) : {}),
 });
+const quota = options['kueue-quota'];
+const kueue = quota ? new FakeKueue(server.store, quota) : undefined;
 try {
   process.stdout.write(`${await server.start(options.port ?? 0)}\n`);
 } catch (error) {
   fail(`--port: cannot listen on ${options.port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
 }
+const stopRestarts = faults ? scheduleRestarts(server, faults.spec) : () => {};
 let stopping = false;
 const shutdown = () => {
   if (stopping) return;
   stopping = true;
+  stopRestarts();
+  kueue?.stop();
+  // What was injected, for whoever ran the faults (bench:controller reads it).
+  if (faults) process.stderr.write(`${JSON.stringify({ injected: Object.fromEntries(faults.injected) })}\n`);
   server.stop().then(
     () => process.exit(0),
     (error: unknown) => {

@@ -45,7 +45,10 @@ export function register(program: Command): void {
               await loadKubernetesConfig(
                 options.cluster ?? process.env.ESWEEP_CLUSTER_CONFIG ?? 'esweep-cluster.yaml',
               ),
-              { onError: (error) => log({ level: 'warn', msg: 'informer error', error: String(error) }) },
+              {
+                onError: (error) => log({ level: 'warn', msg: 'informer error', error: String(error) }),
+                log,
+              },
             );
       await withMigratedDatabase(options, async (database, where) => {
         const controller = new Controller(storeOf(database), backend, {

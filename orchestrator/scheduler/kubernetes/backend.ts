@@ -1,10 +1,11 @@
 // The kubernetes backend: a batch/v1 Job per trial attempt, observed through an informer (list +
-// watch, re-list on 410 Gone) on the Jobs this program labelled.
+// watch, re-list on 410 Gone) on the Jobs this program labelled, and a second slim informer on their
+// pods for the ones that cannot start. API requests are retried as client-go does (retry.ts).
 import http from 'node:http';
 import https from 'node:https';
 import {
-  ApiException,
   BatchV1Api,
+  CoreV1Api,
   createConfiguration,
   KubeConfig,
   ListWatch,
@@ -12,12 +13,22 @@ import {
   type SecurityAuthentication,
   ServerConfiguration,
   type V1Job,
+  type V1Pod,
   Watch,
 } from '@kubernetes/client-node';
+import { Backoff } from '../../../common/backoff.ts';
 import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
 import type { RunPhase, RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import type { KubernetesConfig } from './config.ts';
 import { jobManifest, LABELS, MANAGED_SELECTOR } from './manifest.ts';
+import {
+  DEFAULT_RETRY,
+  type RetryObserver,
+  type RetryPolicy,
+  statusOf,
+  statusReason,
+  withRetries,
+} from './retry.ts';
 
 /** A client configuration from the settings: an explicit server, else the usual kubeconfig. */
 export function kubeConfigFor(
@@ -53,11 +64,13 @@ export function slimJob(job: V1Job): V1Job {
     spec: { suspend: job.spec?.suspend } as V1Job['spec'],
     status: {
       active: job.status?.active,
-      conditions: job.status?.conditions?.map(({ type, status, reason, message }) => ({
+      conditions: job.status?.conditions?.map(({ type, status, reason, message, lastTransitionTime }) => ({
         type,
         status,
         reason,
         message,
+        // Only a resumption's time is read (runStatusOf's resumedAt).
+        ...(type === 'Suspended' ? { lastTransitionTime } : {}),
       })),
     },
   };
@@ -120,25 +133,176 @@ export function runStatusOf(job: V1Job): RunStatus | null {
       ? `exit code ${BAD_INPUT_EXIT_CODE} (bad input)${failed?.message ? `: ${failed.message}` : ''}`
       : [failed?.reason, failed?.message].filter(Boolean).join(': ') || 'failed';
   }
+  if ((phase === 'pending' || phase === 'running') && job.spec?.suspend) status.suspended = true;
+  // Admitted again after a suspension (Kueue preempted it): the attempt starts over from then.
+  const resumed = conditionOf(job, 'Suspended');
+  if (resumed?.status === 'False' && resumed.lastTransitionTime) {
+    const time = new Date(resumed.lastTransitionTime).getTime();
+    if (Number.isFinite(time)) status.resumedAt = time;
+  }
   return status;
 }
 
+/** Container waiting reasons that mean a pod will not start without someone changing something. */
+export const STUCK_WAITING_REASONS: ReadonlySet<string> = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
+
+/** Why a pod does not start, if it is in one of the states that do not resolve by waiting. */
+export interface PodProblem {
+  reason: string;
+  message?: string;
+}
+
+export function podProblem(pod: V1Pod): PodProblem | undefined {
+  const phase = pod.status?.phase;
+  if (phase !== 'Pending' && phase !== 'Running') return undefined;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
+    return { reason: 'Unschedulable', message: scheduled.message };
+  for (const container of pod.status?.containerStatuses ?? []) {
+    const waiting = container.state?.waiting;
+    if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason))
+      return { reason: waiting.reason, message: waiting.message };
+  }
+  return undefined;
+}
+
+/** A pod cut down to its Job's name and, only when it has one, its problem (the pod informer's cache). */
+export function slimPod(pod: V1Pod): V1Pod {
+  const { name, namespace, labels, resourceVersion } = pod.metadata ?? {};
+  const problem = podProblem(pod);
+  return {
+    metadata: {
+      name,
+      namespace,
+      resourceVersion,
+      labels: { [JOB_NAME_LABEL]: labels?.[JOB_NAME_LABEL] ?? '' },
+    },
+    status: problem
+      ? {
+          phase: pod.status?.phase,
+          conditions:
+            problem.reason === 'Unschedulable'
+              ? [{ type: 'PodScheduled', status: 'False', reason: problem.reason, message: problem.message }]
+              : undefined,
+          containerStatuses:
+            problem.reason === 'Unschedulable'
+              ? undefined
+              : [
+                  {
+                    name: '',
+                    image: '',
+                    imageID: '',
+                    ready: false,
+                    restartCount: 0,
+                    state: { waiting: { reason: problem.reason, message: problem.message } },
+                  },
+                ],
+        }
+      : { phase: pod.status?.phase },
+  };
+}
+
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+/** A Job's pod problem, since when this process has seen it. */
+interface Stuck extends PodProblem {
+  pod: string;
+  since: number;
+}
+
+/** An informer that ran this long without failing restarts its backoff from the first delay. */
+const HEALTHY_MS = 60_000;
+
+/** How long a vanished Job is remembered (the controller decides about it long before). */
+const GONE_MEMORY_MS = 10 * 60_000;
+
 export interface KubernetesBackendOptions {
-  /** Delay before restarting the informer after an error other than 410 (default 1 s). */
+  /** First delay before restarting an informer after an error other than 410 (default 1 s, doubling with jitter). */
   restartDelayMs?: number;
+  /** Retries of API requests (429, 5xx, 409 Conflict, dropped connections). */
+  retry?: RetryPolicy;
   onError?: (error: unknown) => void;
+  /** One JSON-able line per notable event (retries, re-lists, stuck pods). */
+  log?: (entry: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+/** A list-watch of one resource whose objects are cut down before they are cached. */
+function slimInformer<T extends { metadata?: { resourceVersion?: string } }>(
+  kubeConfig: KubeConfig,
+  path: string,
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  slim: (object: T) => T,
+): ListWatch<T> {
+  const watch = new Watch(kubeConfig);
+  const slimWatch = {
+    watch: (...[watchPath, query, callback, done]: Parameters<Watch['watch']>) =>
+      watch.watch(
+        watchPath,
+        query,
+        (phase, object, raw) =>
+          callback(
+            phase,
+            phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? slim(object) : object,
+            raw,
+          ),
+        done,
+      ),
+  } as Watch;
+  return new ListWatch<T>(
+    path,
+    slimWatch,
+    async () => {
+      const result = await list();
+      return { ...result, items: result.items.map(slim) } as never;
+    },
+    false,
+    MANAGED_SELECTOR,
+  );
+}
+
+/** Re-list statistics, for logs and the bench: a 410 Gone or a restart makes the informer list again. */
+export interface ListStats {
+  lists: number;
+  /** Wall and CPU time of the last list, from the request to the cache updated. */
+  lastMs: number;
+  lastCpuMs: number;
+  totalMs: number;
+  totalCpuMs: number;
 }
 
 export class KubernetesBackend implements SchedulerBackend {
   readonly name = 'kubernetes';
   readonly defaultParallelism = Number.POSITIVE_INFINITY;
   private readonly batch: BatchV1Api;
+  private readonly core: CoreV1Api;
   private readonly auth: KeepAliveAuthentication;
   private readonly informer: ListWatch<V1Job>;
+  private readonly podInformer: ListWatch<V1Pod>;
   private readonly listeners = new Set<() => void>();
   private readonly statuses = new Map<string, RunStatus>();
+  /** Jobs this backend deleted (their disappearance is expected, not a loss). */
+  private readonly deleting = new Set<string>();
+  /** Jobs whose pod does not start, by Job name. */
+  private readonly stuck = new Map<string, Stuck>();
+  private readonly stuckTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly restarts = new Map<
+    ListWatch<never>,
+    { timer?: NodeJS.Timeout; backoff: Backoff; lastFailure: number }
+  >();
+  private readonly retry: RetryPolicy;
+  private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly now: () => number;
+  /** Lists of Jobs (the start-up list and every re-list after a 410 Gone). */
+  readonly jobLists: ListStats = { lists: 0, lastMs: 0, lastCpuMs: 0, totalMs: 0, totalCpuMs: 0 };
 
   constructor(
     readonly config: KubernetesConfig,
@@ -147,39 +311,24 @@ export class KubernetesBackend implements SchedulerBackend {
   ) {
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new Error('kubernetes: the kubeconfig has no current cluster');
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
     this.auth = new KeepAliveAuthentication(kubeConfig);
-    this.batch = new BatchV1Api(
-      createConfiguration({
-        baseServer: new ServerConfiguration(server, {}),
-        authMethods: { default: this.auth },
-      }),
-    );
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: this.auth },
+    });
+    this.batch = new BatchV1Api(configuration);
+    this.core = new CoreV1Api(configuration);
     const namespace = config.namespace;
-    // makeInformer's list-watch, fed slim Jobs by both the list and the watch.
-    const watch = new Watch(kubeConfig);
-    const slimWatch = {
-      watch: (...[path, query, callback, done]: Parameters<Watch['watch']>) =>
-        watch.watch(
-          path,
-          query,
-          (phase, object, raw) =>
-            callback(
-              phase,
-              phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? slimJob(object) : object,
-              raw,
-            ),
-          done,
-        ),
-    } as Watch;
-    this.informer = new ListWatch<V1Job>(
+
+    this.informer = slimInformer<V1Job>(
+      kubeConfig,
       `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      slimWatch,
-      async () => {
-        const list = await this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR });
-        return { ...list, items: list.items.map(slimJob) };
-      },
-      false,
-      MANAGED_SELECTOR,
+      () =>
+        this.timedList(() => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR })),
+      slimJob,
     );
     const update = (job: V1Job) => {
       const status = runStatusOf(job);
@@ -188,19 +337,128 @@ export class KubernetesBackend implements SchedulerBackend {
     };
     this.informer.on('add', update);
     this.informer.on('update', update);
-    this.informer.on('delete', (job) => {
-      if (job.metadata?.name) this.statuses.delete(job.metadata.name);
-      this.notify();
+    this.informer.on('delete', (job) => this.jobDeleted(job));
+
+    this.podInformer = slimInformer<V1Pod>(
+      kubeConfig,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () =>
+        withRetries(
+          'list pods',
+          () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
+          this.retry,
+          this.onRetry,
+        ),
+      slimPod,
+    );
+    this.podInformer.on('add', (pod) => this.podChanged(pod));
+    this.podInformer.on('update', (pod) => this.podChanged(pod));
+    this.podInformer.on('delete', (pod) => this.podGone(pod));
+
+    for (const informer of [this.informer, this.podInformer] as ListWatch<never>[]) {
+      const backoff = new Backoff({
+        initialMs: options.restartDelayMs ?? 1000,
+        maxMs: 30_000,
+        jitter: true,
+      });
+      this.restarts.set(informer, { backoff, lastFailure: 0 });
+      // ListWatch re-lists by itself on 410 Gone; any other error stops it, so start it again after
+      // a backoff (it resumes its watch from the last resourceVersion it saw).
+      informer.on('error', (error) => this.informerFailed(informer, error));
+    }
+  }
+
+  private readonly onRetry: RetryObserver = (event) =>
+    this.log({ level: 'warn', msg: 'API retry', ...event });
+
+  /** A list of Jobs, retried, with its wall and CPU time recorded (a re-list's cost). */
+  private async timedList<T extends { items: V1Job[] }>(list: () => Promise<T>): Promise<T> {
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    const result = await withRetries('list jobs', list, this.retry, this.onRetry);
+    // ListWatch updates its cache in the continuation of this list, before any timer or I/O
+    // callback: setImmediate runs after it. (CPU time is the process's: approximate under load.)
+    setImmediate(() => {
+      const used = process.cpuUsage(cpu);
+      const stats = this.jobLists;
+      stats.lists++;
+      stats.lastMs = performance.now() - wall;
+      stats.lastCpuMs = (used.user + used.system) / 1000;
+      stats.totalMs += stats.lastMs;
+      stats.totalCpuMs += stats.lastCpuMs;
+      if (stats.lists > 1)
+        this.log({
+          level: 'info',
+          msg: 'jobs re-listed',
+          items: result.items.length,
+          ms: Math.round(stats.lastMs * 10) / 10,
+          cpuMs: Math.round(stats.lastCpuMs * 10) / 10,
+        });
     });
-    // makeInformer re-lists by itself on 410 Gone; any other error stops it, so start it again.
-    this.informer.on('error', (error) => {
-      this.options.onError?.(error);
-      if (this.stopped) return;
-      clearTimeout(this.restartTimer);
-      this.restartTimer = setTimeout(() => {
-        this.informer.start().catch((e) => this.options.onError?.(e));
-      }, this.options.restartDelayMs ?? 1000);
-    });
+    return result;
+  }
+
+  private informerFailed(informer: ListWatch<never>, error: unknown): void {
+    this.options.onError?.(error);
+    const restart = this.restarts.get(informer)!;
+    if (this.stopped) return;
+    // The backoff grows while failures follow each other and starts over after a quiet minute.
+    const now = this.now();
+    if (now - restart.lastFailure > HEALTHY_MS) restart.backoff.reset();
+    restart.lastFailure = now;
+    clearTimeout(restart.timer);
+    restart.timer = setTimeout(() => {
+      informer.start().catch((e) => this.options.onError?.(e));
+    }, restart.backoff.next());
+  }
+
+  private jobDeleted(job: V1Job): void {
+    const name = job.metadata?.name;
+    if (!name) return;
+    this.clearStuck(name);
+    const last = this.statuses.get(name);
+    if (this.deleting.delete(name) || !last) {
+      this.statuses.delete(name);
+    } else {
+      // Someone else deleted it, or its TTL did (possibly before this process saw it finish): keep
+      // what was last seen, marked gone, for the controller to decide on.
+      this.statuses.set(name, { ...last, goneAt: this.now(), suspended: undefined });
+      this.log({ level: 'info', msg: 'job vanished', run: name, lastPhase: last.phase });
+    }
+    this.notify();
+  }
+
+  private podChanged(pod: V1Pod): void {
+    const job = pod.metadata?.labels?.[JOB_NAME_LABEL];
+    if (!job) return;
+    const problem = podProblem(pod);
+    const current = this.stuck.get(job);
+    if (!problem) {
+      if (current?.pod === pod.metadata?.name) this.clearStuck(job);
+      return;
+    }
+    if (current?.reason === problem.reason && current.pod === pod.metadata?.name) {
+      current.message = problem.message;
+      return;
+    }
+    const since = this.now();
+    this.stuck.set(job, { ...problem, pod: pod.metadata!.name!, since });
+    // A pass when the limit is reached (the controller re-reads runs()).
+    clearTimeout(this.stuckTimers.get(job));
+    const timer = setTimeout(() => this.notify(), this.config.stuckPodTimeoutSeconds * 1000 + 10);
+    timer.unref();
+    this.stuckTimers.set(job, timer);
+  }
+
+  private podGone(pod: V1Pod): void {
+    const job = pod.metadata?.labels?.[JOB_NAME_LABEL];
+    if (job && this.stuck.get(job)?.pod === pod.metadata?.name) this.clearStuck(job);
+  }
+
+  private clearStuck(job: string): void {
+    this.stuck.delete(job);
+    clearTimeout(this.stuckTimers.get(job));
+    this.stuckTimers.delete(job);
   }
 
   private notify(): void {
@@ -209,22 +467,51 @@ export class KubernetesBackend implements SchedulerBackend {
 
   async start(): Promise<void> {
     this.stopped = false;
-    await this.informer.start();
+    await Promise.all([this.informer.start(), this.podInformer.start()]);
   }
 
   async create(request: RunRequest): Promise<'created' | 'exists'> {
     const body = jobManifest(request, this.config);
     try {
-      await this.batch.createNamespacedJob({ namespace: this.config.namespace, body });
+      await withRetries(
+        'create job',
+        () => this.batch.createNamespacedJob({ namespace: this.config.namespace, body }),
+        this.retry,
+        this.onRetry,
+      );
       return 'created';
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) return 'exists';
+      // A create retried after a 5xx may find the Job that its first try made: the same Job.
+      if (statusOf(error) === 409 && statusReason(error) !== 'Conflict') return 'exists';
       throw error;
     }
   }
 
   runs(): RunStatus[] {
-    return [...this.statuses.values()];
+    const now = this.now();
+    const limitMs = this.config.stuckPodTimeoutSeconds * 1000;
+    const out: RunStatus[] = [];
+    for (const status of this.statuses.values()) {
+      if (status.goneAt !== undefined && now - status.goneAt > GONE_MEMORY_MS) {
+        this.statuses.delete(status.name);
+        continue;
+      }
+      const stuck = status.goneAt === undefined ? this.stuck.get(status.name) : undefined;
+      if (stuck && !status.suspended && (status.phase === 'pending' || status.phase === 'running')) {
+        const seconds = Math.round((now - stuck.since) / 1000);
+        if (now - stuck.since >= limitMs) {
+          out.push({
+            ...status,
+            phase: 'failed',
+            stuck: stuck.reason,
+            reason: `pod ${stuck.pod} stuck in ${stuck.reason} for ${seconds} s${stuck.message ? `: ${stuck.message}` : ''}`,
+          });
+          continue;
+        }
+      }
+      out.push(status);
+    }
+    return out;
   }
 
   onChange(listener: () => void): () => void {
@@ -233,21 +520,35 @@ export class KubernetesBackend implements SchedulerBackend {
   }
 
   async cancel(name: string): Promise<void> {
+    this.deleting.add(name);
     try {
-      await this.batch.deleteNamespacedJob({
-        name,
-        namespace: this.config.namespace,
-        propagationPolicy: 'Background',
-      });
+      await withRetries(
+        'delete job',
+        () =>
+          this.batch.deleteNamespacedJob({
+            name,
+            namespace: this.config.namespace,
+            propagationPolicy: 'Background',
+          }),
+        this.retry,
+        this.onRetry,
+      );
     } catch (error) {
-      if (!(error instanceof ApiException && error.code === 404)) throw error;
+      if (statusOf(error) !== 404) {
+        this.deleting.delete(name);
+        throw error;
+      }
+      // Already gone: drop what is remembered of it.
+      this.deleting.delete(name);
+      if (this.statuses.get(name)?.goneAt !== undefined) this.statuses.delete(name);
     }
   }
 
   async close(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.restartTimer);
-    await this.informer.stop();
+    for (const restart of this.restarts.values()) clearTimeout(restart.timer);
+    for (const timer of this.stuckTimers.values()) clearTimeout(timer);
+    await Promise.all([this.informer.stop(), this.podInformer.stop()]);
     this.listeners.clear();
     this.auth.close();
   }

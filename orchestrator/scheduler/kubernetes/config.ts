@@ -63,6 +63,11 @@ export const kubernetesConfigSchema = z.strictObject({
   activeDeadlineSeconds: z.number().int().positive().default(86_400),
   /** Finished Jobs are garbage-collected after this (results are in the database by then). */
   ttlSecondsAfterFinished: z.number().int().nonnegative().default(3_600),
+  /**
+   * A Job whose pod cannot start for this long (Unschedulable, ImagePullBackOff, ErrImagePull,
+   * CrashLoopBackOff, CreateContainerConfigError…) fails its trial with that reason, without a retry.
+   */
+  stuckPodTimeoutSeconds: z.number().int().positive().default(300),
   /** Extra labels and annotations for every Job and pod. */
   labels: z.record(z.string(), z.string()).default({}),
   annotations: z.record(z.string(), z.string()).default({}),
