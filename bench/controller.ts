@@ -6,6 +6,10 @@
 // controller CPU-ms per trial and peak RSS. Baseline in the same run: the bare client creating Jobs
 // with no controller or database. Targets: expansion + persist ≤ 10 s, controller ≤ 5 CPU-ms per
 // trial, peak RSS ≤ 300 MB. `--quick` (a smoke run): one seed and three compressions (~250 trials).
+// `--faults SPEC` (test/fake-kube/faults.ts, e.g. `429=0.05,500=0.02,503=0.02,410=0.1,restart=30s`)
+// makes the fake API server throttle, fail, expire watches and restart; the same targets hold, and one
+// more: a re-list after 410 Gone (wall time, from the controller's own log) costs less than one full
+// resync, i.e. one periodic reconcile pass over every active sweep (mean, from its metrics).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ import { PROJECT_ROOT } from '../orchestrator/project-root.ts';
 import { kubeConfigFor } from '../orchestrator/scheduler/kubernetes/backend.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
+import { withRetries } from '../orchestrator/scheduler/kubernetes/retry.ts';
 import { submitPlan } from '../orchestrator/store/plan-records.ts';
 import { createTestDatabase } from '../orchestrator/store/test-support.ts';
 import { expandSweep } from '../orchestrator/sweep/expand.ts';
@@ -30,7 +35,11 @@ import { finish, headline, verdict } from './verdict.ts';
 
 const { values } = readFlags('controller', () =>
   parseArgs({
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      faults: { type: 'string' },
+    },
   }),
 );
 const json = values.json;
@@ -85,7 +94,12 @@ function envSetting(dockerfile: string, setting: string): [string, string] {
 }
 
 /** Starts a command and resolves with the first stdout line that passes `ready`. */
-async function startProcess(args: string[], ready: (line: string) => boolean, env = process.env) {
+async function startProcess(
+  args: string[],
+  ready: (line: string) => boolean,
+  env = process.env,
+  onLine: (line: string) => void = () => {},
+) {
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     env,
@@ -103,7 +117,7 @@ async function startProcess(args: string[], ready: (line: string) => boolean, en
     exited,
   ]);
   exited.catch(() => {});
-  lines.on('line', () => {});
+  lines.on('line', onLine);
   return { child, line };
 }
 
@@ -115,14 +129,23 @@ async function stop(child: ChildProcess): Promise<void> {
 
 const startedLine = z.object({ msg: z.literal('controller started'), metricsPort: z.number() });
 
-const fake = await startProcess(['--import', 'tsx', 'test/fake-kube/main.ts', '--instant'], () => true);
+const fake = await startProcess(
+  [
+    '--import',
+    'tsx',
+    'test/fake-kube/main.ts',
+    '--instant',
+    ...(values.faults ? ['--faults', values.faults] : []),
+  ],
+  () => true,
+);
 const url = fake.line;
 const db = await createTestDatabase('bench_controller');
 const dir = await mkdtemp(join(tmpdir(), 'esweep-bench-controller-'));
 let controller: ChildProcess | undefined;
 try {
   const [pg] = await db.prisma.$queryRaw<{ server_version: string }[]>`SHOW server_version`;
-  const backend = `fake Kubernetes API (instant pods) + PostgreSQL ${pg?.server_version.split(' ')[0] ?? '?'}`;
+  const backend = `fake Kubernetes API (instant pods${values.faults ? `, faults ${values.faults}` : ''}) + PostgreSQL ${pg?.server_version.split(' ')[0] ?? '?'}`;
   const trialCount = expandSweep(parseSweepYaml(SWEEP)).trials.length;
   headline(
     'controller',
@@ -157,7 +180,8 @@ try {
           },
           { ...config, namespace: 'baseline', labels: { 'esweep.io/baseline': 'yes' } },
         );
-        await batch.createNamespacedJob({ namespace: 'baseline', body });
+        // With --faults the bare client needs the controller's retries too (429 waits, 5xx backoff).
+        await withRetries('create job', () => batch.createNamespacedJob({ namespace: 'baseline', body }));
       }
     }),
   );
@@ -170,10 +194,20 @@ try {
 
   // The controller, started on an empty database; its start-up CPU is not counted per trial.
   const bin = await bundleCli(bundleDir);
+  // What the controller logs about the faults: its re-lists (wall and CPU time) and its retries.
+  const relists: { ms: number; cpuMs: number; items: number }[] = [];
+  let apiRetries = 0;
   const started = await startProcess(
     [bin, 'controller', '--database', db.url, '--cluster', clusterFile, '--metrics-port', '0'],
     (l) => startedLine.safeParse(JSON.parse(l)).success,
     { ...process.env, ...imageEnvironment('infra/Dockerfile', 'orchestrator') },
+    (l) => {
+      if (!l.startsWith('{')) return;
+      const entry = JSON.parse(l) as { msg?: string; ms?: number; cpuMs?: number; items?: number };
+      if (entry.msg === 'jobs re-listed')
+        relists.push({ ms: entry.ms ?? 0, cpuMs: entry.cpuMs ?? 0, items: entry.items ?? 0 });
+      else if (entry.msg === 'API retry') apiRetries++;
+    },
   );
   controller = started.child;
   const pid = controller.pid!;
@@ -195,9 +229,12 @@ try {
   const controllerCpuMs = processCpuMs(pid) - cpuAtStart;
   const peakRssMB = processMemoryMB(pid, 'VmHWM');
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const jobsCreated = Number(
-    metrics.match(/^esweep_controller_runs_created_total (\d+)$/m)?.[1] ?? Number.NaN,
-  );
+  const metric = (name: string) =>
+    Number(metrics.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? Number.NaN);
+  const jobsCreated = metric('esweep_controller_runs_created_total');
+  const passMs =
+    (metric('esweep_controller_reconcile_seconds_total') * 1000) /
+    metric('esweep_controller_reconciles_total');
   await stop(controller);
   const counts = await db.store.statusCounts(submitted.sweep.id);
   const result = {
@@ -212,6 +249,10 @@ try {
     peakRssMB,
     completed: counts.completed,
     baseline,
+    faults: values.faults ?? null,
+    apiRetries,
+    relists,
+    meanPassMs: passMs,
   };
   const f = (n: number, d = 1) => n.toFixed(d);
   verdict({
@@ -246,6 +287,21 @@ try {
     met: result.completed === result.trials,
     backend,
   });
+  if (values.faults) {
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const relistMs = mean(relists.map((r) => r.ms));
+    verdict({
+      name: 're-list after 410 Gone vs one full resync',
+      figure:
+        relists.length > 0
+          ? `${relists.length} re-lists of ≤ ${Math.max(...relists.map((r) => r.items))} Jobs: mean ${f(relistMs)} ms wall, ${f(mean(relists.map((r) => r.cpuMs)))} ms CPU; ${apiRetries} API retries`
+          : `no re-list happened (${apiRetries} API retries)`,
+      baseline: `one full resync (a reconcile pass over every active sweep): mean ${f(passMs)} ms wall`,
+      target: '< one full resync',
+      met: relists.length > 0 && relistMs < passMs,
+      backend,
+    });
+  }
   const summary = finish();
   if (json) process.stdout.write(`${JSON.stringify({ backend, ...result, targets: TARGETS, ...summary })}\n`);
 } finally {

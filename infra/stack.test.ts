@@ -2,56 +2,17 @@
 // secrets by reference only, NetworkPolicies, the dashboards ConfigMap and the controller's settings.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
 import { dashboardFiles } from '../dashboards/index.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
-import { type InfraConfigInput, parseInfraConfig } from './config.ts';
+import { parseInfraConfig } from './config.ts';
 import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
 import { CONTROLLER_ACCOUNT, CONTROLLER_LEASE, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
 import { POSTGRES_PORT, ROLES_SCRIPT } from './postgres.ts';
 import { RUNTIME_ROLE } from './secrets.ts';
-import { deploy } from './stack.ts';
-
-interface Created {
-  type: string;
-  name: string;
-  // biome-ignore lint/suspicious/noExplicitAny: resource inputs are untyped JSON in the mocks
-  inputs: any;
-}
-
-const created: Created[] = [];
-const SECRET_MARK = 'mock-secret-';
-
-await pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      created.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state = { ...args.inputs };
-      if (args.type === 'random:index/randomPassword:RandomPassword')
-        state.result = `${SECRET_MARK}${args.name}`;
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => args.inputs,
-  },
-  'esweep',
-  'test',
-  false,
-);
-
-const baseConfig: InfraConfigInput = {
-  images: { worker: 'registry.example/esweep-worker:1', orchestrator: 'registry.example/esweep:1' },
-};
-
-/** Deploys into fresh mocks state and returns the resources registered by this deployment. */
-async function deployed(input: InfraConfigInput): Promise<Created[]> {
-  const start = created.length;
-  const stack = deploy(parseInfraConfig(input));
-  await Promise.all(stack.resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
-  return created.slice(start);
-}
+import { baseConfig, type Created, deployed, SECRET_MARK } from './testing/pulumi-mocks.ts';
 
 const ofKind = (resources: Created[], kind: string) =>
   resources.filter((r) => r.type === `kubernetes:${kind}`);

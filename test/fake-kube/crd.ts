@@ -4,7 +4,7 @@
 // x-kubernetes-validations (CEL rules), conversion webhooks, x-kubernetes-list-type semantics.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { schemaCauses } from './causes.ts';
-import type { PrinterColumn, ResourceType } from './registry.ts';
+import type { PrinterColumn, ResourceType } from './resource-type.ts';
 import type { Cause, KubeObject } from './store.ts';
 
 interface Schema {
@@ -178,6 +178,7 @@ export function customResourceType(crd: KubeObject): ResourceType {
     printerColumns: storage.additionalPrinterColumns ?? [],
     definedBy: crd.metadata.name,
     validate: (object, version) => {
+      // Unlike built-ins, the whole object, status included, is checked on every write.
       const entry = validators.get(version) ?? validators.get(storage.name)!;
       pruneAndDefault(object, entry.schema, true);
       if (entry.validate(object)) return [];

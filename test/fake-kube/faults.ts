@@ -249,3 +249,20 @@ export class FaultInjector {
     return null;
   }
 }
+
+/** What a FakeKubeServer needs for a spec: the request hook and the kubelet's faults. */
+export function faultOptions(injector: FaultInjector) {
+  return {
+    intercept: injector.active ? injector.intercept : undefined,
+    stuck: injector.spec.stuck,
+    ttlImmediate: injector.spec.ttlImmediate,
+  };
+}
+
+/** Restarts `server` every `spec.restartEveryMs` (none when 0); returns what stops it. */
+export function scheduleRestarts(server: { restart(): void }, spec: FaultSpec): () => void {
+  if (spec.restartEveryMs <= 0) return () => {};
+  const timer = setInterval(() => server.restart(), spec.restartEveryMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -436,6 +436,8 @@ export class JobController {
       status.succeeded = (status.succeeded ?? 0) + 1;
       status.completionTime = time;
       status.conditions = [
+        // Earlier conditions (Suspended False after a resumption) stay, as the job controller keeps them.
+        ...(status.conditions ?? []).filter((c) => c.type === 'Suspended'),
         {
           type: 'SuccessCriteriaMet',
           status: 'True',
@@ -464,6 +466,7 @@ export class JobController {
       status.active = 0;
       status.failed = (status.failed ?? 0) + failedPods;
       status.conditions = [
+        ...(status.conditions ?? []).filter((c) => c.type === 'Suspended'),
         { type: 'FailureTarget', status: 'True', reason, message, lastTransitionTime: time },
         { type: 'Failed', status: 'True', reason, message, lastTransitionTime: time },
       ];

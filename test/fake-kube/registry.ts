@@ -2,56 +2,8 @@
 // CustomResourceDefinitions register. A type says where it is served (group, versions, plural),
 // how it behaves (scope, status subresource, default deletion propagation) and how it is validated.
 import { validateCrd } from './crd.ts';
-import type { Cause, KubeObject } from './store.ts';
-
-export interface PrinterColumn {
-  name: string;
-  type: string;
-  jsonPath: string;
-  description?: string;
-  format?: string;
-  priority?: number;
-}
-
-export interface ResourceType {
-  /** Key of its objects in the store: the plural for built-ins, `plural.group` (the CRD's name) for custom ones. */
-  key: string;
-  /** '' for the core group. */
-  group: string;
-  /** Served versions, the storage version first. */
-  versions: string[];
-  resource: string;
-  singular: string;
-  kind: string;
-  namespaced: boolean;
-  shortNames?: string[];
-  /** PUT/PATCH of the object ignore `status`; `/status` ignores everything else. */
-  statusSubresource: boolean;
-  /** What DELETE does to dependents when the request names no propagationPolicy. */
-  defaultPropagation: 'Orphan' | 'Background';
-  /** Custom resources: PUT must carry the resourceVersion it replaces. */
-  requireResourceVersionOnUpdate?: boolean;
-  printerColumns?: PrinterColumn[];
-  /** Problems of `object` as served at `version` (empty: valid); may also prune it in place. */
-  validate?: (object: KubeObject, version: string) => Cause[];
-  /**
-   * Dotted paths of its metav1.MicroTime fields: the API server decodes them with exactly six
-   * fractional digits and refuses the request (400) otherwise, e.g. JavaScript's `toISOString()`.
-   */
-  microTimeFields?: string[];
-  /** Set for custom resources: the CRD that registered the type. */
-  definedBy?: string;
-}
-
-export const apiVersionOf = (type: ResourceType, version = type.versions[0]) =>
-  type.group ? `${type.group}/${version}` : version;
-
-/** `jobs.batch`, `pods`: how the API names a resource in its messages. */
-export const qualifiedName = (type: ResourceType) =>
-  type.group ? `${type.resource}.${type.group}` : type.resource;
-
-/** `Job.batch`, `Pod`: how the API names a kind in Invalid messages. */
-export const qualifiedKind = (type: ResourceType) => (type.group ? `${type.kind}.${type.group}` : type.kind);
+import type { ResourceType } from './resource-type.ts';
+import { builtinValidator, updateCauses } from './validation.ts';
 
 const builtin = (
   group: string,
@@ -59,18 +11,39 @@ const builtin = (
   resource: string,
   kind: string,
   extra: Partial<ResourceType> = {},
-): ResourceType => ({
-  key: resource,
-  group,
-  versions: [version],
-  resource,
-  singular: kind.toLowerCase(),
-  kind,
-  namespaced: true,
-  statusSubresource: false,
-  defaultPropagation: 'Background',
-  ...extra,
-});
+): ResourceType => {
+  const schema = builtinValidator(group ? `${group}/${version}` : version, kind);
+  const statusSubresource = extra.statusSubresource ?? false;
+  return {
+    key: resource,
+    group,
+    versions: [version],
+    resource,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced: true,
+    statusSubresource,
+    defaultPropagation: 'Background',
+    // A status the server itself wrote (the fake kubelet's) is not checked again on a main write.
+    validate: (object, _version, part) =>
+      schema(statusSubresource && part === 'main' ? { ...object, status: undefined } : object),
+    validateUpdate: updateCauses,
+    ...extra,
+  };
+};
+
+const crdType = builtin(
+  'apiextensions.k8s.io',
+  'v1',
+  'customresourcedefinitions',
+  'CustomResourceDefinition',
+  {
+    namespaced: false,
+    statusSubresource: true,
+    shortNames: ['crd', 'crds'],
+  },
+);
+const crdSchema = crdType.validate!;
 
 export const BUILTIN_TYPES: ResourceType[] = [
   builtin('', 'v1', 'pods', 'Pod', { statusSubresource: true, shortNames: ['po'] }),
@@ -85,12 +58,10 @@ export const BUILTIN_TYPES: ResourceType[] = [
   builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', {
     microTimeFields: ['spec.acquireTime', 'spec.renewTime'],
   }),
-  builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', {
-    namespaced: false,
-    statusSubresource: true,
-    shortNames: ['crd', 'crds'],
-    validate: validateCrd,
-  }),
+  {
+    ...crdType,
+    validate: (object, version, part) => [...crdSchema(object, version, part), ...validateCrd(object)],
+  },
 ];
 
 export class Registry {

@@ -291,6 +291,39 @@ describe('fake API server: generic resources', () => {
     const orphan = await secretExists('owner-orphan-creds');
     assert.ok(orphan, 'Orphan keeps the dependent');
     assert.equal(orphan.metadata?.ownerReferences, undefined);
+    // The TTL controller deletes a finished Job in the background: its Secret goes too. A Secret
+    // created for an owner that is already gone is collected as well.
+    const ttl = await api.batch.createNamespacedJob({
+      namespace: NS,
+      body: {
+        metadata: { name: 'owner-ttl' },
+        spec: {
+          ttlSecondsAfterFinished: 0,
+          template: {
+            spec: { restartPolicy: 'Never', containers: [{ name: 'w', image: 'x', command: ['true'] }] },
+          },
+        },
+      },
+    });
+    await waitFor('the TTL deletion', async () => {
+      const jobs = await api.batch.listNamespacedJob({
+        namespace: NS,
+        fieldSelector: 'metadata.name=owner-ttl',
+      });
+      return jobs.items.length === 0;
+    });
+    await api.core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: {
+          name: 'owner-ttl-creds',
+          ownerReferences: [
+            { apiVersion: 'batch/v1', kind: 'Job', name: 'owner-ttl', uid: ttl.metadata!.uid! },
+          ],
+        },
+      },
+    });
+    await waitFor('the late dependent collected', async () => !(await secretExists('owner-ttl-creds')));
     const orphanPods = await api.core.listNamespacedPod({
       namespace: NS,
       labelSelector: 'job-name=owner-orphan',

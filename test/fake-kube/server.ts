@@ -9,7 +9,8 @@ import { AuditLog } from './audit.ts';
 import { customResourceType, establishedStatus } from './crd.ts';
 import { JobController, type JobControllerOptions } from './kubelet.ts';
 import { applyPatch, patchType } from './patch.ts';
-import { apiVersionOf, qualifiedKind, qualifiedName, Registry, type ResourceType } from './registry.ts';
+import { Registry } from './registry.ts';
+import { apiVersionOf, qualifiedKind, qualifiedName, type ResourceType } from './resource-type.ts';
 import { parseFieldSelector, parseSelector, SelectorError } from './selector.ts';
 import { ApiError, type Cause, type Change, type KubeObject, type StatusDetails, Store } from './store.ts';
 import { table, wantsTable } from './table.ts';
@@ -118,9 +119,12 @@ export class FakeKubeServer {
     this.store.subscribe((change) => {
       this.broadcast(change);
       if (change.resource === CRDS && change.type === 'DELETED') this.forgetType(change.object.metadata.name);
-      if (change.type === 'DELETED' && change.object.metadata.uid) {
-        const uid = change.object.metadata.uid;
-        setImmediate(() => this.collectGarbage(uid));
+      // The garbage collector, a moment after the change as the real one: dependents of a deleted
+      // owner, and an object created with owners that are already gone.
+      const { uid, namespace = '', name, ownerReferences } = change.object.metadata;
+      if (change.type === 'DELETED' && uid) setImmediate(() => this.collectGarbage(uid));
+      if (change.type === 'ADDED' && ownerReferences?.length) {
+        setImmediate(() => this.collect({ resource: change.resource, namespace, name }, 'Background'));
       }
     });
   }
@@ -182,12 +186,14 @@ export class FakeKubeServer {
     headers?: Record<string, string>,
   ) {
     if (MUTATING.has(call.verb)) {
-      const named = (body as KubeObject | undefined)?.metadata?.name;
+      // A create names its object in the answer: the object, or a refusal's details.
+      const answered = body as { metadata?: { name?: string }; details?: { name?: string } } | undefined;
+      const named = answered?.metadata?.name ?? answered?.details?.name;
       this.audit.record({
         verb: call.verb === 'deletecollection' ? 'delete' : call.verb,
         resource: call.subresource ? `${call.type.resource}/${call.subresource}` : call.type.resource,
         namespace: call.namespace ?? null,
-        name: call.name ?? (call.verb === 'create' && code < 300 ? (named ?? null) : null),
+        name: call.name ?? (call.verb === 'create' ? (named ?? null) : null),
         userAgent: call.req.headers['user-agent'] ?? null,
         code,
       });
@@ -480,9 +486,18 @@ export class FakeKubeServer {
     });
   }
 
-  private check(type: ResourceType, version: string, object: KubeObject): void {
+  private check(
+    type: ResourceType,
+    version: string,
+    object: KubeObject,
+    part: 'main' | 'status' = 'main',
+    old?: KubeObject,
+  ): void {
     decodeMicroTimes(type, version, object);
-    const causes = type.validate?.(object, version) ?? [];
+    const causes = [
+      ...(type.validate?.(object, version, part) ?? []),
+      ...(old && type.validateUpdate ? type.validateUpdate(object, old) : []),
+    ];
     if (causes.length) throw this.invalid(type, object.metadata.name, causes);
   }
 
@@ -614,7 +629,7 @@ export class FakeKubeServer {
         if (stored.status === undefined) delete next.status;
         else next.status = stored.status;
       }
-      this.check(type, version, next);
+      this.check(type, version, next, subresource === 'status' ? 'status' : 'main', stored);
       if (subresource !== 'status') this.prepare(type, next);
       return next;
     });

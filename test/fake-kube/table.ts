@@ -1,6 +1,6 @@
 // Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, what `kubectl get`
 // asks for): a meta.k8s.io/v1 Table with a Name column, the type's printer columns and Age.
-import type { PrinterColumn, ResourceType } from './registry.ts';
+import type { PrinterColumn, ResourceType } from './resource-type.ts';
 import type { KubeObject } from './store.ts';
 
 /** Whether the Accept header asks for a Table. */

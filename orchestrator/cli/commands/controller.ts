@@ -118,7 +118,7 @@ export function register(program: Command): void {
         const kubeConfig = kubeConfigFor(config);
         const onError = (error: unknown) =>
           log({ level: 'warn', msg: 'informer error', error: String(error) });
-        backend = new KubernetesBackend(config, { onError, userAgent, signal: fence.signal }, kubeConfig);
+        backend = new KubernetesBackend(config, { onError, log, userAgent, signal: fence.signal }, kubeConfig);
         if (options.leaderElect) {
           const lease = { namespace: config.namespace, name: options.leaseName, userAgent };
           elector = new LeaderElector({

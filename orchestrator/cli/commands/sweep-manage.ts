@@ -79,6 +79,9 @@ async function watchProgress(snapshot: () => Promise<SweepProgress>, intervalSec
   }
 }
 
+/** Failed trials listed with their reason under `sweep status`. */
+const FAILED_SHOWN = 5;
+
 export function registerSweepManagement(sweep: Command): void {
   sweepCommand(
     sweep,
@@ -96,6 +99,12 @@ export function registerSweepManagement(sweep: Command): void {
       if (options.json) return printJson(await snapshot());
       if (options.watch) return watchProgress(snapshot, options.interval);
       process.stdout.write(`${progressLines(await snapshot()).join('\n')}\n`);
+      // Why trials failed (a bad image, a pod nobody can schedule, a worker error), a few at most.
+      const failed = await repos.listTrials(found.id, { status: 'failed' });
+      for (const t of failed.slice(0, FAILED_SHOWN))
+        process.stdout.write(`  ✗ ${t.key} (attempt ${t.attempts}): ${t.error ?? 'failed'}\n`);
+      if (failed.length > FAILED_SHOWN)
+        process.stdout.write(`  … ${failed.length - FAILED_SHOWN} more failed\n`);
     },
   );
 
