@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { Controller } from '../../controller/controller.ts';
 import { serveMetrics } from '../../controller/metrics.ts';
+import { SweepResources } from '../../controller/sweep-resources.ts';
 import type { SchedulerBackend } from '../../scheduler/backend.ts';
 import { KubernetesBackend } from '../../scheduler/kubernetes/backend.ts';
 import { loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
+import { SweepClient } from '../../scheduler/kubernetes/sweep-client.ts';
 import { LocalBackend } from '../../scheduler/local/backend.ts';
 import { storeOf } from '../../store/prisma-store.ts';
 import { databaseHelp, withMigratedDatabase } from '../database.ts';
@@ -38,15 +40,16 @@ export function register(program: Command): void {
       const options = parseOptions(schema, raw);
       const log = (entry: Record<string, unknown>) =>
         process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-      const backend: SchedulerBackend =
-        options.backend === 'local'
-          ? new LocalBackend()
-          : new KubernetesBackend(
-              await loadKubernetesConfig(
-                options.cluster ?? process.env.ESWEEP_CLUSTER_CONFIG ?? 'esweep-cluster.yaml',
-              ),
-              { onError: (error) => log({ level: 'warn', msg: 'informer error', error: String(error) }) },
-            );
+      const onError = (error: unknown) => log({ level: 'warn', msg: 'informer error', error: String(error) });
+      const cluster =
+        options.backend === 'kubernetes'
+          ? await loadKubernetesConfig(
+              options.cluster ?? process.env.ESWEEP_CLUSTER_CONFIG ?? 'esweep-cluster.yaml',
+            )
+          : null;
+      const backend: SchedulerBackend = cluster
+        ? new KubernetesBackend(cluster, { onError })
+        : new LocalBackend();
       await withMigratedDatabase(options, async (database, where) => {
         const controller = new Controller(storeOf(database), backend, {
           heartbeatTimeoutMs: options.heartbeatTimeout * 1000,
@@ -55,6 +58,12 @@ export function register(program: Command): void {
         });
         const server = await serveMetrics(controller.metrics, options.metricsPort);
         await controller.start();
+        // Sweep objects (esweep.dev) of the cluster's namespace: expanded into the database, status kept.
+        const sweepObjects = cluster ? new SweepClient(cluster, { onError }) : null;
+        const sweepResources = sweepObjects
+          ? new SweepResources(sweepObjects, storeOf(database), backend, { log })
+          : null;
+        await sweepResources?.start();
         log({
           level: 'info',
           msg: 'controller started',
@@ -66,6 +75,8 @@ export function register(program: Command): void {
           process.once('SIGTERM', resolve);
           process.once('SIGINT', resolve);
         });
+        await sweepResources?.stop();
+        await sweepObjects?.close();
         await controller.stop();
         await backend.close();
         server.close();

@@ -90,13 +90,10 @@ export class SweepClient {
       this.cache.delete(raw.metadata?.name ?? '');
       this.notify();
     });
+    // makeInformer re-lists by itself on 410 Gone; any other error stops it, so start it again.
     this.informer.on('error', (error) => {
       this.options.onError?.(error);
-      if (this.stopped) return;
-      clearTimeout(this.restartTimer);
-      this.restartTimer = setTimeout(() => {
-        this.informer.start().catch((e) => this.options.onError?.(e));
-      }, this.options.restartDelayMs ?? 1000);
+      this.restartLater();
     });
   }
 
@@ -146,10 +143,28 @@ export class SweepClient {
 
   // The controller's side: an informer over the namespace's Sweeps.
 
+  /**
+   * Lists and watches the namespace's Sweeps. A failed first list (the CRD not installed yet, the API
+   * server away) is reported and retried, not thrown: the controller runs its Jobs meanwhile.
+   */
   start(): Promise<void> {
     this.stopped = false;
-    this.starting ??= this.informer.start();
+    this.starting ??= this.informer.start().catch((error) => {
+      this.options.onError?.(error);
+      this.restartLater();
+    });
     return this.starting;
+  }
+
+  private restartLater(): void {
+    if (this.stopped) return;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.informer.start().catch((error) => {
+        this.options.onError?.(error);
+        this.restartLater();
+      });
+    }, this.options.restartDelayMs ?? 1000);
   }
 
   objects(): SweepObject[] {
