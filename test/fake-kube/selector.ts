@@ -51,3 +51,22 @@ export function parseSelector(
   const requirements = terms(selector ?? '').map(requirement);
   return (labels) => requirements.every((r) => r(labels ?? {}));
 }
+
+/**
+ * A predicate for a field selector (`metadata.name=x,status.phase!=Running`): each term compares the
+ * value at a dotted path of the object. Throws SelectorError.
+ */
+export function parseFieldSelector(selector: string | null | undefined): (object: object) => boolean {
+  const requirements = terms(selector ?? '').map((term) => {
+    const m = /^([A-Za-z0-9.]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
+    if (!m) throw new SelectorError(`invalid field selector: ${JSON.stringify(term)}`);
+    const [, path, op, value] = m;
+    const read = (object: object) => {
+      let node: unknown = object;
+      for (const key of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[key];
+      return node === undefined || node === null ? '' : String(node);
+    };
+    return op === '!=' ? (o: object) => read(o) !== value : (o: object) => read(o) === value;
+  });
+  return (object) => requirements.every((r) => r(object));
+}

@@ -1,54 +1,104 @@
-// A faithful fake of the Kubernetes REST + watch API for batch/v1 Jobs and v1 Pods (and Secrets /
-// ConfigMaps for environment references), over real HTTP, so the real @kubernetes/client-node talks
-// to it. Jobs are run by the simulated job controller and kubelet in kubelet.ts.
+// A faithful fake of the Kubernetes REST + watch API over real HTTP, so the real @kubernetes/client-node
+// talks to it: any resource of the registry (built-ins, and custom resources that CRDs register) under
+// `/api/v1/…` or `/apis/{group}/{version}/…`, with create, get, list, watch, replace (optimistic
+// concurrency), patch, delete (finalizers, propagation, garbage collection by ownerReferences) and
+// deletecollection. Jobs are run by the simulated job controller and kubelet in kubelet.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuditLog } from './audit.ts';
+import { customResourceType, establishedStatus } from './crd.ts';
 import { JobController, type JobControllerOptions } from './kubelet.ts';
-import { parseSelector, SelectorError } from './selector.ts';
-import { ApiError, type Change, type KubeObject, Store } from './store.ts';
+import { applyPatch, patchType } from './patch.ts';
+import { apiVersionOf, qualifiedKind, qualifiedName, Registry, type ResourceType } from './registry.ts';
+import { parseFieldSelector, parseSelector, SelectorError } from './selector.ts';
+import { ApiError, type Cause, type Change, type KubeObject, type StatusDetails, Store } from './store.ts';
+import { table, wantsTable } from './table.ts';
 
-interface ResourceType {
+/** What the fault-injection hook sees of a request. */
+export interface InterceptedRequest {
+  method: string;
+  /** get, list, watch, create, update, patch, delete or deletecollection. */
+  verb: string;
+  /** The plural (`jobs`, `leases`, `sweeps`). */
   resource: string;
-  apiVersion: string;
-  kind: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  watch: boolean;
 }
 
-const RESOURCES: Record<string, ResourceType> = {
-  jobs: { resource: 'jobs', apiVersion: 'batch/v1', kind: 'Job' },
-  pods: { resource: 'pods', apiVersion: 'v1', kind: 'Pod' },
-  secrets: { resource: 'secrets', apiVersion: 'v1', kind: 'Secret' },
-  configmaps: { resource: 'configmaps', apiVersion: 'v1', kind: 'ConfigMap' },
-};
-
-/** `/apis/batch/v1/…` or `/api/v1/…`, optionally namespaced, optionally one object and a subresource. */
-const ROUTE =
-  /^\/(?:apis\/batch\/v1|api\/v1)(?:\/namespaces\/([a-z0-9-]+))?\/(jobs|pods|secrets|configmaps)(?:\/([a-z0-9.-]+)(?:\/(eviction|status))?)?$/;
+/** An answer the hook imposes instead of serving the request. */
+export interface InterceptedAnswer {
+  code: number;
+  retryAfterSeconds?: number;
+}
 
 export interface FakeKubeOptions extends JobControllerOptions {
   /** Period of BOOKMARK events on watches that ask for them (default 1 s). */
   bookmarkIntervalMs?: number;
+  /** Appends one JSON line per mutating request to this file (see audit.ts). */
+  audit?: string;
+  /** Consulted before each API request: an answer replaces serving it (fault injection). */
+  intercept?: (request: InterceptedRequest) => InterceptedAnswer | null | undefined;
 }
 
-const statusBody = (code: number, reason: string, message: string) => ({
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Gone',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
+const statusBody = (code: number, reason: string, message: string, details?: StatusDetails) => ({
   kind: 'Status',
   apiVersion: 'v1',
   metadata: {},
   status: 'Failure',
   message,
   reason,
+  ...(details ? { details } : {}),
   code,
 });
 
+const CRDS = 'customresourcedefinitions';
+
+const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
 interface Watcher {
-  resource: string;
+  key: string;
   namespace?: string;
-  matches: (labels: Record<string, string> | undefined) => boolean;
+  inScope: (object: KubeObject) => boolean;
+  present: (object: KubeObject) => KubeObject;
   response: ServerResponse;
+}
+
+/** A parsed API request. */
+interface Call {
+  method: string;
+  verb: string;
+  type: ResourceType;
+  version: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  url: URL;
+  req: IncomingMessage;
 }
 
 export class FakeKubeServer {
   readonly store: Store;
   readonly jobs: JobController;
+  readonly registry = new Registry();
+  readonly audit: AuditLog;
   private readonly server: Server;
   private readonly watchers = new Set<Watcher>();
   private readonly counts = new Map<string, number>();
@@ -57,6 +107,7 @@ export class FakeKubeServer {
   constructor(private readonly options: FakeKubeOptions = {}) {
     this.store = new Store();
     this.jobs = new JobController(this.store, options);
+    this.audit = new AuditLog(options.audit);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) this.send(res, 500, statusBody(500, 'InternalError', String(error)));
@@ -64,7 +115,14 @@ export class FakeKubeServer {
       });
     });
     this.server.keepAliveTimeout = 60_000;
-    this.store.subscribe((change) => this.broadcast(change));
+    this.store.subscribe((change) => {
+      this.broadcast(change);
+      if (change.resource === CRDS && change.type === 'DELETED') this.forgetType(change.object.metadata.name);
+      if (change.type === 'DELETED' && change.object.metadata.uid) {
+        const uid = change.object.metadata.uid;
+        setImmediate(() => this.collectGarbage(uid));
+      }
+    });
   }
 
   async start(port = 0): Promise<string> {
@@ -85,10 +143,17 @@ export class FakeKubeServer {
     return this.counts.get(key) ?? 0;
   }
 
-  /** Ends every open watch stream, as an API server restart or a watch timeout would. */
+  /** Ends every open watch stream, as a watch timeout would. */
   closeWatches(): void {
     for (const watcher of this.watchers) watcher.response.end();
     this.watchers.clear();
+  }
+
+  /** An API-server restart: every watch and every open connection is dropped; the store survives. */
+  restart(): void {
+    for (const watcher of this.watchers) watcher.response.destroy();
+    this.watchers.clear();
+    this.server.closeAllConnections();
   }
 
   async stop(): Promise<void> {
@@ -98,136 +163,574 @@ export class FakeKubeServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private send(res: ServerResponse, code: number, body: unknown): void {
+  private send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
-    res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(code, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
+  }
+
+  /** Answers an API call, auditing it first when it mutates. */
+  private answer(
+    call: Call,
+    res: ServerResponse,
+    code: number,
+    body: unknown,
+    headers?: Record<string, string>,
+  ) {
+    if (MUTATING.has(call.verb)) {
+      const named = (body as KubeObject | undefined)?.metadata?.name;
+      this.audit.record({
+        verb: call.verb === 'deletecollection' ? 'delete' : call.verb,
+        resource: call.subresource ? `${call.type.resource}/${call.subresource}` : call.type.resource,
+        namespace: call.namespace ?? null,
+        name: call.name ?? (call.verb === 'create' && code < 300 ? (named ?? null) : null),
+        userAgent: call.req.headers['user-agent'] ?? null,
+        code,
+      });
+    }
+    this.send(res, code, body, headers);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const match = ROUTE.exec(url.pathname);
+    let call: Call | undefined;
     try {
-      if (!match)
-        throw new ApiError(
-          404,
-          'NotFound',
-          `the server could not find the requested resource ${url.pathname}`,
-        );
-      const [, namespace, resource, name, subresource] = match;
-      const type = RESOURCES[resource];
-      const method = req.method ?? 'GET';
-      this.counts.set(`${method} ${resource}`, (this.counts.get(`${method} ${resource}`) ?? 0) + 1);
-      const body =
-        method === 'POST' || method === 'PUT' || method === 'DELETE' ? await readJson(req) : undefined;
+      if (this.discovery(url.pathname, res)) return;
+      call = this.parse(req, url);
+      const key = `${call.method} ${call.type.resource}`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      const watch = call.verb === 'watch';
+      const imposed = this.options.intercept?.({
+        method: call.method,
+        verb: call.verb,
+        resource: call.type.resource,
+        subresource: call.subresource,
+        namespace: call.namespace,
+        name: call.name,
+        watch,
+      });
+      if (imposed) return this.impose(call, res, imposed);
+      const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(call.method) ? await readJson(req) : undefined;
+      return await this.serve(call, body, res);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const body = statusBody(error.code, error.reason, error.message, error.details);
+      if (call) return this.answer(call, res, error.code, body);
+      return this.send(res, error.code, body);
+    }
+  }
 
-      if (subresource === 'eviction' && method === 'POST' && namespace && resource === 'pods') {
-        this.get(type, namespace, name);
-        this.jobs.evict(namespace, name);
-        return this.send(res, 201, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Success',
-          code: 201,
+  private impose(call: Call, res: ServerResponse, imposed: InterceptedAnswer): void {
+    const reason = REASONS[imposed.code] ?? 'InternalError';
+    if (call.verb === 'watch' && imposed.code === 410) {
+      // Like a watch from a compacted resourceVersion: 200, one ERROR event, end of stream.
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: statusBody(410, 'Expired', 'too old resource version') })}\n`,
+      );
+      return;
+    }
+    const retry = imposed.retryAfterSeconds ?? (imposed.code === 429 ? 1 : undefined);
+    const message =
+      imposed.code === 429
+        ? 'Too many requests, please try again later.'
+        : `injected fault: ${imposed.code} ${reason}`;
+    const details = retry !== undefined ? { retryAfterSeconds: retry } : undefined;
+    const headers: Record<string, string> = retry !== undefined ? { 'retry-after': String(retry) } : {};
+    this.answer(call, res, imposed.code, statusBody(imposed.code, reason, message, details), headers);
+  }
+
+  /** `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`, `/version` and health checks. */
+  private discovery(path: string, res: ServerResponse): boolean {
+    const types = this.registry.all();
+    if (path === '/version') {
+      this.send(res, 200, { major: '1', minor: '33', gitVersion: 'v1.33.0-esweep-fake', platform: 'fake' });
+      return true;
+    }
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return true;
+    }
+    if (path === '/api') {
+      this.send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+      return true;
+    }
+    if (path === '/apis') {
+      const groups = new Map<string, Set<string>>();
+      for (const type of types.filter((t) => t.group)) {
+        const versions = groups.get(type.group) ?? new Set<string>();
+        for (const version of type.versions) versions.add(version);
+        groups.set(type.group, versions);
+      }
+      this.send(res, 200, {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: [...groups].map(([name, versions]) => {
+          const list = [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+          return { name, versions: list, preferredVersion: list[0] };
+        }),
+      });
+      return true;
+    }
+    const match = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (!match) return false;
+    const group = match[2] ?? '';
+    const version = match[1] ?? match[3];
+    const served = types.filter((t) => t.group === group && t.versions.includes(version));
+    if (!served.length) return false;
+    const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+    this.send(res, 200, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: group ? `${group}/${version}` : version,
+      resources: served.flatMap((t) => [
+        {
+          name: t.resource,
+          singularName: t.singular,
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs,
+          ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+        },
+        ...(t.statusSubresource
+          ? [
+              {
+                name: `${t.resource}/status`,
+                singularName: '',
+                namespaced: t.namespaced,
+                kind: t.kind,
+                verbs: ['get', 'patch', 'update'],
+              },
+            ]
+          : []),
+      ]),
+    });
+    return true;
+  }
+
+  private parse(req: IncomingMessage, url: URL): Call {
+    const notFound = () =>
+      new ApiError(404, 'NotFound', `the server could not find the requested resource`, {});
+    const match = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))\/(.+)$/.exec(url.pathname);
+    if (!match) throw notFound();
+    const group = match[2] ?? '';
+    const version = match[1] ?? match[3];
+    let segments = match[4].split('/').map(decodeURIComponent);
+    let namespace: string | undefined;
+    if (segments[0] === 'namespaces' && segments.length >= 3) {
+      namespace = segments[1];
+      segments = segments.slice(2);
+    }
+    if (segments.length > 3) throw notFound();
+    const [resource, name, subresource] = segments;
+    const type = this.registry.find(group, version, resource);
+    if (!type || (namespace !== undefined && !type.namespaced)) throw notFound();
+    if (
+      subresource &&
+      !(subresource === 'status' && type.statusSubresource) &&
+      !(subresource === 'eviction' && type.key === 'pods')
+    ) {
+      throw notFound();
+    }
+    const method = req.method ?? 'GET';
+    const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+    const verb = (() => {
+      switch (method) {
+        case 'GET':
+          return name ? 'get' : watch ? 'watch' : 'list';
+        case 'POST':
+          return 'create';
+        case 'PUT':
+          return 'update';
+        case 'PATCH':
+          return 'patch';
+        case 'DELETE':
+          return name ? 'delete' : 'deletecollection';
+        default:
+          throw new ApiError(
+            405,
+            'MethodNotAllowed',
+            `the server does not allow this method on the requested resource`,
+          );
+      }
+    })();
+    return { method, verb, type, version, namespace, name, subresource, url, req };
+  }
+
+  private async serve(call: Call, body: unknown, res: ServerResponse): Promise<void> {
+    const { type, namespace, name, url } = call;
+    const scoped = type.namespaced ? namespace : '';
+    const notAllowed = () =>
+      new ApiError(
+        405,
+        'MethodNotAllowed',
+        `the server does not allow this method on the requested resource`,
+      );
+    if (type.namespaced && scoped === undefined && !['list', 'watch'].includes(call.verb)) throw notAllowed();
+    const ns = scoped ?? '';
+    switch (call.verb) {
+      case 'list': {
+        const selected = this.selection(url);
+        const items = this.store
+          .list(type.key, type.namespaced ? namespace : undefined)
+          .filter(selected)
+          .map((o) => this.present(type, call.version, o));
+        if (wantsTable(call.req.headers.accept)) {
+          return this.answer(call, res, 200, table(type, items, this.store.resourceVersion));
+        }
+        return this.answer(call, res, 200, {
+          apiVersion: apiVersionOf(type, call.version),
+          kind: `${type.kind}List`,
+          metadata: { resourceVersion: this.store.resourceVersion },
+          items,
         });
       }
-      if (subresource)
-        throw new ApiError(405, 'MethodNotAllowed', `${method} ${subresource} is not supported`);
-
-      if (!name) {
-        const matches = parseSelectorOr400(url.searchParams.get('labelSelector'));
-        if (method === 'GET' && ['true', '1'].includes(url.searchParams.get('watch') ?? '')) {
-          return this.watch(type, namespace, matches, url, res);
+      case 'watch':
+        return this.watch(call, res);
+      case 'get': {
+        const object = this.present(type, call.version, this.get(type, ns, name!));
+        if (wantsTable(call.req.headers.accept)) {
+          return this.answer(call, res, 200, table(type, [object], this.store.resourceVersion));
         }
-        if (method === 'GET') {
-          const items = this.store.list(resource, namespace).filter((o) => matches(o.metadata.labels));
-          return this.send(res, 200, {
-            apiVersion: type.apiVersion,
-            kind: `${type.kind}List`,
-            metadata: { resourceVersion: this.store.resourceVersion },
-            items: items.map((o) => ({ apiVersion: type.apiVersion, kind: type.kind, ...o })),
-          });
-        }
-        if (method === 'POST' && namespace) {
-          const object = body as KubeObject;
-          if (!object?.metadata) throw new ApiError(400, 'BadRequest', 'the body has no metadata');
-          if (resource === 'pods') {
-            throw new ApiError(403, 'Forbidden', 'this fake creates pods only through Jobs');
-          }
-          const created = this.store.create(resource, namespace, {
-            ...object,
-            apiVersion: type.apiVersion,
-            kind: type.kind,
-          });
-          return this.send(res, 201, created);
-        }
-        if (method === 'DELETE' && namespace) {
-          const items = this.store.list(resource, namespace).filter((o) => matches(o.metadata.labels));
-          for (const item of items) this.remove(type, namespace, item.metadata.name, propagation(url, body));
-          return this.send(res, 200, {
-            apiVersion: type.apiVersion,
-            kind: `${type.kind}List`,
-            metadata: {},
-            items,
-          });
-        }
-      } else if (namespace) {
-        if (method === 'GET') return this.send(res, 200, this.get(type, namespace, name));
-        if (method === 'DELETE') {
-          return this.send(res, 200, this.remove(type, namespace, name, propagation(url, body)));
-        }
+        return this.answer(call, res, 200, object);
       }
-      throw new ApiError(405, 'MethodNotAllowed', `${method} ${url.pathname} is not supported`);
+      case 'create': {
+        if (call.subresource === 'eviction') {
+          this.get(type, ns, name!);
+          this.jobs.evict(ns, name!);
+          return this.answer(call, res, 201, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            code: 201,
+          });
+        }
+        if (name) throw notAllowed();
+        return this.answer(call, res, 201, this.create(call, ns, body));
+      }
+      case 'update':
+      case 'patch':
+        return this.answer(call, res, 200, this.modify(call, ns, body));
+      case 'delete': {
+        if (call.subresource) throw notAllowed();
+        const deleted = this.remove(type, ns, name!, propagation(type, url, body), preconditions(body));
+        return this.answer(call, res, 200, this.present(type, call.version, deleted));
+      }
+      case 'deletecollection': {
+        const selected = this.selection(url);
+        const items = this.store.list(type.key, ns).filter(selected);
+        const policy = propagation(type, url, body);
+        const deleted = items.map((item) => this.remove(type, ns, item.metadata.name, policy, undefined));
+        return this.answer(call, res, 200, {
+          apiVersion: apiVersionOf(type, call.version),
+          kind: `${type.kind}List`,
+          metadata: { resourceVersion: this.store.resourceVersion },
+          items: deleted.map((o) => this.present(type, call.version, o)),
+        });
+      }
+    }
+    throw notAllowed();
+  }
+
+  /** The object as served at `version` (custom resources may be served at several). */
+  private present(type: ResourceType, version: string, object: KubeObject): KubeObject {
+    return { ...object, apiVersion: apiVersionOf(type, version), kind: type.kind };
+  }
+
+  private selection(url: URL): (object: KubeObject) => boolean {
+    try {
+      const labels = parseSelector(url.searchParams.get('labelSelector'));
+      const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+      return (object) => labels(object.metadata.labels) && fields(object);
     } catch (error) {
-      if (error instanceof ApiError) {
-        return this.send(res, error.code, statusBody(error.code, error.reason, error.message));
+      if (error instanceof SelectorError) throw new ApiError(400, 'BadRequest', error.message);
+      throw error;
+    }
+  }
+
+  private notFound(type: ResourceType, name: string): ApiError {
+    return new ApiError(404, 'NotFound', `${qualifiedName(type)} "${name}" not found`, {
+      name,
+      group: type.group,
+      kind: type.resource,
+    });
+  }
+
+  private get(type: ResourceType, namespace: string, name: string): KubeObject {
+    const object = this.store.get(type.key, namespace, name);
+    if (!object) throw this.notFound(type, name);
+    return object;
+  }
+
+  /** Throws the 422 the API answers for an invalid object. */
+  private invalid(type: ResourceType, name: string, causes: Cause[]): ApiError {
+    const listed = causes.map((c) => `${c.field}: ${c.message}`);
+    const summary = listed.length === 1 ? listed[0] : `[${listed.join(', ')}]`;
+    return new ApiError(422, 'Invalid', `${qualifiedKind(type)} "${name}" is invalid: ${summary}`, {
+      name,
+      group: type.group,
+      kind: type.kind,
+      causes,
+    });
+  }
+
+  private check(type: ResourceType, version: string, object: KubeObject): void {
+    decodeMicroTimes(type, version, object);
+    const causes = type.validate?.(object, version) ?? [];
+    if (causes.length) throw this.invalid(type, object.metadata.name, causes);
+  }
+
+  private create(call: Call, namespace: string, body: unknown): KubeObject {
+    const { type, version } = call;
+    if (!isObject(body) || !isObject(body.metadata)) {
+      throw new ApiError(400, 'BadRequest', 'the body of the request is not an object with metadata');
+    }
+    const object = structuredClone(body) as unknown as KubeObject;
+    if (object.kind !== undefined && object.kind !== type.kind) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the kind of the object (${object.kind}) does not match ${type.kind}`,
+      );
+    }
+    if (type.namespaced && object.metadata.namespace && object.metadata.namespace !== namespace) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    if (type.key === 'pods') throw new ApiError(403, 'Forbidden', 'this fake creates pods only through Jobs');
+    delete object.metadata.resourceVersion;
+    delete object.metadata.uid;
+    if (type.statusSubresource) delete object.status;
+    const prepared = { ...object, apiVersion: apiVersionOf(type), kind: type.kind };
+    this.check(type, version, prepared);
+    this.prepare(type, prepared);
+    if (isDryRun(call.url))
+      return this.present(type, version, { ...prepared, metadata: { ...prepared.metadata, namespace } });
+    try {
+      const created = this.store.create(type.key, namespace, prepared);
+      this.afterWrite(type, created);
+      return this.present(type, version, created);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 409) {
+        throw new ApiError(
+          409,
+          'AlreadyExists',
+          `${qualifiedName(type)} "${object.metadata.name}" already exists`,
+          {
+            name: object.metadata.name,
+            group: type.group,
+            kind: type.resource,
+          },
+        );
+      }
+      if (error instanceof ApiError && error.code === 422) {
+        throw this.invalid(type, object.metadata.name ?? '', error.details?.causes ?? []);
       }
       throw error;
     }
   }
 
-  private get(type: ResourceType, namespace: string, name: string): KubeObject {
-    const object = this.store.get(type.resource, namespace, name);
-    if (!object) throw new ApiError(404, 'NotFound', `${type.resource} "${name}" not found`);
-    return object;
+  /** PUT and PATCH, of the object or of its status. */
+  private modify(call: Call, namespace: string, body: unknown): KubeObject {
+    const { type, version, name, subresource } = call;
+    if (subresource === 'eviction') throw new ApiError(405, 'MethodNotAllowed', 'eviction accepts only POST');
+    const current = this.get(type, namespace, name!);
+    let desired: KubeObject;
+    if (call.verb === 'patch') {
+      const kind = patchType(call.req.headers['content-type']);
+      const patched = applyPatch(kind, this.present(type, version, current), body);
+      if (!isObject(patched) || !isObject(patched.metadata)) {
+        throw new ApiError(422, 'Invalid', 'the patched object has no metadata');
+      }
+      desired = patched as unknown as KubeObject;
+    } else {
+      if (!isObject(body) || !isObject(body.metadata)) {
+        throw new ApiError(400, 'BadRequest', 'the body of the request is not an object with metadata');
+      }
+      desired = structuredClone(body) as unknown as KubeObject;
+      if (desired.metadata.name !== name) {
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`,
+        );
+      }
+      if (!desired.metadata.resourceVersion && type.requireResourceVersionOnUpdate) {
+        throw this.invalid(type, name!, [
+          {
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: 0x0: must be specified for an update',
+            field: 'metadata.resourceVersion',
+          },
+        ]);
+      }
+    }
+    if (desired.kind !== undefined && desired.kind !== type.kind) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the kind of the object (${desired.kind}) does not match ${type.kind}`,
+      );
+    }
+    const updated = this.store.update(type.key, namespace, name!, (stored) => {
+      const wanted = desired.metadata.resourceVersion;
+      if (wanted && wanted !== stored.metadata.resourceVersion) {
+        throw new ApiError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${qualifiedName(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          { name, group: type.group, kind: type.resource },
+        );
+      }
+      const next: KubeObject =
+        subresource === 'status'
+          ? { ...stored, status: desired.status }
+          : {
+              ...desired,
+              apiVersion: apiVersionOf(type),
+              kind: type.kind,
+              metadata: {
+                ...desired.metadata,
+                name: stored.metadata.name,
+                ...(stored.metadata.namespace ? { namespace: stored.metadata.namespace } : {}),
+                uid: stored.metadata.uid,
+                creationTimestamp: stored.metadata.creationTimestamp,
+                ...(stored.metadata.deletionTimestamp
+                  ? { deletionTimestamp: stored.metadata.deletionTimestamp }
+                  : {}),
+              },
+            };
+      if (!next.metadata.deletionTimestamp) delete next.metadata.deletionTimestamp;
+      if (subresource !== 'status' && type.statusSubresource) {
+        if (stored.status === undefined) delete next.status;
+        else next.status = stored.status;
+      }
+      this.check(type, version, next);
+      if (subresource !== 'status') this.prepare(type, next);
+      return next;
+    });
+    this.afterWrite(type, updated);
+    return this.present(type, version, updated);
   }
 
-  private remove(type: ResourceType, namespace: string, name: string, policy: string): KubeObject {
-    if (type.resource === 'jobs') return this.jobs.deleteJob(namespace, name, policy);
-    if (type.resource === 'pods') return this.jobs.deletePod(namespace, name);
-    return this.store.delete(type.resource, namespace, name);
+  /** What the server adds to an object it accepted: a CRD's status once it serves it. */
+  private prepare(type: ResourceType, object: KubeObject): void {
+    if (type.key === CRDS) object.status = establishedStatus(object);
   }
 
-  private watch(
+  /** A stored CRD (re)defines the type it serves. */
+  private afterWrite(type: ResourceType, object: KubeObject): void {
+    if (type.key === CRDS && !object.metadata.deletionTimestamp) {
+      this.registry.register(customResourceType(object));
+    }
+  }
+
+  /** A deleted CRD: its type is no longer served, its objects and watches are gone. */
+  private forgetType(key: string): void {
+    this.registry.unregister(key);
+    for (const watcher of this.watchers) {
+      if (watcher.key !== key) continue;
+      watcher.response.end();
+      this.watchers.delete(watcher);
+    }
+    this.store.drop(key);
+  }
+
+  private remove(
     type: ResourceType,
-    namespace: string | undefined,
-    matches: Watcher['matches'],
-    url: URL,
-    res: ServerResponse,
-  ): void {
+    namespace: string,
+    name: string,
+    policy: string,
+    precondition: { uid?: string; resourceVersion?: string } | undefined,
+  ): KubeObject {
+    const current = this.get(type, namespace, name);
+    if (
+      (precondition?.uid && precondition.uid !== current.metadata.uid) ||
+      (precondition?.resourceVersion && precondition.resourceVersion !== current.metadata.resourceVersion)
+    ) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${qualifiedName(type)} "${name}": the precondition does not match the object`,
+        { name, group: type.group, kind: type.resource },
+      );
+    }
+    const uid = current.metadata.uid!;
+    if (policy === 'Orphan') {
+      // The orphan finalizer's work: dependents lose their reference to the owner.
+      for (const dependent of this.store.dependents(uid)) {
+        this.store.update(dependent.resource, dependent.namespace, dependent.name, (object) => {
+          object.metadata.ownerReferences = object.metadata.ownerReferences?.filter((o) => o.uid !== uid);
+          if (!object.metadata.ownerReferences?.length) delete object.metadata.ownerReferences;
+        });
+      }
+    }
+    const deleted =
+      type.key === 'jobs'
+        ? this.jobs.deleteJob(namespace, name, policy)
+        : type.key === 'pods'
+          ? this.jobs.deletePod(namespace, name)
+          : this.store.delete(type.key, namespace, name);
+    // Foreground: the dependents are gone when the request returns (Background leaves them to the
+    // collector, a moment later).
+    if (policy === 'Foreground') {
+      for (const dependent of this.store.dependents(uid)) this.collect(dependent, 'Foreground');
+    }
+    return deleted;
+  }
+
+  /** Deletes a dependent whose owners are all gone (the garbage collector). */
+  private collect(dependent: { resource: string; namespace: string; name: string }, policy: string): void {
+    const type = this.registry.byKey(dependent.resource);
+    const object = this.store.get(dependent.resource, dependent.namespace, dependent.name);
+    if (!type || !object || object.metadata.deletionTimestamp) return;
+    if ((object.metadata.ownerReferences ?? []).some((o) => this.store.hasUid(o.uid))) return;
+    try {
+      this.remove(type, dependent.namespace, dependent.name, policy, undefined);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 404)) throw error;
+    }
+  }
+
+  private collectGarbage(uid: string): void {
+    for (const dependent of this.store.dependents(uid)) this.collect(dependent, 'Background');
+  }
+
+  private watch(call: Call, res: ServerResponse): void {
+    const { type, url } = call;
+    const namespace = type.namespaced ? call.namespace : undefined;
+    const selected = this.selection(url);
     const since = url.searchParams.get('resourceVersion');
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     const write = (event: unknown) => res.write(`${JSON.stringify(event)}\n`);
     const inScope = (o: KubeObject) =>
-      (namespace === undefined || o.metadata.namespace === namespace) && matches(o.metadata.labels);
+      (namespace === undefined || o.metadata.namespace === namespace) && selected(o);
+    const present = (o: KubeObject) => this.present(type, call.version, o);
     if (!since || since === '0') {
-      for (const object of this.store.list(type.resource, namespace)) {
-        if (inScope(object))
-          write({ type: 'ADDED', object: { apiVersion: type.apiVersion, kind: type.kind, ...object } });
+      for (const object of this.store.list(type.key, namespace)) {
+        if (inScope(object)) write({ type: 'ADDED', object: present(object) });
       }
     } else {
-      const backlog = this.store.changesSince(type.resource, Number(since));
+      const backlog = this.store.changesSince(type.key, Number(since));
       if (backlog === null) {
         write({ type: 'ERROR', object: statusBody(410, 'Expired', `too old resource version: ${since}`) });
         res.end();
         return;
       }
       for (const change of backlog)
-        if (inScope(change.object)) write({ type: change.type, object: change.object });
+        if (inScope(change.object)) write({ type: change.type, object: present(change.object) });
     }
-    const watcher: Watcher = { resource: type.resource, namespace, matches, response: res };
+    const watcher: Watcher = { key: type.key, namespace, inScope, present, response: res };
     this.watchers.add(watcher);
     const timers: NodeJS.Timeout[] = [];
     if (url.searchParams.get('allowWatchBookmarks') === 'true') {
@@ -236,7 +739,7 @@ export class FakeKubeServer {
           write({
             type: 'BOOKMARK',
             object: {
-              apiVersion: type.apiVersion,
+              apiVersion: apiVersionOf(type, call.version),
               kind: type.kind,
               metadata: { resourceVersion: this.store.resourceVersion },
             },
@@ -256,28 +759,61 @@ export class FakeKubeServer {
 
   private broadcast(change: Change): void {
     for (const watcher of this.watchers) {
-      if (watcher.resource !== change.resource) continue;
-      const object = change.object;
-      if (watcher.namespace !== undefined && object.metadata.namespace !== watcher.namespace) continue;
-      if (!watcher.matches(object.metadata.labels)) continue;
-      watcher.response.write(`${JSON.stringify({ type: change.type, object })}\n`);
+      if (watcher.key !== change.resource || !watcher.inScope(change.object)) continue;
+      watcher.response.write(
+        `${JSON.stringify({ type: change.type, object: watcher.present(change.object) })}\n`,
+      );
     }
   }
 }
 
-function parseSelectorOr400(selector: string | null) {
-  try {
-    return parseSelector(selector);
-  } catch (error) {
-    if (error instanceof SelectorError) throw new ApiError(400, 'BadRequest', error.message);
-    throw error;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** RFC3339 with exactly six fractional digits, as Go parses `2006-01-02T15:04:05.000000Z07:00`. */
+const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
+
+/** The decoding error a real API server gives for a MicroTime in any other form. */
+function decodeMicroTimes(type: ResourceType, version: string, object: KubeObject): void {
+  for (const path of type.microTimeFields ?? []) {
+    let node: unknown = object;
+    for (const key of path.split('.')) node = isObject(node) ? node[key] : undefined;
+    if (node === undefined || node === null || (typeof node === 'string' && MICRO_TIME.test(node))) continue;
+    // Go names what follows the seconds (`.103Z`); anything else is reported whole.
+    const fraction = typeof node === 'string' && node.length > 19 ? node.slice(19) : String(node);
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `${type.kind} in version "${version}" cannot be handled as a ${type.kind}: parsing time ${JSON.stringify(node)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse ${JSON.stringify(fraction)} as ".000000" (field ${path})`,
+    );
   }
 }
 
-/** `propagationPolicy` from the query or a DeleteOptions body; Jobs default to Orphan like the real API. */
-function propagation(url: URL, body: unknown): string {
-  const fromBody = (body as { propagationPolicy?: string } | undefined)?.propagationPolicy;
-  return url.searchParams.get('propagationPolicy') ?? fromBody ?? 'Orphan';
+const isDryRun = (url: URL) => url.searchParams.getAll('dryRun').includes('All');
+
+/** `propagationPolicy` from the query or a DeleteOptions body, else the type's default. */
+function propagation(type: ResourceType, url: URL, body: unknown): string {
+  const options = isObject(body) ? body : {};
+  const policy = url.searchParams.get('propagationPolicy') ?? options.propagationPolicy;
+  if (policy === undefined || policy === null) {
+    const orphan = url.searchParams.get('orphanDependents') ?? options.orphanDependents;
+    if (orphan === true || orphan === 'true') return 'Orphan';
+    if (orphan === false || orphan === 'false') return 'Background';
+    return type.defaultPropagation;
+  }
+  if (!['Orphan', 'Background', 'Foreground'].includes(String(policy))) {
+    throw new ApiError(422, 'Invalid', `propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
+  }
+  return String(policy);
+}
+
+function preconditions(body: unknown): { uid?: string; resourceVersion?: string } | undefined {
+  const options = isObject(body) && isObject(body.preconditions) ? body.preconditions : undefined;
+  if (!options) return undefined;
+  return {
+    uid: typeof options.uid === 'string' ? options.uid : undefined,
+    resourceVersion: typeof options.resourceVersion === 'string' ? options.resourceVersion : undefined,
+  };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
