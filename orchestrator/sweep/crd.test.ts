@@ -15,29 +15,21 @@ import { planOfObject, SWEEP_GROUP, SWEEP_PLURAL } from './resource.ts';
 
 /**
  * OpenAPI v3 (as the CRD holds it) to JSON Schema for ajv, as an API server applies it under strict
- * field validation (kubectl's default and esweep's): boolean exclusive bounds, unknown fields refused
- * in every object that lists its properties, nodes that preserve unknown fields taken as they are.
+ * field validation (kubectl's default and esweep's): unknown fields refused in every object that
+ * lists its properties, nodes that preserve unknown fields taken as they are.
  */
 function forAjv(node: SchemaNode): SchemaNode {
   const out: SchemaNode = {};
   for (const [key, value] of Object.entries(node)) {
     if (key.startsWith('x-kubernetes-') || key === 'description') continue;
-    if (key === 'exclusiveMinimum' || key === 'exclusiveMaximum') continue;
     if (key === 'properties')
       out.properties = Object.fromEntries(
         Object.entries(value as Record<string, SchemaNode>).map(([k, v]) => [k, forAjv(v)]),
       );
     else if (key === 'items' || key === 'additionalProperties') out[key] = forAjv(value as SchemaNode);
     else if (key === 'oneOf' || key === 'anyOf') out[key] = (value as SchemaNode[]).map(forAjv);
+    else if (key === 'not') out.not = forAjv(value as SchemaNode);
     else out[key] = value;
-  }
-  if (node.exclusiveMinimum === true) {
-    out.exclusiveMinimum = node.minimum;
-    delete out.minimum;
-  }
-  if (node.exclusiveMaximum === true) {
-    out.exclusiveMaximum = node.maximum;
-    delete out.maximum;
   }
   if (node.type === 'object' && node.properties && !node.additionalProperties)
     out.additionalProperties = false;
@@ -55,8 +47,10 @@ function structuralProblems(node: SchemaNode, path = 'spec', inJunctor = false):
   if (node.additionalProperties === false) problems.push(`${path}: additionalProperties: false`);
   if (node.properties && node.additionalProperties)
     problems.push(`${path}: properties and additionalProperties`);
+  // Kubernetes reads them as booleans, JSON Schema validators as numbers: neither form is safe.
   for (const key of ['exclusiveMinimum', 'exclusiveMaximum'])
-    if (key in node && typeof node[key] !== 'boolean') problems.push(`${path}: ${key} must be a boolean`);
+    if (key in node) problems.push(`${path}: ${key} is read differently by Kubernetes and JSON Schema`);
+  if (node.not) problems.push(...structuralProblems(node.not as SchemaNode, `${path}.not`, true));
   if (inJunctor)
     for (const key of ['type', 'default', 'description', 'additionalProperties', 'nullable'])
       if (key in node) problems.push(`${path}: ${key} inside anyOf/oneOf`);

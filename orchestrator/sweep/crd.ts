@@ -2,7 +2,7 @@
 // status's in resource.ts), so the API server and the CLI check one definition. zod gives JSON Schema
 // (draft 2020-12); Kubernetes wants a *structural* OpenAPI v3 schema: a `type` on every node, no
 // `$ref`, no `additionalProperties: false` (unknown fields are pruned, or refused with strict field
-// validation, which kubectl and esweep ask for), boolean `exclusiveMinimum`, and no `type` inside
+// validation, which kubectl and esweep ask for), no numeric `exclusiveMinimum`, and no `type` inside
 // `anyOf`/`oneOf`. A union of different types therefore becomes an untyped node that keeps what it is
 // given (`x-kubernetes-preserve-unknown-fields`); the controller's zod validation checks it and says
 // what is wrong in the `Invalid` condition.
@@ -50,14 +50,15 @@ export function structural(node: SchemaNode): SchemaNode {
         if (typeof value === 'object' && value !== null)
           out.additionalProperties = structural(value as SchemaNode);
         break;
+      // OpenAPI v3.0's boolean exclusive bounds are read differently by JSON Schema validators (ajv
+      // refuses them); an inclusive bound with the end value excluded means the same to both.
       case 'exclusiveMinimum':
-        out.minimum = value;
-        out.exclusiveMinimum = true;
+      case 'exclusiveMaximum': {
+        out[key === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = value;
+        const excluded = ((out.not as SchemaNode | undefined)?.enum as unknown[] | undefined) ?? [];
+        out.not = { enum: [...excluded, value] };
         break;
-      case 'exclusiveMaximum':
-        out.maximum = value;
-        out.exclusiveMaximum = true;
-        break;
+      }
       case 'maximum':
       case 'minimum':
         // zod's safe-integer bounds say nothing a user needs to read.
