@@ -10,6 +10,7 @@ import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes
 import type { InfraConfig } from './config.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, scratch } from './security.ts';
+import { SWEEP_CONTROLLER_RULES } from './sweep-resource.ts';
 import { singlePod } from './workload.ts';
 
 export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
@@ -20,10 +21,11 @@ export const INGESTER_ACCOUNT = 'esweep-ingester';
 export const METRICS_PORT = 9464;
 const UID = 1000;
 
-/** Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status). */
+/** Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status), and Sweeps. */
 export const CONTROLLER_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  ...SWEEP_CONTROLLER_RULES,
 ];
 
 /** The kubernetes backend's settings (esweep-cluster.yaml), read by `esweep controller --cluster`. */

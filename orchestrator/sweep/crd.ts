@@ -85,7 +85,7 @@ function union(branches: SchemaNode[], node: SchemaNode): SchemaNode {
         properties[name] = structural(child);
     return {
       type: 'object',
-      description: node.description,
+      ...(typeof node.description === 'string' ? { description: node.description } : {}),
       properties,
       oneOf: branches.map((b) => ({ required: (b.required as string[] | undefined) ?? [] })),
     };
