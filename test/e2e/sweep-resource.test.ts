@@ -293,7 +293,7 @@ describe('Sweep objects on the (fake) cluster', () => {
   });
 
   test('an invalid spec: the API refuses what the schema says, the controller flags the rest', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     if (reconcilers.length === 0) await startReconciler();
     const refused = await cli.apply('typo', { ...LONG, pruners: ['snipp'] }).catch((error) => error);
