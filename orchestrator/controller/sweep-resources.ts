@@ -196,6 +196,13 @@ export class SweepResources {
     const uid = object.metadata.uid ?? '';
     const found = await this.store.findSweep(object.metadata.name);
     const owned = found && found.resourceUid === uid ? found : null;
+    const generation = object.metadata.generation ?? 0;
+    const previous = object.status?.conditions?.find((c) => c.type === 'Accepted');
+    // A generation already decided on is not validated and expanded again (a paper-scale grid is
+    // 20,000 trial keys to hash): a restarted controller reads its decision from the status.
+    const decided = previous?.reason === 'Expanded' || previous?.reason === 'SpecChangeRefused';
+    if (owned && decided && object.status?.observedGeneration === generation)
+      return { object, sweep: owned, accepted: previous };
     let plan: ReturnType<typeof planOfObject>;
     try {
       plan = planOfObject(object);
@@ -232,11 +239,6 @@ export class SweepResources {
         };
       }
     }
-    const generation = object.metadata.generation ?? 0;
-    const accepted = object.status?.conditions?.find((c) => c.type === 'Accepted');
-    const upToDate =
-      owned && object.status?.observedGeneration === generation && accepted?.reason === 'Expanded';
-    if (upToDate) return { object, sweep: owned, accepted };
     // The finalizer first: once trials exist, deleting the object must reach this controller.
     await this.ensureFinalizer(object);
     try {
