@@ -11,7 +11,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { InputError } from '../../../common/errors.ts';
+import { InputError, ServiceUnavailableError } from '../../../common/errors.ts';
 import {
   SWEEP_API_VERSION,
   SWEEP_GROUP,
@@ -219,15 +219,23 @@ export class SweepClient {
   }
 }
 
-/** A refused request as one line for the CLI (bad spec, no permission, no such resource type). */
+/**
+ * A failed request as one line for the CLI: a refused one (bad spec, no permission, no such resource
+ * type) is the user's to fix (exit 2); no answer at all, or no usable kubeconfig, is a service that
+ * cannot be reached (exit 69).
+ */
 export function sweepRequestError(error: unknown, what: string): Error {
   const code = statusCode(error);
   if (code === 422 || code === 400)
     return new InputError(`${what}: the API server refused it: ${apiMessage(error)}`);
-  if (code === 403) return new InputError(`${what}: forbidden: ${apiMessage(error)}`);
+  if (code === 403 || code === 401) return new InputError(`${what}: forbidden: ${apiMessage(error)}`);
   if (code === 404)
     return new InputError(
       `${what}: ${apiMessage(error)} (is the Sweep CRD installed? see docs/sweep-resource.md)`,
+    );
+  if (code === undefined)
+    return new ServiceUnavailableError(
+      `${what}: cannot reach the Kubernetes API: ${apiMessage(error)} (give --cluster or set up a kubeconfig)`,
     );
   return error instanceof Error ? error : new Error(String(error));
 }
