@@ -12,6 +12,7 @@ import { NATS_NAME, NATS_PORT } from './nats.ts';
 import { OPERATOR_FILES, operatorFile, operatorMode } from './nats-operator.ts';
 import { fromSecret, SECRET_NAMES } from './secrets.ts';
 import { containerSecurity, labelsFor, scratch } from './security.ts';
+import { SWEEP_CONTROLLER_RULES } from './sweep-resource.ts';
 import { singlePod } from './workload.ts';
 
 export const ORCHESTRATOR_NAME = 'esweep-orchestrator';
@@ -27,8 +28,8 @@ export const CONTROLLER_REPLICAS = 2;
 export const CONTROLLER_LEASE = 'esweep-controller';
 
 /**
- * Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status) and leader
- * election (its Lease: created once, then read and updated; `create` cannot be narrowed to a name).
+ * Exactly the API the kubernetes backend uses (Job informer + create/delete, pod status) leader
+ * election (its Lease: created once, then read and updated; `create` cannot be narrowed to a name), and Sweeps.
  */
 export const CONTROLLER_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -40,6 +41,7 @@ export const CONTROLLER_RULES = [
     resourceNames: [CONTROLLER_LEASE],
     verbs: ['get', 'update'],
   },
+  ...SWEEP_CONTROLLER_RULES,
 ];
 
 /** In NATS operator mode the controller also creates each Job's credentials Secret. */

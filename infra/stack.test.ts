@@ -6,12 +6,14 @@ import { parse as parseYaml } from 'yaml';
 import { dashboardFiles } from '../dashboards/index.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
+import { sweepCrd } from '../orchestrator/sweep/crd.ts';
 import { parseInfraConfig } from './config.ts';
 import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
 import { CONTROLLER_ACCOUNT, CONTROLLER_LEASE, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
 import { POSTGRES_PORT, ROLES_SCRIPT } from './postgres.ts';
 import { RUNTIME_ROLE } from './secrets.ts';
+import { USER_ROLE } from './sweep-resource.ts';
 import { baseConfig, type Created, deployed, SECRET_MARK } from './testing/pulumi-mocks.ts';
 
 const ofKind = (resources: Created[], kind: string) =>
@@ -36,8 +38,10 @@ describe('infra stack (pulumi mocks)', () => {
     resources = await deployed(baseConfig);
   });
 
-  it('grants the controller exactly jobs create/get/list/watch/delete, pods get/list/watch and its lease, namespaced', () => {
-    const roles = ofKind(resources, 'rbac.authorization.k8s.io/v1:Role');
+  it('grants the controller exactly jobs create/get/list/watch/delete, pods get/list/watch, its lease and its verbs on sweeps, namespaced', () => {
+    const roles = ofKind(resources, 'rbac.authorization.k8s.io/v1:Role').filter(
+      (r) => r.inputs.metadata.name === CONTROLLER_ACCOUNT,
+    );
     assert.equal(roles.length, 1);
     assert.deepEqual(roles[0]!.inputs.rules, [
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -49,6 +53,8 @@ describe('infra stack (pulumi mocks)', () => {
         resourceNames: [CONTROLLER_LEASE],
         verbs: ['get', 'update'],
       },
+      { apiGroups: ['esweep.dev'], resources: ['sweeps'], verbs: ['get', 'list', 'watch', 'update'] },
+      { apiGroups: ['esweep.dev'], resources: ['sweeps/status', 'sweeps/finalizers'], verbs: ['update'] },
     ]);
     assert.equal(roles[0]!.inputs.metadata.namespace, 'esweep');
     const [binding] = ofKind(resources, 'rbac.authorization.k8s.io/v1:RoleBinding');
@@ -64,7 +70,35 @@ describe('infra stack (pulumi mocks)', () => {
     assert.equal(orchestrator!.inputs.spec.template.spec.serviceAccountName, CONTROLLER_ACCOUNT);
   });
 
-  it('creates nothing cluster-wide (no ClusterRole, ClusterRoleBinding or wildcard rule)', () => {
+  it('installs the generated Sweep CRD and a namespaced esweep-user Role limited to sweeps', () => {
+    const crds = ofKind(resources, 'apiextensions.k8s.io/v1:CustomResourceDefinition');
+    assert.equal(crds.length, 1);
+    const crd = crds[0]!.inputs;
+    assert.equal(crd.metadata.name, 'sweeps.esweep.dev');
+    // Generated, not hand-written: exactly what orchestrator/sweep/crd.ts produces from the zod schema.
+    assert.deepEqual(crd.spec, sweepCrd().spec);
+    assert.ok(
+      crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.pruners.items.enum.includes(
+        'snip',
+      ),
+    );
+    const [user] = ofKind(resources, 'rbac.authorization.k8s.io/v1:Role').filter(
+      (r) => r.inputs.metadata.name === USER_ROLE,
+    );
+    assert.equal(user!.inputs.metadata.namespace, 'esweep');
+    assert.deepEqual(user!.inputs.rules, [
+      {
+        apiGroups: ['esweep.dev'],
+        resources: ['sweeps'],
+        verbs: ['create', 'get', 'list', 'watch', 'delete'],
+      },
+    ]);
+    // Bound by an administrator to researchers, not by the stack.
+    const bindings = ofKind(resources, 'rbac.authorization.k8s.io/v1:RoleBinding');
+    assert.ok(bindings.every((b) => b.inputs.roleRef.name !== USER_ROLE));
+  });
+
+  it('creates nothing cluster-wide but the Sweep CRD (no ClusterRole, ClusterRoleBinding or wildcard rule)', () => {
     assert.deepEqual(
       resources.filter((r) => /ClusterRole/.test(r.type)),
       [],
@@ -76,12 +110,13 @@ describe('infra stack (pulumi mocks)', () => {
       (r) =>
         r.type.startsWith('kubernetes:') &&
         r.type !== 'kubernetes:core/v1:Namespace' &&
+        r.type !== 'kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition' &&
         !r.inputs.metadata?.namespace,
     );
     assert.deepEqual(
       cluster.map((r) => r.type),
       [],
-      'every resource but the Namespace is namespaced',
+      'every resource but the Namespace and the CRD is namespaced',
     );
   });
 

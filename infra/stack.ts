@@ -9,6 +9,7 @@ import { createNetworkPolicies } from './network.ts';
 import { createOrchestrator } from './orchestrator.ts';
 import { createPostgres, POSTGRES_NAME, POSTGRES_PORT } from './postgres.ts';
 import { createSecrets } from './secrets.ts';
+import { createSweepResource } from './sweep-resource.ts';
 
 export function deploy(config: InfraConfig) {
   const ns = new k8s.core.v1.Namespace('namespace', {
@@ -37,6 +38,7 @@ export function deploy(config: InfraConfig) {
     orchestrator: createOrchestrator(config, namespace),
     network: createNetworkPolicies(config, namespace),
     kueue: config.kueue.enabled ? createKueue(config, namespace) : null,
+    sweeps: createSweepResource(namespace),
   };
   const resources: pulumi.CustomResource[] = [
     ns,

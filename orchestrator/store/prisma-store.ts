@@ -25,6 +25,7 @@ import type {
   TrialInput,
   TrialMark,
 } from './store.ts';
+import { SweepOwnedError } from './store.ts';
 import {
   fromStatuses,
   notFromStatuses,
@@ -86,11 +87,14 @@ class PrismaStore implements Store {
     return this.prisma.$transaction(
       async (tx) => {
         const existing = await tx.sweep.findUnique({ where: { name: input.name } });
+        if (existing?.resourceUid && input.resourceUid && existing.resourceUid !== input.resourceUid)
+          throw new SweepOwnedError(input.name, existing.resourceUid);
         const data = {
           spec: input.spec,
           backend: input.backend ?? 'local',
           maxParallel: input.maxParallel ?? null,
           retries: input.retries ?? 0,
+          ...(input.resourceUid ? { resourceUid: input.resourceUid } : {}),
         };
         const sweep = existing
           ? await tx.sweep.update({ where: { id: existing.id }, data })
@@ -253,6 +257,20 @@ class PrismaStore implements Store {
       });
       return count;
     });
+  }
+
+  async releaseSweep(sweepId: string, resourceUid: string): Promise<void> {
+    await this.prisma.sweep.updateMany({ where: { id: sweepId, resourceUid }, data: { resourceUid: null } });
+  }
+
+  async resumeCancelledTrials(sweepId: string): Promise<number> {
+    const { from, to } = TRANSITIONS.resume;
+    const { count } = await this.prisma.trial.updateMany({
+      where: { sweepId, status: { in: [...from] } },
+      data: { status: to, error: null, retryable: null, finishedAt: null },
+    });
+    await this.reopenIfPending(sweepId);
+    return count;
   }
 
   async reopenIfPending(sweepId: string): Promise<boolean> {

@@ -20,6 +20,21 @@ export interface SweepInput {
   backend?: string;
   maxParallel?: number | null;
   retries?: number;
+  /**
+   * The uid of the Sweep custom resource submitting it. A sweep owned by another object is refused
+   * ({@link SweepOwnedError}); an unowned one of the same name is adopted.
+   */
+  resourceUid?: string;
+}
+
+/** A Sweep object tried to expand into a sweep that another object owns (same name, other namespace). */
+export class SweepOwnedError extends Error {
+  constructor(
+    readonly sweepName: string,
+    readonly ownerUid: string,
+  ) {
+    super(`sweep '${sweepName}' belongs to another Sweep object (uid ${ownerUid})`);
+  }
 }
 
 /** What a trial is: its key and the parameters a sweep varies. */
@@ -296,6 +311,10 @@ export interface SweepStore {
   ): Promise<void>;
   /** Cancels every trial of the sweep that has not finished, and the sweep. Returns how many. */
   cancelSweep(sweepId: string): Promise<number>;
+  /** The Sweep object `resourceUid` gives the sweep up (it was deleted): another object may adopt it. */
+  releaseSweep(sweepId: string, resourceUid: string): Promise<void>;
+  /** Cancelled trials back to pending (a re-created Sweep object resumes its sweep); returns how many. */
+  resumeCancelledTrials(sweepId: string): Promise<number>;
   /** Failed trials back to pending (each gets a new attempt); returns how many. */
   retryFailedTrials(sweepId: string): Promise<number>;
   /** A finished sweep that has pending trials again (new trials, retries) becomes pending. */

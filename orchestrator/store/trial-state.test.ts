@@ -61,6 +61,8 @@ const ALLOWED: Record<Cause, [TrialStatus, TrialStatus][]> = {
     [R, X],
     // retry failed trials
     [F, P],
+    // resume a cancelled sweep (its Sweep object created anew)
+    [X, P],
     // requeue what a killed `esweep run` left
     [Q, P],
     [R, P],

@@ -65,6 +65,8 @@ export const TRANSITIONS = {
   },
   cancel: { action: 'cancel', cause: 'admin', from: ['pending', 'queued', 'running'], to: 'cancelled' },
   retryFailed: { action: 'retryFailed', cause: 'admin', from: ['failed'], to: 'pending' },
+  /** A cancelled sweep launched again (its Sweep object re-created). */
+  resume: { action: 'resume', cause: 'admin', from: ['cancelled'], to: 'pending' },
   /** Queued or running trials whose local process died with the `esweep run` that started it. */
   requeue: { action: 'requeue', cause: 'admin', from: ['queued', 'running'], to: 'pending' },
 } as const satisfies Record<string, Transition>;

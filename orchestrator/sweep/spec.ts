@@ -10,17 +10,23 @@ import { prunerNames } from '../../worker/pruners/catalog.ts';
 import { PRUNING_TYPES } from '../../worker/pruners/prune.ts';
 import { Budget } from '../../worker/train/settings.ts';
 
-/** A string from a fixed list; the message names the bad value and the choices. */
+/**
+ * A string from a fixed list; the message names the bad value and the choices. The list is also the
+ * JSON Schema's `enum`, so the Sweep resource's schema (crd.ts) refuses the same names.
+ */
 const oneOf = (what: string, values: () => readonly string[]) =>
-  z.string().superRefine((value, ctx) => {
-    const allowed = values();
-    if (!allowed.includes(value)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown ${what} '${value}' (expected one of ${allowed.join(', ')})`,
-      });
-    }
-  });
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const allowed = values();
+      if (!allowed.includes(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown ${what} '${value}' (expected one of ${allowed.join(', ')})`,
+        });
+      }
+    })
+    .meta({ enum: [...values()] });
 
 const nonEmptyList = <T extends z.ZodType>(item: T) =>
   z.array(item).min(1, { error: 'must list at least one value (an empty grid has no trials)' });
@@ -32,9 +38,12 @@ const finite = (what: string) =>
       error: (issue) => `${what} must be finite, got ${showValue(issue.input)}`,
     });
 
-const sparsity = finite('a sparsity').refine((s) => s >= 0 && s < 1, {
-  error: (issue) => `a sparsity must lie in [0, 1), got ${showValue(issue.input)}`,
-});
+// The bounds in `meta` are the refinements' own, for the JSON Schema (refinements do not appear there).
+const sparsity = finite('a sparsity')
+  .refine((s) => s >= 0 && s < 1, {
+    error: (issue) => `a sparsity must lie in [0, 1), got ${showValue(issue.input)}`,
+  })
+  .meta({ minimum: 0, exclusiveMaximum: 1 });
 const compression = finite('a compression')
   .refine((c) => c >= 1, {
     error: (issue) => `a compression must be ≥ 1, got ${showValue(issue.input)}`,
@@ -42,7 +51,8 @@ const compression = finite('a compression')
   .refine((c) => c <= MAX_COMPRESSION, {
     error: (issue) =>
       `a compression must be ≤ ${MAX_COMPRESSION.toLocaleString('en-US')} (sparsity ${1 - 1 / MAX_COMPRESSION}), got ${showValue(issue.input)}`,
-  });
+  })
+  .meta({ minimum: 1, maximum: MAX_COMPRESSION });
 
 const budget = Budget.superRefine((b, ctx) => {
   const [field, value, max] =

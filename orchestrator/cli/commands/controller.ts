@@ -6,9 +6,11 @@ import { Controller } from '../../controller/controller.ts';
 import { KubernetesLeaseClient } from '../../controller/kubernetes-lease.ts';
 import { LEADER_DEFAULTS, LeaderElector } from '../../controller/leader.ts';
 import { serveMetrics } from '../../controller/metrics.ts';
+import { SweepResources } from '../../controller/sweep-resources.ts';
 import type { SchedulerBackend } from '../../scheduler/backend.ts';
 import { KubernetesBackend, kubeConfigFor } from '../../scheduler/kubernetes/backend.ts';
 import { dnsLabel, loadKubernetesConfig } from '../../scheduler/kubernetes/config.ts';
+import { SweepClient } from '../../scheduler/kubernetes/sweep-client.ts';
 import { LocalBackend } from '../../scheduler/local/backend.ts';
 import { storeOf } from '../../store/prisma-store.ts';
 import { databaseHelp, withMigratedDatabase } from '../database.ts';
@@ -109,6 +111,7 @@ export function register(program: Command): void {
       // Aborted when this replica loses the lead: every Kubernetes call still in flight is abandoned.
       const fence = new AbortController();
       let elector: LeaderElector | undefined;
+      let sweepObjects: SweepClient | null = null;
       let backend: SchedulerBackend;
       if (options.backend === 'local') backend = new LocalBackend();
       else {
@@ -119,6 +122,8 @@ export function register(program: Command): void {
         const onError = (error: unknown) =>
           log({ level: 'warn', msg: 'informer error', error: String(error) });
         backend = new KubernetesBackend(config, { onError, log, userAgent, signal: fence.signal }, kubeConfig);
+        // Sweep objects (esweep.dev) of the cluster's namespace: expanded into the database, status kept.
+        sweepObjects = new SweepClient(config, { onError });
         if (options.leaderElect) {
           const lease = { namespace: config.namespace, name: options.leaseName, userAgent };
           elector = new LeaderElector({
@@ -142,6 +147,9 @@ export function register(program: Command): void {
           mayAct: elector ? () => elector.isLeader() : undefined,
         });
         const server = await serveMetrics(controller.metrics, options.metricsPort);
+        const sweepResources = sweepObjects
+          ? new SweepResources(sweepObjects, storeOf(database), backend, { log })
+          : null;
         log({
           level: 'info',
           msg: 'controller started',
@@ -151,13 +159,23 @@ export function register(program: Command): void {
           leaderElection: elector ? { lease: options.leaseName, ...elector.timing() } : false,
         });
         let end = 'stopped';
-        if (elector) end = await campaign({ elector, controller, fence, stop: stop.signal, log });
+        if (elector) end = await campaign({
+            elector,
+            controller,
+            companions: sweepResources ? [sweepResources] : [],
+            fence,
+            stop: stop.signal,
+            log,
+          });
         else {
           await controller.start();
+          await sweepResources?.start();
           if (!stop.signal.aborted)
             await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+          await sweepResources?.stop();
           await controller.stop();
         }
+        await sweepObjects?.close();
         if (end === 'lost') {
           log({ level: 'error', msg: 'exiting: lost the lead; restarted, this replica campaigns again' });
           process.exit(1);

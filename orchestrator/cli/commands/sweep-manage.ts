@@ -1,5 +1,6 @@
 // `esweep sweep status|results|compare|report|cancel|retry`: reading and steering a recorded sweep,
-// in any esweep database (the cluster's Postgres or the embedded one).
+// in any esweep database (the cluster's Postgres or the embedded one). `status` and `cancel` also
+// work on a Sweep object on the cluster when no database is configured (sweep-cluster.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +14,13 @@ import type { Store, Sweep } from '../../store/store.ts';
 import { databaseHelp, withStore } from '../database.ts';
 import { numberIn, outputFile, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
+import {
+  cancelObject,
+  clusterOptionHelp,
+  namespaceHelp,
+  objectStatus,
+  readsFromCluster,
+} from '../sweep-cluster.ts';
 
 async function findSweep(repos: Store, idOrName: string): Promise<Sweep> {
   const found = await repos.findSweep(idOrName);
@@ -23,7 +31,8 @@ async function findSweep(repos: Store, idOrName: string): Promise<Sweep> {
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 const common = z.object({ database: z.string().optional(), json: z.boolean().optional() });
-const statusSchema = common.extend({
+const onCluster = common.extend({ cluster: z.string().optional(), namespace: z.string().optional() });
+const statusSchema = onCluster.extend({
   watch: z.boolean().optional(),
   interval: numberIn('must be a positive number of seconds', (n) => n > 0),
 });
@@ -35,23 +44,28 @@ const maxGapHelp = 'flag values interpolated across a gap wider than this compre
 
 /**
  * A sub-command on one recorded sweep: the `<sweep>` argument (name or id) and `--database`, plus
- * what `configure` adds; `run` gets the sweep found and the validated options.
+ * what `configure` adds; `run` gets the sweep found and the validated options. With `onObject`, the
+ * command also works on a Sweep object (--cluster, --namespace) when no database is configured.
  */
-function sweepCommand<S extends z.ZodType<{ database?: string }>>(
+function sweepCommand<S extends z.ZodType<{ database?: string; cluster?: string; namespace?: string }>>(
   parent: Command,
   name: string,
   description: string,
   schema: S,
   configure: (command: Command) => Command,
   run: (repos: Store, sweep: Sweep, options: z.output<S>) => Promise<void>,
+  onObject?: (name: string, options: z.output<S>) => Promise<void>,
 ): void {
   const command = parent
     .command(name)
     .description(description)
     .argument('<sweep>', 'sweep name or id')
     .option('--database <location>', databaseHelp);
+  if (onObject)
+    command.option('--cluster <file>', clusterOptionHelp).option('--namespace <name>', namespaceHelp);
   configure(command).action(async (sweepName: string, raw: object) => {
     const options = parseOptions(schema, raw);
+    if (onObject && readsFromCluster(options)) return onObject(sweepName, options);
     // Every one of these works on a recorded sweep: none may create a database.
     await withStore(options, async (repos) => run(repos, await findSweep(repos, sweepName), options), {
       existing: true,
@@ -106,6 +120,7 @@ export function registerSweepManagement(sweep: Command): void {
       if (failed.length > FAILED_SHOWN)
         process.stdout.write(`  … ${failed.length - FAILED_SHOWN} more failed\n`);
     },
+    objectStatus,
   );
 
   sweepCommand(
@@ -173,14 +188,15 @@ export function registerSweepManagement(sweep: Command): void {
   sweepCommand(
     sweep,
     'cancel',
-    'cancel every unfinished trial (the controller deletes their runs)',
-    common,
+    'cancel every unfinished trial (the controller deletes their runs); on the cluster: delete the Sweep object',
+    onCluster,
     withJson,
     async (repos, found, options) => {
       const cancelled = await repos.cancelSweep(found.id);
       if (options.json) return printJson({ sweep: named(found), cancelled });
       process.stdout.write(`sweep ${found.name}: ${cancelled} trials cancelled\n`);
     },
+    cancelObject,
   );
 
   sweepCommand(

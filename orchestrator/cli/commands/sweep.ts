@@ -11,9 +11,11 @@ import { loadSweep } from '../../sweep/load.ts';
 import { databaseHelp, withStore } from '../database.ts';
 import { parseOptions } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';
+import { namespaceHelp, submitObject, submitsToCluster } from '../sweep-cluster.ts';
 import { registerSweepManagement } from './sweep-manage.ts';
 
-const clusterHelp = 'kubernetes backend settings (YAML); default $ESWEEP_CLUSTER_CONFIG';
+const clusterHelp =
+  'kubernetes settings (YAML: server, namespace, …); default $ESWEEP_CLUSTER_CONFIG, else the kubeconfig';
 
 const submitSchema = z.object({
   backend: z.enum(['kubernetes', 'local'], {
@@ -23,6 +25,7 @@ const submitSchema = z.object({
   json: z.boolean().optional(),
   force: z.boolean().optional(),
   cluster: z.string().optional(),
+  namespace: z.string().optional(),
   database: z.string().optional(),
   migrate: z.boolean().optional(),
 });
@@ -44,13 +47,16 @@ export function register(program: Command): void {
 
   sweep
     .command('submit')
-    .description('expand a sweep file into trials and record them (resubmitting adds only new trials)')
+    .description(
+      'expand a sweep file into trials (resubmitting adds only new trials): with --backend kubernetes and no database, as a Sweep object on the cluster',
+    )
     .argument('<file>', 'sweep file (YAML)')
     .option('--backend <name>', 'kubernetes | local', 'kubernetes')
     .option('--dry-run', 'print the trials (and Jobs) it would create; write nothing')
     .option('--force', 'allow a grid above the 20,000-trial limit')
     .option('--cluster <file>', clusterHelp)
-    .option('--database <location>', databaseHelp)
+    .option('--namespace <name>', namespaceHelp)
+    .option('--database <location>', `${databaseHelp} (records the sweep directly, not as a Sweep object)`)
     .option('--migrate', 'apply pending database migrations first')
     .option('--json', 'print one JSON document')
     .action(async (file: string, raw: object) => {
@@ -62,6 +68,8 @@ export function register(program: Command): void {
         if (options.json) return printJson(document);
         return printPlan(document.trials);
       }
+      if (options.backend === 'kubernetes' && submitsToCluster(options))
+        return submitObject(file, plan, options);
       const result = await withStore(options, async (repos, where) => ({
         where,
         ...(await submitPlan(repos, plan, options.backend)),
