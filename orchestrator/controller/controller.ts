@@ -66,6 +66,8 @@ export class Controller {
   private dirty = false;
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
+  /** Active runs of decided trials (active sweeps), by name: since when they were seen so. */
+  private readonly finishing = new Map<string, number>();
   /** Runs created by this process that the backend has not reported yet. */
   private readonly recentlyCreated = new Map<string, number>();
   private idleWaiters: (() => void)[] = [];
@@ -186,8 +188,19 @@ export class Controller {
     // Runs whose trial no longer wants them (cancelled, superseded, deleted sweep) are removed.
     const orphans = this.backend.runs().filter((run) => isActive(run) && !wanted.has(run.name));
     const activeSweeps = new Map(sweeps.map((sweep) => [sweep.id, sweep.name]));
+    const now = this.now();
+    for (const name of this.finishing.keys())
+      if (!orphans.some((run) => run.name === name)) this.finishing.delete(name);
     for (const run of orphans) {
       const current = inFlight.get(run.trialId);
+      // A run whose trial was decided (its worker reported the outcome) in a sweep still going is
+      // finishing on its own: its pod exits and the Job's TTL collects it. Deleting it would race
+      // the worker's exit; only one still active after the heartbeat timeout is deleted.
+      if (activeSweeps.has(run.sweepId) && !current) {
+        const since = this.finishing.get(run.name) ?? now;
+        this.finishing.set(run.name, since);
+        if (now - since <= this.options.heartbeatTimeoutMs) continue;
+      }
       this.decided({
         decision: 'delete',
         sweep: activeSweeps.get(run.sweepId) ?? run.sweepId,
@@ -198,7 +211,7 @@ export class Controller {
           ? 'its sweep is no longer active (finished, cancelled or deleted)'
           : current
             ? `attempt ${run.attempt} was superseded by attempt ${current.attempts}`
-            : 'its trial has no attempt in flight (cancelled or decided)',
+            : `its trial was decided and the run is still active after ${Math.round(this.options.heartbeatTimeoutMs / 1000)} s`,
       });
       await this.cancel(run.name);
     }

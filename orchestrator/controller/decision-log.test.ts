@@ -67,6 +67,14 @@ describe('controller: one log line per decision, and the fence', () => {
       ],
     );
 
+    // A run whose trial was decided meanwhile (the worker reported it) finishes on its own.
+    lines.length = 0;
+    const t2 = (await db.store.listTrials(sweep.id)).find((x) => x.key === 't2')!;
+    await db.prisma.trial.update({ where: { id: t2.id }, data: { status: 'completed' } });
+    await controller.reconcile();
+    assert.deepEqual(decisions(), [], 'not deleted while it finishes');
+    assert.deepEqual(backend.cancelled, []);
+
     // A cancelled sweep's runs are orphans: deleted, with the reason.
     lines.length = 0;
     await db.store.cancelSweep(sweep.id);

@@ -5,13 +5,16 @@
 // fake's audit log shows one Job create per trial attempt and no Job deleted by a controller.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { bundleCli } from '../../orchestrator/cli/bundle.ts';
 import { NatsArtifactStore } from '../../orchestrator/events/artifacts.ts';
 import { connectNats, ensureStreams, NatsEventSource } from '../../orchestrator/events/nats.ts';
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../../orchestrator/events/test-support.ts';
 import { Ingester } from '../../orchestrator/ingest/ingester.ts';
-import { ESWEEP_BIN } from '../../orchestrator/project-root.ts';
+import { PROJECT_ROOT } from '../../orchestrator/project-root.ts';
 import { runName } from '../../orchestrator/scheduler/names.ts';
 import { submitPlan } from '../../orchestrator/store/plan-records.ts';
 import { createTestDatabase, type TestDatabase } from '../../orchestrator/store/test-support.ts';
@@ -41,6 +44,10 @@ describe('high availability: several controller processes, one leader', () => {
   let nc: NatsConnection;
   let ingester: Ingester;
   let artifacts: NatsArtifactStore;
+  /** The bundled CLI, for controllers and workers alike: on a loaded 2-core machine tsx's start-up
+   * (seconds of CPU per process) starved the leaders of the CPU they renew with. */
+  let bin: string;
+  let bundleDir: string;
   const names = uniqueNames('ha');
   const bucket = `esweep-artifacts-ha-${randomBytes(4).toString('hex')}`;
   const workerEnv = {
@@ -51,6 +58,8 @@ describe('high availability: several controller processes, one leader', () => {
   };
 
   before(async () => {
+    bundleDir = join(PROJECT_ROOT, 'dist', `ha-${randomBytes(4).toString('hex')}`);
+    bin = await bundleCli(bundleDir);
     db = await createTestDatabase('e2e_ha');
     nc = await connectNats({ servers: TEST_NATS_URL });
     await ensureStreams(nc, names);
@@ -66,6 +75,7 @@ describe('high availability: several controller processes, one leader', () => {
       await nc.close();
     }
     await db?.dispose();
+    if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   });
 
   /** One sweep under `count` replicas, the leader killed mid-sweep; returns the takeover figures. */
@@ -77,7 +87,7 @@ describe('high availability: several controller processes, one leader', () => {
     restartEveryMs = 0,
   ) {
     const cluster: FakeCluster = await startFakeCluster(options, {
-      command: [process.execPath, ESWEEP_BIN, 'train'],
+      command: [process.execPath, bin, 'train'],
       env: workerEnv,
     });
     const restarts = restartEveryMs ? setInterval(() => cluster.server.restart(), restartEveryMs) : undefined;
@@ -98,7 +108,7 @@ describe('high availability: several controller processes, one leader', () => {
       const { sweep } = await submitPlan(db.store, plan, 'kubernetes');
       const clusterFile = await writeClusterFile(cluster.dir, cluster.config);
       for (let i = 0; i < count; i++)
-        replicas.push(new ControllerReplica(`${label}-${i}`, { clusterFile, database: db.url }));
+        replicas.push(new ControllerReplica(`${label}-${i}`, { bin, clusterFile, database: db.url }));
       const jobCreates = () =>
         cluster.server.audit.entries.filter(
           (e) => e.resource === 'jobs' && e.verb === 'create' && e.code < 300,

@@ -3,7 +3,12 @@
 // as a candidate, as a kubelet would). Prints, per kill, the time from the kill to `lead gained` and
 // to the end of the successor's first pass, and the bound leaseDuration + retryPeriod.
 //   npm run measure:takeover -- [--kills N] [--replicas N]
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundleCli } from '../../orchestrator/cli/bundle.ts';
+import { PROJECT_ROOT } from '../../orchestrator/project-root.ts';
 import { createTestDatabase } from '../../orchestrator/store/test-support.ts';
 import { startFakeCluster, waitFor } from '../fake-kube/support.ts';
 import { ControllerReplica, TEST_TIMING, writeClusterFile } from './controller-processes.ts';
@@ -18,13 +23,15 @@ process.stdout.write(
   `takeover: ${count} controller processes, fake API server, Postgres; lease ${TEST_TIMING.leaseDuration} s, renew deadline ${TEST_TIMING.renewDeadline} s, retry ${TEST_TIMING.retryPeriod} s\n`,
 );
 
+const bundleDir = join(PROJECT_ROOT, 'dist', `takeover-${randomBytes(4).toString('hex')}`);
+const bin = await bundleCli(bundleDir);
 const cluster = await startFakeCluster();
 const db = await createTestDatabase('takeover');
 const replicas: ControllerReplica[] = [];
 try {
   const clusterFile = await writeClusterFile(cluster.dir, cluster.config);
   for (let i = 0; i < count; i++)
-    replicas.push(new ControllerReplica(`takeover-${i}`, { clusterFile, database: db.url }));
+    replicas.push(new ControllerReplica(`takeover-${i}`, { bin, clusterFile, database: db.url }));
   const rows: { gained: number; firstPass: number }[] = [];
   for (let k = 0; k < kills; k++) {
     const leader = await waitFor(
@@ -80,4 +87,5 @@ try {
   await Promise.all(replicas.map((r) => r.exited));
   await cluster.close();
   await db.dispose();
+  await rm(bundleDir, { recursive: true, force: true });
 }
