@@ -9,6 +9,8 @@ import type { LeaderElector, LeaderEvent, TermEnd } from './leader.ts';
 export interface CampaignOptions {
   elector: LeaderElector;
   controller: Controller;
+  /** Reconcilers that, like the controller, act only while this replica leads (e.g. Sweep objects). */
+  companions?: { start(): Promise<void>; stop(): Promise<void> }[];
   /** Aborted when the lead is lost: the backend's API calls use it. */
   fence: AbortController;
   /** Aborted on shutdown (SIGTERM). */
@@ -39,7 +41,14 @@ export function leaderLogEntry(event: LeaderEvent, lease: string): Record<string
 }
 
 /** Observes, campaigns, leads one term; resolves with how the term ended ('stopped' if never led). */
-export async function campaign({ elector, controller, fence, stop, log }: CampaignOptions): Promise<TermEnd> {
+export async function campaign({
+  elector,
+  controller,
+  companions = [],
+  fence,
+  stop,
+  log,
+}: CampaignOptions): Promise<TermEnd> {
   const { metrics } = controller;
   metrics.leader = false;
   await controller.observe();
@@ -53,11 +62,13 @@ export async function campaign({ elector, controller, fence, stop, log }: Campai
       if (!term.aborted) log({ level: 'info', msg: 'first pass as leader done' });
     });
     await controller.start();
+    for (const companion of companions) await companion.start();
     if (!term.aborted)
       await new Promise((resolve) => term.addEventListener('abort', resolve, { once: true }));
     metrics.leader = false;
     metrics.leaderChanges++;
     if (!stop.aborted) fence.abort(new Error('lost the lead'));
+    for (const companion of companions) await companion.stop();
     await controller.stop();
   });
 }

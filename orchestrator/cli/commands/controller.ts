@@ -121,7 +121,11 @@ export function register(program: Command): void {
         const kubeConfig = kubeConfigFor(config);
         const onError = (error: unknown) =>
           log({ level: 'warn', msg: 'informer error', error: String(error) });
-        backend = new KubernetesBackend(config, { onError, log, userAgent, signal: fence.signal }, kubeConfig);
+        backend = new KubernetesBackend(
+          config,
+          { onError, log, userAgent, signal: fence.signal },
+          kubeConfig,
+        );
         // Sweep objects (esweep.dev) of the cluster's namespace: expanded into the database, status kept.
         sweepObjects = new SweepClient(config, { onError });
         if (options.leaderElect) {
@@ -159,7 +163,8 @@ export function register(program: Command): void {
           leaderElection: elector ? { lease: options.leaseName, ...elector.timing() } : false,
         });
         let end = 'stopped';
-        if (elector) end = await campaign({
+        if (elector)
+          end = await campaign({
             elector,
             controller,
             companions: sweepResources ? [sweepResources] : [],
