@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { BatchNormNode, GraphNode } from '../../arch/graph.ts';
 import { type BatchNormState, BN_EPSILON, type Model, runningStatsUpdate } from '../../model/model.ts';
 import { readValues } from '../../tf/host-values.ts';
-import type { HostGradient } from '../sgd.ts';
 import type { HostLayer, ParameterGradients } from './layer.ts';
 import type { KeptRows } from './sparse-dense.ts';
 import { SparseDenseLayer } from './sparse-dense.ts';
