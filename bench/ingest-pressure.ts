@@ -173,7 +173,8 @@ export async function dbOutage(db: TestDatabase, nc: NatsConnection, count: numb
       keepAliveMs: ackWaitMs / 3,
       maxBackoffMs: 1000,
     });
-    let peakRss = process.memoryUsage().rss;
+    const rssAtStart = process.memoryUsage().rss;
+    let peakRss = rssAtStart;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 100);
@@ -199,6 +200,7 @@ export async function dbOutage(db: TestDatabase, nc: NatsConnection, count: numb
       events: count,
       outageSeconds: outageMs / 1000,
       ackWaitMs,
+      rssAtStartMb: Math.round(rssAtStart / 1024 / 1024),
       peakRssMb: Math.round(peakRss / 1024 / 1024),
       peakHeldMessages: peakHeld,
       deliveriesPerEvent: Number((ingester.stats.messages / count).toFixed(3)),

@@ -210,7 +210,7 @@ try {
   const outage = await dbOutage(db, nc, pressure.outageEvents, pressure.outageSeconds * 1000);
   verdict({
     name: 'dbOutage: peak RSS',
-    figure: `${outage.peakRssMb} MB (at most ${outage.peakHeldMessages} messages held)`,
+    figure: `${outage.peakRssMb} MB, ${outage.rssAtStartMb} MB when the outage began (at most ${outage.peakHeldMessages} messages held)`,
     baseline: `${outage.events} events waiting, ${outage.outageSeconds} s outage, ${outage.ackWaitMs} ms ack wait`,
     target: `≤ ${MAX_PEAK_RSS_MB} MB`,
     met: outage.peakRssMb <= MAX_PEAK_RSS_MB,
