@@ -1,7 +1,12 @@
 // npm run bench:ingest [-- --json] [--points 200000] [--points-per-event 100] [--trials 20]
+//   [--store-mb 4] [--outage-events 30000] [--outage-seconds 60] [--poison-events 20000]
 // Publishes metric points through NATS JetStream (windowed publisher) into PostgreSQL (ingester), and
 // in the same run measures a plain `unnest` INSERT of the same rows: the floor the pipeline is judged
 // against. Targets: no point lost or duplicated, and at least 0.5× the floor and 30,000 points/s.
+// Then under pressure (bench/ingest-pressure.ts): `storageFull` (10× a small store published: nothing
+// lost or duplicated, publishers finished), `dbOutage` (events waiting through a database outage at a
+// 1 s ack wait: peak RSS ≤ 400 MB, ≤ 1.5 deliveries per event) and `poison` (0.5 % of events refused
+// by the database: ≤ 1.5× the clean run's seconds).
 // Uses its own database and stream (dropped afterwards) on the servers given by
 // ESWEEP_TEST_DATABASE_URL / ESWEEP_TEST_NATS_URL (defaults: the local ones). For a smoke run, pass
 // fewer points (e.g. --points 20000).
@@ -15,18 +20,27 @@ import { Ingester } from '../orchestrator/ingest/ingester.ts';
 import { insertPointRows, type PointColumns } from '../orchestrator/store/event-writes.ts';
 import { createTestDatabase, seedSweep } from '../orchestrator/store/test-support.ts';
 import { readFlags, wholeNumber } from './flags.ts';
+import { dbOutage, poison, storageFull } from './ingest-pressure.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const MIN_RATIO_TO_RAW = 0.5;
 const MIN_POINTS_PER_SECOND = 30_000;
+const MAX_PEAK_RSS_MB = 400;
+const MAX_DELIVERIES_PER_EVENT = 1.5;
+const MAX_POISON_SLOWDOWN = 1.5;
+const POISON_SHARE = 0.005;
 
-const { values, totalPoints, perEvent, trialCount } = readFlags('ingest', () => {
+const { values, totalPoints, perEvent, trialCount, pressure } = readFlags('ingest', () => {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean', default: false },
       points: { type: 'string', default: '200000' },
       'points-per-event': { type: 'string', default: '100' },
       trials: { type: 'string', default: '20' },
+      'store-mb': { type: 'string', default: '4' },
+      'outage-events': { type: 'string', default: '30000' },
+      'outage-seconds': { type: 'string', default: '60' },
+      'poison-events': { type: 'string', default: '20000' },
     },
   });
   return {
@@ -34,6 +48,12 @@ const { values, totalPoints, perEvent, trialCount } = readFlags('ingest', () => 
     totalPoints: wholeNumber('points', values.points),
     perEvent: wholeNumber('points-per-event', values['points-per-event']),
     trialCount: wholeNumber('trials', values.trials),
+    pressure: {
+      storeMb: wholeNumber('store-mb', values['store-mb']),
+      outageEvents: wholeNumber('outage-events', values['outage-events']),
+      outageSeconds: wholeNumber('outage-seconds', values['outage-seconds']),
+      poisonEvents: wholeNumber('poison-events', values['poison-events'], 200),
+    },
   };
 });
 const say = (line: string) => {
@@ -173,8 +193,54 @@ try {
     met: result.pointsPerSecond >= MIN_POINTS_PER_SECOND,
     backend,
   });
+
+  say(`storageFull: publishing 10× a ${pressure.storeMb} MiB JetStream store while the ingester runs…`);
+  const full = await storageFull(db, pressure.storeMb * 1024 * 1024, perEvent);
+  verdict({
+    name: 'storageFull: nothing lost or duplicated, publishers finished',
+    figure: `${full.lost} lost, ${full.duplicates} duplicated of ${full.events} events (${(full.publishedBytes / 1024 / 1024).toFixed(1)} MiB into a ${pressure.storeMb} MiB store, ${full.fullRefusals} sends refused and retried, ${full.publishFailure ? `failed: ${full.publishFailure}` : 'all stored'}) in ${full.seconds} s`,
+    baseline: 'the same pipeline with room to spare (above)',
+    target: '0 lost, 0 duplicated, publishers finished',
+    met: full.lost === 0 && full.duplicates === 0 && full.publishersFinished && full.publishFailure === null,
+    backend,
+  });
+  say(
+    `dbOutage: ${pressure.outageEvents} events waiting through a ${pressure.outageSeconds} s database outage…`,
+  );
+  const outage = await dbOutage(db, nc, pressure.outageEvents, pressure.outageSeconds * 1000);
+  verdict({
+    name: 'dbOutage: peak RSS',
+    figure: `${outage.peakRssMb} MB, ${outage.rssAtStartMb} MB when the outage began (at most ${outage.peakHeldMessages} messages held)`,
+    baseline: `${outage.events} events waiting, ${outage.outageSeconds} s outage, ${outage.ackWaitMs} ms ack wait`,
+    target: `≤ ${MAX_PEAK_RSS_MB} MB`,
+    met: outage.peakRssMb <= MAX_PEAK_RSS_MB,
+    backend,
+  });
+  verdict({
+    name: 'dbOutage: deliveries per event',
+    figure: `${outage.deliveriesPerEvent} (${outage.lost} lost, ${outage.duplicates} duplicated)`,
+    baseline: '1 = no redelivery',
+    target: `≤ ${MAX_DELIVERIES_PER_EVENT}, nothing lost or duplicated`,
+    met:
+      outage.deliveriesPerEvent <= MAX_DELIVERIES_PER_EVENT && outage.lost === 0 && outage.duplicates === 0,
+    backend,
+  });
+  say(`poison: ${pressure.poisonEvents} events, clean and with ${POISON_SHARE * 100} % poison…`);
+  const poisoned = await poison(db, nc, pressure.poisonEvents, POISON_SHARE);
+  verdict({
+    name: 'poison: slowdown',
+    figure: `${poisoned.poisonSeconds} s with ${poisoned.deadLetters} dead letters = ${poisoned.slowdown}× (${poisoned.stored} stored)`,
+    baseline: `clean run ${poisoned.cleanSeconds} s`,
+    target: `≤ ${MAX_POISON_SLOWDOWN}×, every poison event dead-lettered`,
+    met: poisoned.slowdown <= MAX_POISON_SLOWDOWN && poisoned.deadLetters === poisoned.expectedDeadLetters,
+    backend,
+  });
+
   const summary = finish();
-  if (values.json) process.stdout.write(`${JSON.stringify({ backend, ...result, ...summary })}\n`);
+  if (values.json) {
+    const pressureResults = { storageFull: full, dbOutage: outage, poison: poisoned };
+    process.stdout.write(`${JSON.stringify({ backend, ...result, ...pressureResults, ...summary })}\n`);
+  }
 } finally {
   await deleteStreams(nc, names).catch(() => {});
   await nc.close();

@@ -54,6 +54,31 @@ export function controllerRules(config: InfraConfig) {
 /** In operator mode the URL carries no password (each client has its own credentials). */
 const PLAIN_NATS_URL = `nats://${NATS_NAME}:${NATS_PORT}`;
 
+/** MiB in a Kubernetes quantity such as `10Gi` or `512Mi`. */
+export function quantityMiB(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti)?$/.exec(quantity);
+  if (!match) throw new Error(`cannot size from quantity '${quantity}'`);
+  const factor = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[match[2] ?? 'Mi'] ?? 1;
+  return Math.floor(Number(match[1]) * factor);
+}
+
+/**
+ * The ingester's flags: the events stream may take half of the NATS store and the dead letters a
+ * twentieth (both reserve their share), the rest is left to the artifact bucket, whose objects expire.
+ */
+export function ingesterArgs(config: InfraConfig): string[] {
+  const store = quantityMiB(config.storage.nats);
+  return [
+    'ingest',
+    '--metrics-port',
+    String(METRICS_PORT),
+    '--stream-max-mb',
+    String(Math.floor(store / 2)),
+    '--dlq-max-mb',
+    String(Math.max(1, Math.floor(store / 20))),
+  ];
+}
+
 /** The kubernetes backend's settings (esweep-cluster.yaml), read by `esweep controller --cluster`. */
 export function clusterConfig(config: InfraConfig): KubernetesConfigInput {
   const operator = operatorMode(config);
@@ -195,7 +220,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             ...common,
             volumeMounts: [tmp.mount, ...(ingesterCreds ? [ingesterCreds.mount] : [])],
             name: 'ingester',
-            args: ['ingest'],
+            args: ingesterArgs(config),
             env: [
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
               ...(ingesterCreds
@@ -205,7 +230,15 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
                   ]
                 : [fromSecret('NATS_URL', SECRET_NAMES.nats, 'url')]),
             ],
+            ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
             resources: config.resources.ingester,
+            // Alive while the process serves; ready while NATS and the database both answer.
+            livenessProbe: {
+              httpGet: { path: '/healthz', port: METRICS_PORT },
+              initialDelaySeconds: 10,
+              periodSeconds: 15,
+            },
+            readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 10 },
           },
         ],
         volumes: [tmp.volume, ...(ingesterCreds ? [ingesterCreds.volume] : [])],

@@ -10,7 +10,13 @@ import { sweepCrd } from '../orchestrator/sweep/crd.ts';
 import { parseInfraConfig } from './config.ts';
 import { DASHBOARDS_CONFIGMAP } from './grafana.ts';
 import { NATS_PORT } from './nats.ts';
-import { CONTROLLER_ACCOUNT, CONTROLLER_LEASE, INGESTER_ACCOUNT, METRICS_PORT } from './orchestrator.ts';
+import {
+  CONTROLLER_ACCOUNT,
+  CONTROLLER_LEASE,
+  INGESTER_ACCOUNT,
+  METRICS_PORT,
+  quantityMiB,
+} from './orchestrator.ts';
 import { POSTGRES_PORT, ROLES_SCRIPT } from './postgres.ts';
 import { RUNTIME_ROLE } from './secrets.ts';
 import { USER_ROLE } from './sweep-resource.ts';
@@ -208,6 +214,23 @@ describe('infra stack (pulumi mocks)', () => {
     const [controller] = deployments.orchestrator.spec.template.spec.containers;
     assert.equal(controller.livenessProbe.httpGet.path, '/healthz');
     assert.equal(controller.readinessProbe.httpGet.path, '/readyz');
+  });
+
+  it('probes the ingester on its health endpoints and sizes its streams from the NATS store', () => {
+    const [deployment] = ofKind(resources, 'apps/v1:Deployment').filter((d) => d.name === 'ingester');
+    const [ingester] = deployment!.inputs.spec.template.spec.containers;
+    assert.deepEqual(ingester.livenessProbe.httpGet, { path: '/healthz', port: METRICS_PORT });
+    assert.deepEqual(ingester.readinessProbe.httpGet, { path: '/readyz', port: METRICS_PORT });
+    assert.deepEqual(ingester.ports, [{ name: 'metrics', containerPort: METRICS_PORT }]);
+    const flag = (name: string) => ingester.args[ingester.args.indexOf(name) + 1];
+    assert.equal(ingester.args[0], 'ingest');
+    assert.equal(flag('--metrics-port'), String(METRICS_PORT));
+    // The default NATS volume is 10Gi: half for events, a twentieth for dead letters.
+    assert.equal(flag('--stream-max-mb'), '5120');
+    assert.equal(flag('--dlq-max-mb'), '512');
+    assert.equal(quantityMiB('512Mi'), 512);
+    assert.equal(quantityMiB('1Ti'), 1024 * 1024);
+    assert.throws(() => quantityMiB('10G'), /cannot size/);
   });
 
   it('migrates as the schema owner; the controller and ingester run as the runtime role; Grafana reads', () => {

@@ -3,9 +3,8 @@
 // prom-client Registry reads them when scraped, next to a reconcile-duration histogram and the
 // process metrics prom-client collects by default. Under leader election `/readyz` is the lead: only
 // the replica that acts is ready.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type HealthServer, serveHealth } from '../../common/health-server.ts';
 import type { StatusCounts } from '../store/store.ts';
 
 export class ControllerMetrics {
@@ -146,35 +145,14 @@ export function serveMetrics(
   port: number,
   staleMs = 60_000,
   host = '0.0.0.0',
-): Promise<Server & { port: number }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
-      metrics.render().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        },
-        (error: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`${String(error)}\n`);
-        },
-      );
-    } else if (path === '/healthz' || path === '/readyz') {
-      const ok =
-        path === '/readyz'
-          ? metrics.acting()
-          : !metrics.acting() || Date.now() - metrics.lastSuccess < staleMs;
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(ok ? 'ok\n' : 'unhealthy\n');
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () =>
-      resolve(Object.assign(server, { port: (server.address() as AddressInfo).port })),
-    );
-  });
+): Promise<HealthServer> {
+  return serveHealth(
+    {
+      healthy: () => !metrics.acting() || Date.now() - metrics.lastSuccess < staleMs,
+      ready: () => metrics.acting(),
+      metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.render() }),
+    },
+    port,
+    host,
+  );
 }
