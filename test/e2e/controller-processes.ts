@@ -51,7 +51,11 @@ export class ControllerReplica {
     this.start();
   }
 
+  /** Index in `lines` of the current run's first line (a restart begins a new run). */
+  private runStart = 0;
+
   start(): void {
+    this.runStart = this.lines.length;
     const t = this.options.timing ?? TEST_TIMING;
     const args = [
       this.options.bin ?? ESWEEP_BIN,
@@ -101,10 +105,12 @@ export class ControllerReplica {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Whether it leads now, by its log: a `lead gained` not followed by `lead lost`. */
+  /** Whether it leads now, by its current run's log: a `lead gained` not followed by `lead lost`. */
   get leading(): boolean {
     if (!this.running) return false;
-    const last = this.lines.findLast((l) => l.decision === 'lead gained' || l.decision === 'lead lost');
+    const last = this.lines
+      .slice(this.runStart)
+      .findLast((l) => l.decision === 'lead gained' || l.decision === 'lead lost');
     return last?.decision === 'lead gained';
   }
 

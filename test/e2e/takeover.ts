@@ -32,6 +32,15 @@ try {
   const clusterFile = await writeClusterFile(cluster.dir, cluster.config);
   for (let i = 0; i < count; i++)
     replicas.push(new ControllerReplica(`takeover-${i}`, { bin, clusterFile, database: db.url }));
+  // As a kubelet would, a replica that exits on its own (fenced: a lost lead) is started again.
+  let restarted = 0;
+  const supervisor = setInterval(() => {
+    for (const r of replicas)
+      if (!r.running && r.killedAt === undefined) {
+        restarted++;
+        r.start();
+      }
+  }, 200);
   const rows: { gained: number; firstPass: number }[] = [];
   for (let k = 0; k < kills; k++) {
     const leader = await waitFor(
@@ -75,13 +84,24 @@ try {
     leader.killedAt = undefined;
     leader.start();
   }
+  clearInterval(supervisor);
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const gained = sorted(rows.map((r) => r.gained));
   const passes = sorted(rows.map((r) => r.firstPass));
   const median = (xs: number[]) => xs[Math.floor(xs.length / 2)];
   process.stdout.write(
-    `lead gained after the kill: median ${median(gained)} ms, max ${gained.at(-1)} ms; first pass done: median ${median(passes)} ms, max ${passes.at(-1)} ms; bound ${bound} ms; ${gained.filter((g) => g > bound).length} of ${rows.length} over the bound\n`,
+    `lead gained after the kill: median ${median(gained)} ms, max ${gained.at(-1)} ms; first pass done: median ${median(passes)} ms, max ${passes.at(-1)} ms; bound ${bound} ms; ${gained.filter((g) => g > bound).length} of ${rows.length} over the bound; ${restarted} replicas restarted after a lost lead\n`,
   );
+} catch (error) {
+  for (const r of replicas)
+    process.stdout.write(
+      `${r.identity} exits ${JSON.stringify(r.exits)}:\n${r.lines
+        .filter((l) => l.msg !== 'leader observed')
+        .slice(-6)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}\n${r.stderr.slice(-500)}\n`,
+    );
+  throw error;
 } finally {
   for (const r of replicas) if (r.running) r.child.kill('SIGKILL');
   await Promise.all(replicas.map((r) => r.exited));
