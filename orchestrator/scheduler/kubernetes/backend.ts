@@ -13,6 +13,7 @@ import {
   type SecurityAuthentication,
   ServerConfiguration,
   type V1Job,
+  type V1JobList,
   type V1Pod,
   Watch,
 } from '@kubernetes/client-node';
@@ -250,6 +251,7 @@ function slimInformer<T extends { metadata?: { resourceVersion?: string } }>(
   path: string,
   list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
   slim: (object: T) => T,
+  fieldSelector?: string,
 ): ListWatch<T> {
   const watch = new Watch(kubeConfig);
   const slimWatch = {
@@ -275,8 +277,15 @@ function slimInformer<T extends { metadata?: { resourceVersion?: string } }>(
     },
     false,
     MANAGED_SELECTOR,
+    fieldSelector,
   );
 }
+
+/** Jobs per page of a list. */
+const LIST_PAGE = 500;
+
+/** Pods that may still be stuck: finished ones are neither listed nor watched (memory, list size). */
+const UNFINISHED_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 
 /** Re-list statistics, for logs and the bench: a 410 Gone or a restart makes the informer list again. */
 export interface ListStats {
@@ -353,8 +362,7 @@ export class KubernetesBackend implements SchedulerBackend {
     this.informer = slimInformer<V1Job>(
       kubeConfig,
       `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      () =>
-        this.timedList(() => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR })),
+      () => this.timedList(() => this.listJobs(namespace)),
       slimJob,
     );
     const update = (job: V1Job) => {
@@ -372,11 +380,17 @@ export class KubernetesBackend implements SchedulerBackend {
       () =>
         withRetries(
           'list pods',
-          () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
+          () =>
+            this.core.listNamespacedPod({
+              namespace,
+              labelSelector: MANAGED_SELECTOR,
+              fieldSelector: UNFINISHED_PODS,
+            }),
           this.retry,
           this.onRetry,
         ),
       slimPod,
+      UNFINISHED_PODS,
     );
     this.podInformer.on('add', (pod) => this.podChanged(pod));
     this.podInformer.on('update', (pod) => this.podChanged(pod));
@@ -398,11 +412,48 @@ export class KubernetesBackend implements SchedulerBackend {
   private readonly onRetry: RetryObserver = (event) =>
     this.log({ level: 'warn', msg: 'API retry', ...event });
 
-  /** A list of Jobs, retried, with its wall and CPU time recorded (a re-list's cost). */
+  /**
+   * Every managed Job, in pages of {@link LIST_PAGE} (as client-go's pager): at 7,000 Jobs one page
+   * is megabytes, and a connection dropped mid-list (a restart) then costs one page, not the list.
+   * Each page is retried on its own; an expired continue token (410) restarts the list.
+   */
+  private async listJobs(namespace: string): Promise<V1JobList> {
+    for (;;) {
+      const items: V1Job[] = [];
+      let next: string | undefined;
+      let resourceVersion: string | undefined;
+      try {
+        do {
+          const page: V1JobList = await withRetries(
+            'list jobs',
+            () =>
+              this.batch.listNamespacedJob({
+                namespace,
+                labelSelector: MANAGED_SELECTOR,
+                limit: LIST_PAGE,
+                _continue: next,
+              }),
+            this.retry,
+            this.onRetry,
+          );
+          // Cut down at once: whole Jobs of every page would be the list's peak memory.
+          for (const job of page.items) items.push(slimJob(job));
+          next = page.metadata?._continue || undefined;
+          resourceVersion = page.metadata?.resourceVersion;
+        } while (next);
+        return { items, metadata: { resourceVersion } } as V1JobList;
+      } catch (error) {
+        if (next && statusOf(error) === 410) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** A list of Jobs, with its wall and CPU time recorded (a re-list's cost). */
   private async timedList<T extends { items: V1Job[] }>(list: () => Promise<T>): Promise<T> {
     const wall = performance.now();
     const cpu = process.cpuUsage();
-    const result = await withRetries('list jobs', list, this.retry, this.onRetry);
+    const result = await list();
     // ListWatch updates its cache in the continuation of this list, before any timer or I/O
     // callback: setImmediate runs after it. (CPU time is the process's: approximate under load.)
     setImmediate(() => {
