@@ -71,6 +71,38 @@ describe('fake API server: generic resources', () => {
   });
   after(() => cluster.close());
 
+  test('lists page by limit and continue in key order; a continue token from a compacted version is 410 Expired', async () => {
+    const names = ['page-c', 'page-a', 'page-e', 'page-b', 'page-d'];
+    for (const name of names)
+      await api.leases.createNamespacedLease({ namespace: NS, body: lease(name, 'x') });
+    const ours = (items: V1Lease[]) =>
+      items.map((l) => l.metadata!.name!).filter((name) => name.startsWith('page-'));
+    const seen: string[] = [];
+    const versions = new Set<string>();
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await api.leases.listNamespacedLease({ namespace: NS, limit: 2, _continue: token });
+      assert.ok(page.items.length <= 2, 'a page holds at most `limit` objects');
+      seen.push(...ours(page.items));
+      versions.add(page.metadata!.resourceVersion!);
+      token = page.metadata?._continue;
+      pages++;
+    } while (token);
+    assert.deepEqual(seen, [...names].sort(), 'every object once, in key order');
+    assert.ok(pages >= 3);
+    assert.equal(versions.size, 1, 'every page reports the version the list began at');
+
+    const first = await api.leases.listNamespacedLease({ namespace: NS, limit: 1 });
+    await api.leases.createNamespacedLease({ namespace: NS, body: lease('page-f', 'x') });
+    cluster.server.store.compact();
+    const expired = await failure(
+      api.leases.listNamespacedLease({ namespace: NS, limit: 1, _continue: first.metadata?._continue }),
+    );
+    assert.equal(expired.code, 410);
+    assert.equal(expired.status.reason, 'Expired');
+  });
+
   test('Leases: create, read, replace with optimistic concurrency (409 on a stale resourceVersion)', async () => {
     const created = await api.leases.createNamespacedLease({ namespace: NS, body: lease('leader', 'a') });
     assert.ok(created.metadata?.uid);

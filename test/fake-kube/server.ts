@@ -5,6 +5,7 @@
 // deletecollection. Jobs are run by the simulated job controller and kubelet in kubelet.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import { AuditLog } from './audit.ts';
 import { customResourceType, establishedStatus } from './crd.ts';
 import { JobController, type JobControllerOptions } from './kubelet.ts';
@@ -382,17 +383,16 @@ export class FakeKubeServer {
     switch (call.verb) {
       case 'list': {
         const selected = this.selection(url);
-        const items = this.store
-          .list(type.key, type.namespaced ? namespace : undefined)
-          .filter(selected)
-          .map((o) => this.present(type, call.version, o));
+        const all = this.store.list(type.key, type.namespaced ? namespace : undefined).filter(selected);
+        const page = this.page(all, url);
+        const items = page.items.map((o) => this.present(type, call.version, o));
         if (wantsTable(call.req.headers.accept)) {
-          return this.answer(call, res, 200, table(type, items, this.store.resourceVersion));
+          return this.answer(call, res, 200, table(type, items, page.resourceVersion));
         }
         return this.answer(call, res, 200, {
           apiVersion: apiVersionOf(type, call.version),
           kind: `${type.kind}List`,
-          metadata: { resourceVersion: this.store.resourceVersion },
+          metadata: page.metadata,
           items,
         });
       }
@@ -466,6 +466,52 @@ export class FakeKubeServer {
       group: type.group,
       kind: type.resource,
     });
+  }
+
+  /**
+   * One page of a list (`limit`, `continue`) as the real server pages it: objects in key order, a
+   * continue token naming the last key and the resourceVersion the list began at (which every page
+   * reports, so a watch from it replays what changed meanwhile), 410 Expired once that version is
+   * compacted. The fake serves later pages from its current state, not an etcd snapshot.
+   */
+  private page(
+    objects: KubeObject[],
+    url: URL,
+  ): {
+    items: KubeObject[];
+    resourceVersion: string;
+    metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+  } {
+    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const sorted = [...objects].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    let resourceVersion = this.store.resourceVersion;
+    let after: string | undefined;
+    const token = url.searchParams.get('continue');
+    if (token) {
+      const parsed = continueToken.safeParse(decodeToken(token));
+      if (!parsed.success) throw new ApiError(400, 'BadRequest', 'continue key is not valid');
+      if (this.store.expired(Number(parsed.data.rv)))
+        throw new ApiError(
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
+      resourceVersion = parsed.data.rv;
+      after = parsed.data.after;
+    }
+    const rest = after === undefined ? sorted : sorted.filter((o) => keyOf(o) > after);
+    const limit = Number(url.searchParams.get('limit') ?? 0);
+    if (!Number.isInteger(limit) || limit <= 0 || rest.length <= limit)
+      return { items: rest, resourceVersion, metadata: { resourceVersion } };
+    const items = rest.slice(0, limit);
+    const next = Buffer.from(
+      JSON.stringify({ rv: resourceVersion, after: keyOf(items[items.length - 1]) }),
+    ).toString('base64url');
+    return {
+      items,
+      resourceVersion,
+      metadata: { resourceVersion, continue: next, remainingItemCount: rest.length - limit },
+    };
   }
 
   private get(type: ResourceType, namespace: string, name: string): KubeObject {
@@ -840,5 +886,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     return JSON.parse(text);
   } catch {
     throw new ApiError(400, 'BadRequest', 'the body is not JSON');
+  }
+}
+
+const continueToken = z.object({ rv: z.string().regex(/^\d+$/), after: z.string() });
+
+function decodeToken(token: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    return null;
   }
 }

@@ -294,6 +294,11 @@ export class Store {
     return this.history.filter((c) => c.rv > since && c.resource === resource);
   }
 
+  /** Whether changes after `since` were compacted away (a list or watch from it must answer 410). */
+  expired(since: number): boolean {
+    return since < this.compactedThrough;
+  }
+
   /** Forgets the history (like etcd compaction): every resourceVersion before now is too old. */
   compact(): void {
     this.history = [];
