@@ -26,7 +26,8 @@ type Query = Database['query'];
 export async function findSweep(query: Query, idOrName: string): Promise<Sweep | null> {
   const [row] = await query<Omit<Sweep, 'spec'> & { spec: unknown }>(
     `SELECT id, name, spec, status::text AS status, backend, max_parallel AS "maxParallel", retries,
-            created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"
+            created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt",
+            resource_uid AS "resourceUid"
      FROM sweep WHERE id = $1 OR name = $1
      ORDER BY (id = $1) DESC LIMIT 1`,
     [idOrName],

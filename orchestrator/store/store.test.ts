@@ -66,6 +66,9 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal(edited.addedTrials, 1);
       assert.equal(edited.totalTrials, 3);
       assert.deepEqual((await db.store.findSweep('idem'))?.spec, testSweepSpec('idem', { retries: 2 }));
+      // The plain-SQL read returns every column Prisma's row has, under the same names.
+      const row = await db.prisma.sweep.findUniqueOrThrow({ where: { name: 'idem' } });
+      assert.deepEqual(Object.keys((await db.store.findSweep('idem'))!).sort(), Object.keys(row).sort());
       const listed = await db.store.listTrials(first.sweep.id);
       assert.deepEqual(
         listed.map((t) => t.key),
