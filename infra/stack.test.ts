@@ -413,7 +413,9 @@ describe('infra stack (pulumi mocks)', () => {
         { name: 'NATS_CREDS', value: '/etc/esweep-nats/ingester.creds' },
       ],
     );
-    const [role] = ofKind(operator, 'rbac.authorization.k8s.io/v1:Role');
+    const role = ofKind(operator, 'rbac.authorization.k8s.io/v1:Role').find(
+      (r) => r.inputs.metadata.name === CONTROLLER_ACCOUNT,
+    );
     assert.deepEqual(role!.inputs.rules.at(-1), {
       apiGroups: [''],
       resources: ['secrets'],
