@@ -10,6 +10,7 @@ import { runName } from '../scheduler/names.ts';
 import type { ActiveSweep, ControllerStore, LaunchTrial, StatusCounts } from '../store/store.ts';
 import { backoffCutoffs, decideSweep, isActive, retryDelayMs } from './decide.ts';
 import { ControllerMetrics } from './metrics.ts';
+import { PassLoop, type PassOutcome } from './pass-loop.ts';
 
 export interface ControllerOptions {
   /** Delay between a change and the pass it triggers, to batch bursts (default 50 ms). */
@@ -58,19 +59,16 @@ export class Controller {
   private readonly now: () => number;
   private readonly mayAct: () => boolean;
   private observing = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly passes: PassLoop;
   /** The wake-up at the end of the earliest retry backoff, over all sweeps. */
   private wake: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private dirty = false;
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
   /** Active runs of decided trials (active sweeps), by name: since when they were seen so. */
   private readonly finishing = new Map<string, number>();
   /** Runs created by this process that the backend has not reported yet. */
   private readonly recentlyCreated = new Map<string, number>();
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: ControllerStore,
@@ -88,6 +86,7 @@ export class Controller {
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
     this.mayAct = options.mayAct ?? (() => true);
+    this.passes = new PassLoop(() => this.pass(), { debounceMs: this.options.debounceMs });
   }
 
   /** Starts observing the backend without acting (a candidate keeps its view warm for a takeover). */
@@ -104,59 +103,44 @@ export class Controller {
     this.stopped = false;
     this.unsubscribe = this.backend.onChange(() => this.poke());
     this.resync = setInterval(() => this.poke(), this.options.resyncMs);
-    this.poke();
+    this.passes.start();
   }
 
   /** Asks for a reconcile pass soon (passes never overlap; a request during one causes another). */
   poke(): void {
-    if (this.stopped) return;
-    this.dirty = true;
-    if (this.timer || this.running) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.loop().finally(() => {
-        this.running = null;
-        if (this.dirty) this.poke();
-        else for (const resolve of this.idleWaiters.splice(0)) resolve();
-      });
-    }, this.options.debounceMs);
+    if (!this.stopped) this.passes.poke();
   }
 
   /** Resolves after the next pass that found nothing more to do (for tests and tools). */
   idle(): Promise<void> {
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.passes.idle();
   }
 
-  private async loop(): Promise<void> {
-    while (this.dirty && !this.stopped) {
-      this.dirty = false;
-      const started = process.hrtime.bigint();
-      try {
-        await this.reconcile();
-        this.metrics.lastSuccess = this.now();
-      } catch (error) {
-        if (error instanceof FencedError) {
-          this.log({ level: 'warn', msg: 'pass stopped: no longer the leader' });
-          this.dirty = false;
-          break;
-        }
-        this.metrics.reconcileErrors++;
-        this.log({ level: 'error', msg: 'reconcile failed', error: String(error) });
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        this.dirty = true;
+  private async pass(): Promise<PassOutcome> {
+    const started = process.hrtime.bigint();
+    try {
+      await this.reconcile();
+      this.metrics.lastSuccess = this.now();
+      return 'done';
+    } catch (error) {
+      if (error instanceof FencedError) {
+        this.log({ level: 'warn', msg: 'pass stopped: no longer the leader' });
+        return 'stop';
       }
+      this.metrics.reconcileErrors++;
+      this.log({ level: 'error', msg: 'reconcile failed', error: String(error) });
+      return 'retry';
+    } finally {
       this.metrics.observeReconcile(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     clearTimeout(this.wake);
     clearInterval(this.resync);
     this.unsubscribe?.();
-    await this.running;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    await this.passes.stop();
   }
 
   /** One pass over every active sweep of this backend. */
@@ -319,7 +303,7 @@ export class Controller {
     let backoffEnd = Number.POSITIVE_INFINITY;
     // Another pass only if this one left trials ready and places free: the `take` cap, or starts
     // refused (a trial changed meanwhile). Filling the last place needs none.
-    if (ready.length > started.length && inFlight + started.length < limit) this.dirty = true;
+    if (ready.length > started.length && inFlight + started.length < limit) this.passes.again();
     else if (ready.length < take) {
       // Places left: the pass wakes up when the first backoff ends.
       for (const t of await this.store.backingOff(sweep.id, backoff))

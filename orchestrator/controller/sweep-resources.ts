@@ -20,6 +20,7 @@ import {
 } from '../sweep/resource.ts';
 import type { SweepFile } from '../sweep/spec.ts';
 import { isActive } from './decide.ts';
+import { PassLoop, type PassOutcome } from './pass-loop.ts';
 
 /** The API side: a cache of the namespace's Sweep objects and the writes the reconciler makes. */
 export interface SweepObjectApi {
@@ -94,12 +95,9 @@ export class SweepResources {
   private readonly debounceMs: number;
   private readonly resyncMs: number;
   private started = false;
-  private dirty = false;
-  private running: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly passes: PassLoop;
   private resync: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  private idleWaiters: (() => void)[] = [];
   /** Best results by sweep id, recomputed when the number of completed trials changes. */
   private readonly best = new Map<
     string,
@@ -117,6 +115,7 @@ export class SweepResources {
     this.backend = options.backend ?? 'kubernetes';
     this.debounceMs = options.debounceMs ?? 50;
     this.resyncMs = options.resyncMs ?? 2000;
+    this.passes = new PassLoop(() => this.pass(), { debounceMs: this.debounceMs });
   }
 
   async start(): Promise<void> {
@@ -125,49 +124,33 @@ export class SweepResources {
     await this.api.start();
     this.unsubscribe = this.api.onChange(() => this.poke());
     this.resync = setInterval(() => this.poke(), this.resyncMs);
-    this.poke();
+    this.passes.start();
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
     clearInterval(this.resync);
     this.unsubscribe?.();
-    await this.running;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    await this.passes.stop();
   }
 
   poke(): void {
-    if (!this.started) return;
-    this.dirty = true;
-    if (this.timer || this.running) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.loop().finally(() => {
-        this.running = null;
-        if (this.dirty) this.poke();
-        else for (const resolve of this.idleWaiters.splice(0)) resolve();
-      });
-    }, this.debounceMs);
+    if (this.started) this.passes.poke();
   }
 
   /** Resolves after the next pass that found nothing more to do (for tests and tools). */
   idle(): Promise<void> {
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.passes.idle();
   }
 
-  private async loop(): Promise<void> {
-    while (this.dirty && this.started) {
-      this.dirty = false;
-      try {
-        await this.reconcile();
-      } catch (error) {
-        this.log({ level: 'error', msg: 'sweep objects: reconcile failed', error: String(error) });
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        this.dirty = true;
-      }
+  private async pass(): Promise<PassOutcome> {
+    try {
+      await this.reconcile();
+      return 'done';
+    } catch (error) {
+      this.log({ level: 'error', msg: 'sweep objects: reconcile failed', error: String(error) });
+      return 'retry';
     }
   }
 
