@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { stringify } from 'yaml';
 import { runCli } from '../../orchestrator/cli/run-cli.ts';
@@ -25,7 +25,7 @@ import { SweepClient, statusCode } from '../../orchestrator/scheduler/kubernetes
 import { createTestDatabase, type TestDatabase } from '../../orchestrator/store/test-support.ts';
 import { sweepCrd } from '../../orchestrator/sweep/crd.ts';
 import type { SweepObject } from '../../orchestrator/sweep/resource.ts';
-import { type FakeCluster, startFakeCluster, waitFor } from '../fake-kube/support.ts';
+import { type FakeCluster, fakeKubeConfig, startFakeCluster, waitFor } from '../fake-kube/support.ts';
 
 // examples/quickstart.yaml's shape at a size two shared cores run in a few minutes: 4 trials of 20
 // iterations instead of 30 of 200 (each worker process takes tens of seconds to start there).
@@ -114,13 +114,7 @@ describe('Sweep objects on the (fake) cluster', () => {
       },
     );
     // Installed as the Pulumi program installs it: the generated CRD.
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: cluster.config.server!, skipTLSVerify: true }],
-      users: [{ name: 'admin' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'admin' }],
-      currentContext: 'fake',
-    });
+    const kc = fakeKubeConfig(cluster.config.server!);
     await kc
       .makeApiClient(ApiextensionsV1Api)
       .createCustomResourceDefinition({ body: sweepCrd() as V1CustomResourceDefinition });

@@ -12,25 +12,18 @@ import {
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
 import type { AuditEntry } from './audit.ts';
 import type { InterceptedAnswer, InterceptedRequest } from './server.ts';
-import { type FakeCluster, startFakeCluster, waitFor } from './support.ts';
+import { type FakeCluster, fakeKubeConfig, startFakeCluster, waitFor } from './support.ts';
 
 const NS = 'esweep-test';
 
 function clients(url: string) {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'fake' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
+  const kc = fakeKubeConfig(url);
   return {
     kc,
     core: kc.makeApiClient(CoreV1Api),

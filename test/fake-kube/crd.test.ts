@@ -4,13 +4,13 @@ import {
   ApiException,
   ApiextensionsV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1CustomResourceDefinition,
   Watch,
 } from '@kubernetes/client-node';
-import { type FakeCluster, startFakeCluster, waitFor } from './support.ts';
+import { type FakeCluster, fakeKubeConfig, startFakeCluster, waitFor } from './support.ts';
 
 const NS = 'esweep-test';
 const GROUP = 'example.esweep.dev';
@@ -130,13 +130,7 @@ describe('fake API server: custom resources', () => {
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   before(async () => {
     cluster = await startFakeCluster({ mode: 'instant', bookmarkIntervalMs: 50 });
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: cluster.server.url, skipTLSVerify: true }],
-      users: [{ name: 'fake' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-      currentContext: 'fake',
-    });
+    kc = fakeKubeConfig(cluster.server.url);
     objects = kc.makeApiClient(CustomObjectsApi);
     crds = kc.makeApiClient(ApiextensionsV1Api);
   });

@@ -5,24 +5,17 @@ import {
   ApiException,
   BatchV1Api,
   CoreV1Api,
-  KubeConfig,
   makeInformer,
   type V1Job,
   Watch,
 } from '@kubernetes/client-node';
 import { parseSelector } from './selector.ts';
-import { type FakeCluster, startFakeCluster, waitFor } from './support.ts';
+import { type FakeCluster, fakeKubeConfig, startFakeCluster, waitFor } from './support.ts';
 
 const NS = 'esweep-test';
 
 function clientFor(url: string) {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'fake' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
+  const kc = fakeKubeConfig(url);
   return { kc, batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api) };
 }
 

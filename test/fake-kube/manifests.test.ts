@@ -6,7 +6,6 @@ import {
   ApiException,
   BatchV1Api,
   CoordinationV1Api,
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1Job,
@@ -19,7 +18,7 @@ import { customResourceType } from './crd.ts';
 import { KUEUE_CRDS } from './kueue-crds.ts';
 import type { ResourceType } from './resource-type.ts';
 import type { Cause, KubeObject } from './store.ts';
-import { type FakeCluster, startFakeCluster } from './support.ts';
+import { type FakeCluster, fakeKubeConfig, startFakeCluster } from './support.ts';
 import { builtinCauses, loadModel } from './validation.ts';
 
 const NS = 'esweep-test';
@@ -97,13 +96,7 @@ function plain(value: unknown): unknown {
 const describeCauses = (causes: Cause[]) => causes.map((c) => `${c.field}: ${c.message}`).join('; ');
 
 function clients(url: string) {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'fake' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
+  const kc = fakeKubeConfig(url);
   return { batch: kc.makeApiClient(BatchV1Api), leases: kc.makeApiClient(CoordinationV1Api) };
 }
 

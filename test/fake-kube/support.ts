@@ -2,6 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import {
   type KubernetesConfig,
   type KubernetesConfigInput,
@@ -10,6 +11,18 @@ import {
 import { type FakeKubeOptions, FakeKubeServer } from './server.ts';
 
 export { waitFor } from '../support/wait.ts';
+
+/** A client configuration for the fake API server at `url` (no credentials: the fake has no auth). */
+export function fakeKubeConfig(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+    users: [{ name: 'fake' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+    currentContext: 'fake',
+  });
+  return kc;
+}
 
 export interface FakeCluster {
   server: FakeKubeServer;
