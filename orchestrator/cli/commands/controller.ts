@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -110,6 +111,8 @@ export function register(program: Command): void {
       const userAgent = `esweep-controller/${identity}`;
       // Aborted when this replica loses the lead: every Kubernetes call still in flight is abandoned.
       const fence = new AbortController();
+      // Every Kubernetes call in flight listens on it (createConcurrency of them and the informers).
+      setMaxListeners(256, fence.signal);
       let elector: LeaderElector | undefined;
       let sweepObjects: SweepClient | null = null;
       let backend: SchedulerBackend;
