@@ -160,18 +160,11 @@ export async function currentLayers(prisma: PrismaClient, sweepId: string): Prom
   }));
 }
 
-interface InFlightRow {
-  pruner: string;
-  pruningType: string;
-  targetCompression: number;
-  seed: number;
-  attempts: number;
-  step: number | null;
-  totalSteps: number | null;
+/** A row of the in-flight query: the snapshot's entry before `ranOn` is made from these columns. */
+type InFlightRow = Omit<ProgressSnapshot['inFlight'][number], 'ranOn'> & {
   backend: string | null;
-  host: string | null;
   provenance: unknown;
-}
+};
 
 export async function progressSnapshot(
   query: Query,
