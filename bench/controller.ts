@@ -197,11 +197,14 @@ try {
   // What the controller logs about the faults: its re-lists (wall and CPU time) and its retries.
   const relists: { ms: number; cpuMs: number; items: number }[] = [];
   let apiRetries = 0;
+  const lastLines: string[] = [];
   const started = await startProcess(
     [bin, 'controller', '--database', db.url, '--cluster', clusterFile, '--metrics-port', '0'],
     (l) => startedLine.safeParse(JSON.parse(l)).success,
     { ...process.env, ...imageEnvironment('infra/Dockerfile', 'orchestrator') },
     (l) => {
+      lastLines.push(l);
+      if (lastLines.length > 5) lastLines.shift();
       if (!l.startsWith('{')) return;
       const entry = JSON.parse(l) as { msg?: string; ms?: number; cpuMs?: number; items?: number };
       if (entry.msg === 'jobs re-listed')
@@ -222,6 +225,11 @@ try {
   const persistSeconds = (performance.now() - start) / 1000;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
+    // A controller that exits (e.g. it lost its lease) would leave this loop waiting for ever.
+    if (controller.exitCode !== null)
+      throw new Error(
+        `the controller exited with ${controller.exitCode} before the sweep finished; its last lines:\n${lastLines.join('\n')}`,
+      );
     const sweep = await db.store.findSweep(submitted.sweep.id);
     if (sweep?.status === 'completed' || sweep?.status === 'failed') break;
   }
