@@ -199,7 +199,20 @@ try {
   let apiRetries = 0;
   const lastLines: string[] = [];
   const started = await startProcess(
-    [bin, 'controller', '--database', db.url, '--cluster', clusterFile, '--metrics-port', '0'],
+    // One replica and no election: this measures reconciling. Elections are tested by the HA e2e; a
+    // lone leader starved by a saturated fake API server loses its lease and exits, which only a
+    // restarting Deployment (not this script) would recover from.
+    [
+      bin,
+      'controller',
+      '--database',
+      db.url,
+      '--cluster',
+      clusterFile,
+      '--metrics-port',
+      '0',
+      '--no-leader-elect',
+    ],
     (l) => startedLine.safeParse(JSON.parse(l)).success,
     { ...process.env, ...imageEnvironment('infra/Dockerfile', 'orchestrator') },
     (l) => {
