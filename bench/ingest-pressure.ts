@@ -1,16 +1,10 @@
-// The pressure scenarios of bench:ingest: a JetStream store 10× smaller than what is published, a
-// database outage under a short ack wait, and poison the database refuses. Each runs on its own
-// stream (and, for the small store, its own nats-server) and its own trials.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../orchestrator/events/nats.ts';
 import { encodeEvent, messageId, subjectFor, type TrialEvent } from '../orchestrator/events/protocol.ts';
 import { EventPublisher, PublishFailedError } from '../orchestrator/events/publisher.ts';
-import { deleteStreams, freePort, uniqueNames } from '../orchestrator/events/test-support.ts';
+import { deleteStreams, uniqueNames } from '../orchestrator/events/test-support.ts';
+import { smallStoreServer } from '../orchestrator/events/testing/small-store-server.ts';
 import { Ingester } from '../orchestrator/ingest/ingester.ts';
 import { adminQuery, seedSweep, type TestDatabase } from '../orchestrator/store/test-support.ts';
 import { waitFor } from '../test/support/wait.ts';
@@ -72,41 +66,6 @@ async function storedEvents(db: TestDatabase, trialIds: string[]) {
 
 const settled = (ingester: Ingester, total: number) => () =>
   ingester.stats.inserted + ingester.stats.duplicates + ingester.stats.deadLetters >= total;
-
-/** A nats-server whose JetStream file store holds `bytes`. */
-async function smallStoreServer(bytes: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'esweep-bench-nats-'));
-  const port = await freePort();
-  const conf = join(dir, 'nats.conf');
-  writeFileSync(
-    conf,
-    `listen: 127.0.0.1:${port}\njetstream {\n  store_dir: ${join(dir, 'js')}\n  max_file_store: ${bytes}\n}\n`,
-  );
-  const child: ChildProcess = spawn(process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server', ['-c', conf], {
-    stdio: 'ignore',
-  });
-  const url = `nats://127.0.0.1:${port}`;
-  await waitFor(
-    'the small-store nats-server',
-    () =>
-      connectNats({ servers: url, deadlineMs: 200 }).then(
-        (nc) => nc.close().then(() => true),
-        () => false,
-      ),
-    { timeoutMs: 15_000, intervalMs: 100 },
-  );
-  return {
-    url,
-    async dispose() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /**
  * Publishes 10× the store's size while the ingester runs: the work-queue stream frees what was

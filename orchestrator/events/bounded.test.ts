@@ -2,54 +2,15 @@
 // server fails with a reason instead of hanging; stream and bucket limits are created and updated in
 // place; connecting to nothing reports every attempt and gives up at its deadline.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ServiceUnavailableError } from '../../common/errors.ts';
-import { waitFor } from '../../test/support/wait.ts';
 import { ARTIFACT_BUCKET, ensureArtifactBucket, NatsArtifactStore } from './artifacts.ts';
 import { type ConnectAttempt, connectNats, ensureStreams, NatsEventSink, resolveNames } from './nats.ts';
 import { EventPublisher, PublishFailedError } from './publisher.ts';
-import { deleteStreams, freePort, TEST_NATS_URL, uniqueNames } from './test-support.ts';
-
-/** A nats-server whose JetStream file store holds at most `maxFileStore` bytes. */
-async function smallStoreServer(maxFileStore: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'esweep-small-nats-'));
-  const port = await freePort();
-  const conf = join(dir, 'nats.conf');
-  writeFileSync(
-    conf,
-    `listen: 127.0.0.1:${port}\njetstream {\n  store_dir: ${join(dir, 'js')}\n  max_file_store: ${maxFileStore}\n  max_memory_store: 1048576\n}\n`,
-  );
-  const child: ChildProcess = spawn(process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server', ['-c', conf], {
-    stdio: 'ignore',
-  });
-  const url = `nats://127.0.0.1:${port}`;
-  await waitFor(
-    'the small-store nats-server',
-    async () =>
-      connectNats({ servers: url, deadlineMs: 200 }).then(
-        (nc) => nc.close().then(() => true),
-        () => false,
-      ),
-    { timeoutMs: 15_000, intervalMs: 100 },
-  );
-  return {
-    url,
-    async dispose() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { deleteStreams, TEST_NATS_URL, uniqueNames } from './test-support.ts';
+import { smallStoreServer } from './testing/small-store-server.ts';
 
 const event = (i: number, size: number) => ({
   subject: `t.v1.s.trial.metrics`,
