@@ -1,8 +1,7 @@
 // The CLI as plain JavaScript: `npm run build` writes dist/esweep.mjs, which the images run, and
 // bin/esweep.js runs it too while it is up to date with the sources (it rebuilds it when not).
 // Running the sources through tsx costs a module-loader thread (Node 20 runs loader hooks in their
-// own V8 isolate) and compiling at every start; bench:controller measured the bundle at ≈60 MB less
-// peak RSS and half the start-up CPU, bench:cli 1.7 s less per command. Dependencies stay in
+// own V8 isolate) and compiling at every start (docs/performance.md has the figures). Dependencies stay in
 // node_modules (not bundled), and code splitting keeps commands lazy: `esweep train` does not load
 // the Kubernetes client or Prisma.
 //

@@ -19,9 +19,9 @@ export interface LogLine {
 }
 
 /**
- * Short leases, so that a takeover takes seconds (the same inequalities as the defaults). A renew
- * deadline of 2 s proved too short on a 2-core machine shared with the workers' training and the
- * fake API server: leaders starved of CPU were fenced within a second of gaining the lead.
+ * Short leases, so that a takeover takes seconds (the same inequalities as the defaults), with a
+ * renew deadline long enough that a leader briefly starved of CPU on a shared machine is not fenced
+ * (docs/high-availability.md).
  */
 export const TEST_TIMING = { leaseDuration: 8, renewDeadline: 6, retryPeriod: 1 };
 
