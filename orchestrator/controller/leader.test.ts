@@ -168,6 +168,38 @@ describe('leader election', () => {
     await stopAll(clock, [b]);
   });
 
+  for (const faults of [['unavailable', 'unavailable'], ['conflict'], ['conflict', 'unavailable']] as const)
+    test(`a stopped leader still releases the lease when the API server answers ${faults.join(', ')} first`, async () => {
+      const clock = new FakeClock();
+      const lease = new MemoryLease();
+      const a = candidate(lease, clock, 'a');
+      await settle();
+      await runFor(clock, 3_000, [a]);
+      lease.faults.push(...faults);
+      a.stop.abort();
+      await clock.advance(TIMING.retryPeriodMs * 3);
+      assert.equal(await a.ended, 'stopped');
+      assert.equal(lease.faults.length, 0, 'the faults were met');
+      assert.equal(lease.record?.spec.holderIdentity, '', 'released');
+      assert.ok(a.events.some((e) => e.event === 'lead released'));
+    });
+
+  test('a stopped leader whose lease was taken meanwhile does not release it', async () => {
+    const clock = new FakeClock();
+    const lease = new MemoryLease();
+    const a = candidate(lease, clock, 'a');
+    await settle();
+    const { resourceVersion, spec } = lease.record!;
+    await lease
+      .clientFor('x')
+      .update({ ...spec, holderIdentity: 'x' }, resourceVersion, new AbortController().signal);
+    a.stop.abort();
+    await clock.advance(TIMING.retryPeriodMs * 3);
+    assert.equal(await a.ended, 'stopped');
+    assert.equal(lease.record?.spec.holderIdentity, 'x');
+    assert.ok(!a.events.some((e) => e.event === 'lead released'));
+  });
+
   test('a leader that finds the lease held by another ends its term at once', async () => {
     const clock = new FakeClock();
     const lease = new MemoryLease();

@@ -266,26 +266,53 @@ export class LeaderElector {
     }
   }
 
-  /** Gives the lease up (holder cleared, as client-go's ReleaseOnCancel) if it is still ours. */
+  /**
+   * Gives the lease up (holder cleared, as client-go's ReleaseOnCancel) if it is still ours. A refused
+   * write is tried again until the renew deadline: a 409 by re-reading the lease (released only if it
+   * is still ours), a throttled or failed request after a short pause. Given up, the lease expires.
+   */
   private async release(): Promise<void> {
-    const ours = this.observed;
-    if (!ours || ours.spec.holderIdentity !== this.identity) return;
-    const now = new Date(this.clock.now());
-    const spec: LeaseSpec = {
-      ...ours.spec,
-      holderIdentity: '',
-      leaseDurationSeconds: 1,
-      renewTime: now,
-      acquireTime: now,
-    };
-    try {
-      const released = await withDeadline(this.clock, this.renewDeadlineMs, undefined, (signal) =>
-        this.client.update(spec, ours.resourceVersion, signal),
-      );
-      this.observe(released);
-      this.log({ event: 'lead released' });
-    } catch (error) {
-      this.log({ event: 'lease error', error: `release: ${String(error)}` });
+    let ours = this.observed;
+    const deadline = this.clock.now() + this.renewDeadlineMs;
+    const pause = new AbortController().signal;
+    for (let attempt = 1; ; attempt++) {
+      if (!ours || ours.spec.holderIdentity !== this.identity) return;
+      const now = new Date(this.clock.now());
+      const spec: LeaseSpec = {
+        ...ours.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: now,
+        acquireTime: now,
+      };
+      const version = ours.resourceVersion;
+      try {
+        const released = await withDeadline(this.clock, deadline - this.clock.now(), undefined, (signal) =>
+          this.client.update(spec, version, signal),
+        );
+        this.observe(released);
+        this.log({ event: 'lead released' });
+        return;
+      } catch (error) {
+        if (this.clock.now() >= deadline) {
+          this.log({ event: 'lease error', error: `release: ${String(error)}` });
+          return;
+        }
+        if (!(error instanceof LeaseConflictError)) {
+          this.log({ event: 'lease error', error: `release (attempt ${attempt}): ${String(error)}` });
+          await this.clock.sleep(Math.min(this.retryPeriodMs / 4, deadline - this.clock.now()), pause);
+        }
+      }
+      try {
+        const current = await withDeadline(this.clock, deadline - this.clock.now(), undefined, (signal) =>
+          this.client.get(signal),
+        );
+        if (current) this.observe(current);
+        ours = current;
+      } catch {
+        // The write is tried again with what was read last, after the same pause.
+        await this.clock.sleep(Math.min(this.retryPeriodMs / 4, deadline - this.clock.now()), pause);
+      }
     }
   }
 }

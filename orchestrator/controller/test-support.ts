@@ -15,6 +15,8 @@ export class MemoryLease {
   record: LeaseRecord | null = null;
   private version = 0;
   readonly failing = new Set<string>();
+  /** Requests still to fail once each, whoever sends them, as an API server's 429/5xx or a spurious 409. */
+  readonly faults: ('unavailable' | 'conflict')[] = [];
   /** Writes that succeeded, by candidate (to count renewals). */
   readonly writes: { identity: string; spec: LeaseSpec }[] = [];
 
@@ -22,6 +24,9 @@ export class MemoryLease {
     const check = (signal: AbortSignal) => {
       if (signal.aborted) throw signal.reason;
       if (this.failing.has(identity)) throw new Error(`${identity}: the API server is unreachable`);
+      const fault = this.faults.shift();
+      if (fault === 'unavailable') throw new Error('503 Service Unavailable');
+      if (fault === 'conflict') throw new LeaseConflictError();
     };
     const write = (spec: LeaseSpec): LeaseRecord => {
       this.record = { spec: { ...spec }, resourceVersion: String(++this.version) };
