@@ -37,7 +37,7 @@ import {
 import { credsFileOptions, workerInboxPrefix } from './credentials.ts';
 import { IpcSink } from './ipc.ts';
 import { connectNats, NatsEventSink } from './nats.ts';
-import { EventPublisher, TrialReporter } from './publisher.ts';
+import { EventPublisher, TrialReporter, workerIncarnation } from './publisher.ts';
 import type { EventSink } from './transport.ts';
 
 const optional = z
@@ -265,6 +265,8 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
     sweepId: env.ESWEEP_SWEEP_ID,
     trialId: env.ESWEEP_TRIAL_ID,
     attempt: env.ESWEEP_ATTEMPT,
+    // A pod that replaces an evicted one within the same attempt is a new incarnation.
+    incarnation: workerIncarnation(),
     prefix: env.ESWEEP_EVENT_PREFIX,
   });
   const reporter = new PipelineReporter(events, artifacts, env);
