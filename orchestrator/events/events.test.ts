@@ -218,6 +218,29 @@ describe('EventPublisher', () => {
     assert.ok(Math.abs(completed.directCompression! - 10) < 1e-9, 'direct compression derived');
     assert.equal(transport.pending, 0);
   });
+
+  it('TrialReporter stamps its incarnation on every event and in the message id; none by default', async () => {
+    const sent: OutboundMessage[] = [];
+    const sink = { send: async (m: OutboundMessage) => void sent.push(m) };
+    const publisher = new EventPublisher(sink);
+    const header = { sweepId: 's', trialId: 't', attempt: 2 };
+    await new TrialReporter(publisher, { ...header, incarnation: 'pod-b' }).started();
+    await new TrialReporter(publisher, header).started();
+    await publisher.flush();
+    const decoded = sent.map((m) => decodeEvent(m.subject, m.data));
+    assert.deepEqual(
+      decoded.map((d) => (d.ok ? [d.event.incarnation, d.event.seq] : d.reason)),
+      [
+        ['pod-b', 0],
+        [undefined, 0],
+      ],
+    );
+    assert.deepEqual(
+      sent.map((m) => m.msgId),
+      ['t:2:pod-b:0', 't:2:0'],
+    );
+    assert.equal('incarnation' in JSON.parse(new TextDecoder().decode(sent[1]!.data)), false);
+  });
 });
 
 describe('MemoryTransport', () => {

@@ -1,7 +1,7 @@
 // The event protocol between workers and the ingester (docs/events.md), one zod schema per kind. Subjects
 // are `<prefix>.v1.<sweepId>.<trialId>.<kind>` (prefix `esweep`), bodies are JSON
-// `{v:1, kind, sweepId, trialId, attempt, seq, time, ...payload}` and the `Nats-Msg-Id` header is
-// `<trialId>:<attempt>:<seq>`, the same triple the ingester deduplicates on.
+// `{v:1, kind, sweepId, trialId, attempt, incarnation?, seq, time, ...payload}` and the `Nats-Msg-Id`
+// header is `<trialId>:<attempt>:[<incarnation>:]<seq>`, the same key the ingester deduplicates on.
 import { z } from 'zod';
 import {
   checkEvent,
@@ -51,6 +51,16 @@ const header = {
   sweepId: token,
   trialId: token,
   attempt: int32.min(1),
+  /**
+   * Which process of the attempt sent the event: a pod replaced within its attempt numbers its events
+   * from 0 again under a new id. Absent from workers that predate it (one process per attempt).
+   */
+  incarnation: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
+    .optional(),
   seq: int32,
   time: z.iso.datetime({ offset: true }),
 };
@@ -171,9 +181,14 @@ export function subjectFor(
   return `${prefix}.v${PROTOCOL_VERSION}.${event.sweepId}.${event.trialId}.${event.kind}`;
 }
 
-/** `<trialId>:<attempt>:<seq>`: the Nats-Msg-Id header and the ingester's dedupe key. */
-export function messageId(event: Pick<TrialEvent, 'trialId' | 'attempt' | 'seq'>): string {
-  return `${event.trialId}:${event.attempt}:${event.seq}`;
+/**
+ * `<trialId>:<attempt>:<incarnation>:<seq>` (`<trialId>:<attempt>:<seq>` without an incarnation): the
+ * Nats-Msg-Id header and the ingester's dedupe key.
+ */
+export function messageId(event: Pick<TrialEvent, 'trialId' | 'attempt' | 'incarnation' | 'seq'>): string {
+  return event.incarnation
+    ? `${event.trialId}:${event.attempt}:${event.incarnation}:${event.seq}`
+    : `${event.trialId}:${event.attempt}:${event.seq}`;
 }
 
 /** Every subject of the protocol under a prefix (the stream's subject filter). */

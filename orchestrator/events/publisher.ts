@@ -5,7 +5,8 @@
 // When nothing has been acked for `giveUpAfterMs` while sends fail (server away, stream full), it
 // fails for good: publish() and flush() reject with PublishFailedError, so the attempt exits non-zero
 // and the controller retries it, instead of hanging until its deadline.
-// TrialReporter stamps the protocol header (sweep, trial, attempt, seq, time) on each event.
+// TrialReporter stamps the protocol header (sweep, trial, attempt, incarnation, seq, time) on each event.
+import { randomUUID } from 'node:crypto';
 import { Backoff } from '../../common/backoff.ts';
 import { ServiceUnavailableError } from '../../common/errors.ts';
 import {
@@ -225,13 +226,25 @@ export class EventPublisher {
   }
 }
 
+/** A new incarnation id: one per worker process, chosen when it starts. */
+export function workerIncarnation(): string {
+  return randomUUID();
+}
+
 export interface TrialReporterOptions {
   sweepId: string;
   trialId: string;
   attempt: number;
   /** Subject prefix (default `esweep`). */
   prefix?: string;
-  /** First sequence number (default 0). Each attempt is one process, so seq restarts with it. */
+  /**
+   * This process's id within its attempt (docs/events.md, *Incarnations*). A worker process passes a
+   * fresh one (see workerIncarnation): a replacement pod of the same attempt numbers its events from
+   * 0 again, and only this id tells them from the replaced pod's. Without it the events carry none,
+   * which is right only when one process sends all of the attempt's events (tests, tools).
+   */
+  incarnation?: string;
+  /** First sequence number (default 0): seq numbers the events of one incarnation. */
   firstSeq?: number;
   /** Points per metrics event (default 500). */
   maxPointsPerEvent?: number;
@@ -337,6 +350,7 @@ export class TrialReporter {
       sweepId: this.options.sweepId,
       trialId: this.options.trialId,
       attempt: this.options.attempt,
+      ...(this.options.incarnation ? { incarnation: this.options.incarnation } : {}),
       seq: this.seq++,
       time: (this.options.now?.() ?? new Date()).toISOString(),
       ...body,

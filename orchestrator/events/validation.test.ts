@@ -151,6 +151,14 @@ describe('event validation before the database', () => {
     assertRefused({ kind: 'heartbeat', seq: -1 }, 'malformed', /^seq:/);
   });
 
+  it('incarnation: absent, or 1 to 64 letters, digits, _ and - (it is part of the message id)', () => {
+    assertAccepted({ kind: 'heartbeat' });
+    assertAccepted({ kind: 'heartbeat', incarnation: '0b9c6f1e-2d4a-4c8e-9f3a-5b7d1e2c3a4f' });
+    assertRefused({ kind: 'heartbeat', incarnation: '' }, 'malformed', /^incarnation:/);
+    assertRefused({ kind: 'heartbeat', incarnation: 'a:b' }, 'malformed', /^incarnation:/);
+    assertRefused({ kind: 'heartbeat', incarnation: 'x'.repeat(65) }, 'too-large', /^incarnation:/);
+  });
+
   it('time: before 2000 (year 0 included) is bad-time; an impossible date is malformed', () => {
     assertRefused({ kind: 'started', time: '0000-01-01T00:00:00Z' }, 'bad-time', /before 2000/);
     assertRefused({ kind: 'started', time: '1970-01-01T00:00:00Z' }, 'bad-time', /before 2000/);

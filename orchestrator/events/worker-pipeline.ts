@@ -37,7 +37,7 @@ import {
 import { credsFileOptions, workerInboxPrefix } from './credentials.ts';
 import { IpcSink } from './ipc.ts';
 import { connectNats, NatsEventSink } from './nats.ts';
-import { EventPublisher, TrialReporter } from './publisher.ts';
+import { EventPublisher, TrialReporter, workerIncarnation } from './publisher.ts';
 import type { EventSink } from './transport.ts';
 
 const optional = z
@@ -230,6 +230,20 @@ export interface OrchestratedRun {
 }
 
 /**
+ * This process's reporter. Each call is a new incarnation of the attempt: a pod that replaces an
+ * evicted one within the same attempt numbers its events from 0 again, under its own id.
+ */
+export function trialReporterFor(publisher: EventPublisher, env: OrchestratedEnv): TrialReporter {
+  return new TrialReporter(publisher, {
+    sweepId: env.ESWEEP_SWEEP_ID,
+    trialId: env.ESWEEP_TRIAL_ID,
+    attempt: env.ESWEEP_ATTEMPT,
+    incarnation: workerIncarnation(),
+    prefix: env.ESWEEP_EVENT_PREFIX,
+  });
+}
+
+/**
  * Opens the transport and the artifact store the environment names and, for a trial that scores
  * the trained dense network, fetches that network's weights.
  */
@@ -261,12 +275,7 @@ export async function startOrchestratedRun(spec: TrialSpec, env: OrchestratedEnv
         ...(env.ESWEEP_ARTIFACT_TTL_HOURS ? { ttlMs: env.ESWEEP_ARTIFACT_TTL_HOURS * 3600_000 } : {}),
       });
   const publisher = new EventPublisher(sink, { giveUpAfterMs: deadlineMs });
-  const events = new TrialReporter(publisher, {
-    sweepId: env.ESWEEP_SWEEP_ID,
-    trialId: env.ESWEEP_TRIAL_ID,
-    attempt: env.ESWEEP_ATTEMPT,
-    prefix: env.ESWEEP_EVENT_PREFIX,
-  });
+  const events = trialReporterFor(publisher, env);
   const reporter = new PipelineReporter(events, artifacts, env);
   const scratch = await mkdtemp(join(tmpdir(), 'esweep-trial-'));
   const close = async () => {

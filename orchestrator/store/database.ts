@@ -10,10 +10,13 @@ import pg from 'pg';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { InputError, ServiceUnavailableError } from '../../common/errors.ts';
-import { PrismaClient } from './generated/prisma/client.ts';
+import { type Prisma, PrismaClient } from './generated/prisma/client.ts';
 
 export type { Attempt, Sweep, Trial } from './generated/prisma/client.ts';
 export { Prisma, PrismaClient } from './generated/prisma/client.ts';
+
+/** A client or the client of a transaction: what the statements of one write run on. */
+export type Tx = Prisma.TransactionClient | PrismaClient;
 
 /** Where the embedded database lives unless told otherwise. */
 export const DEFAULT_EMBEDDED_DIR = '.esweep/db';

@@ -1,8 +1,8 @@
 // Writes one batch of validated events in one transaction. Every table is filled with a bulk
 // `INSERT … SELECT * FROM unnest($arrays)` through Prisma's raw queries (createMany is ~10× slower), and
-// every statement is idempotent: events are keyed on (trial, attempt, seq) and only the events that
-// were new in this transaction have effects, so a batch that is delivered again after a crash (written,
-// not acked) changes nothing.
+// every statement is idempotent: events are keyed on (trial, attempt, incarnation, seq) and only the
+// events that were new in this transaction have effects, so a batch that is delivered again after a
+// crash (written, not acked) changes nothing.
 //
 // Status rules (trial-state.ts): any event of an attempt means at least `running`; the rank
 // pending < queued < running < failed < cancelled < completed is the order of the `trial_status` enum,
@@ -11,7 +11,8 @@
 // attempt update that attempt only (history); events of an attempt the controller never started are
 // refused (`stale-attempt`), except a first attempt of a trial that has none (tests, hand-fed
 // ingesters). A message with a stored event's key but other content is refused (`conflict`):
-// events carry a hash of their content (docs/event-validation.md).
+// events carry a hash of their content (docs/event-validation.md). An attempt's row and result follow
+// one of its incarnations (incarnations.ts); every incarnation's events, points and layers are stored.
 import { createHash } from 'node:crypto';
 import {
   type AttemptProvenance,
@@ -20,7 +21,8 @@ import {
   messageId,
   type TrialEvent,
 } from '../events/protocol.ts';
-import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
+import type { Tx } from './database.ts';
+import { applicableEvents, incarnationOf } from './incarnations.ts';
 import type { BatchOutcome, DeadLetterRow, RejectedEvent } from './store.ts';
 import {
   EVENT_STATUSES,
@@ -30,12 +32,22 @@ import {
   type TrialStatus,
 } from './trial-state.ts';
 
-export type Tx = Prisma.TransactionClient | PrismaClient;
+export type { Tx };
 
 /** What the event table keeps of an event: its payload without the header (metrics: the count). */
 function storedPayload(event: TrialEvent): string {
   if (event.kind === 'metrics') return JSON.stringify({ points: event.points.length });
-  const { v: _v, kind: _k, sweepId: _s, trialId: _t, attempt: _a, seq: _q, time: _time, ...rest } = event;
+  const {
+    v: _v,
+    kind: _k,
+    sweepId: _s,
+    trialId: _t,
+    attempt: _a,
+    incarnation: _i,
+    seq: _q,
+    time: _time,
+    ...rest
+  } = event;
   return JSON.stringify(rest);
 }
 
@@ -168,16 +180,17 @@ export async function writeEvents(tx: Tx, events: TrialEvent[]): Promise<BatchOu
   outcome.inserted = news.length;
   outcome.duplicates = known.length - news.length - conflicts.length;
   if (news.length === 0) return outcome;
+  const applicable = await applicableEvents(tx, news);
   outcome.points = await insertPoints(
     tx,
     news.filter((e): e is EventOf<'metrics'> => e.kind === 'metrics'),
   );
-  const attempts = aggregateAttempts(news);
+  const attempts = aggregateAttempts(applicable);
   await upsertAttempts(tx, attempts);
   await mirrorCurrentAttempts(tx, attempts);
   await upsertResults(
     tx,
-    news.filter((e): e is EventOf<'completed'> => e.kind === 'completed'),
+    applicable.filter((e): e is EventOf<'completed'> => e.kind === 'completed'),
   );
   await upsertLayers(
     tx,
@@ -201,8 +214,8 @@ export function contentHash(event: TrialEvent): string {
 /**
  * The events of trials that exist in the sweep they name, of an attempt the controller started (or
  * the first attempt of a trial that has none), in one order for every statement (trial, attempt,
- * seq), so concurrent ingesters lock rows in the same order and cannot deadlock each other; the
- * others are rejected.
+ * incarnation, seq), so concurrent ingesters lock rows in the same order and cannot deadlock each
+ * other; the others are rejected.
  */
 export async function knownTrialEvents(
   tx: Tx,
@@ -233,7 +246,13 @@ export async function knownTrialEvents(
     } else known.push(e);
   }
   known.sort((a, b) =>
-    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.attempt - b.attempt || a.seq - b.seq,
+    a.trialId < b.trialId
+      ? -1
+      : a.trialId > b.trialId
+        ? 1
+        : a.attempt - b.attempt ||
+          (incarnationOf(a) < incarnationOf(b) ? -1 : incarnationOf(a) > incarnationOf(b) ? 1 : 0) ||
+          a.seq - b.seq,
   );
   return { known, rejected };
 }
@@ -247,20 +266,23 @@ export async function insertEvents(
   events: TrialEvent[],
   hashes: Map<TrialEvent, string>,
 ): Promise<TrialEvent[]> {
-  const fresh = await tx.$queryRaw<{ trial_id: string; attempt: number; seq: number }[]>`
-    INSERT INTO event (trial_id, attempt, seq, sweep_id, kind, time, payload, content_hash)
+  const fresh = await tx.$queryRaw<{ trial_id: string; attempt: number; incarnation: string; seq: number }[]>`
+    INSERT INTO event (trial_id, attempt, incarnation, seq, sweep_id, kind, time, payload, content_hash)
     SELECT * FROM unnest(
       ${events.map((e) => e.trialId)}::text[], ${events.map((e) => e.attempt)}::int[],
+      ${events.map(incarnationOf)}::text[],
       ${events.map((e) => e.seq)}::int[], ${events.map((e) => e.sweepId)}::text[],
       ${events.map((e) => e.kind)}::text[], ${events.map((e) => e.time)}::timestamptz[],
       ${events.map(storedPayload)}::jsonb[], ${events.map((e) => hashes.get(e) ?? null)}::text[])
     ON CONFLICT DO NOTHING
-    RETURNING trial_id, attempt, seq`;
-  const freshKeys = new Set(
-    fresh.map((r) => messageId({ trialId: r.trial_id, attempt: r.attempt, seq: r.seq })),
-  );
+    RETURNING trial_id, attempt, incarnation, seq`;
+  const freshKeys = new Set(fresh.map(rowKey));
   return events.filter((e) => freshKeys.has(messageId(e)));
 }
+
+/** The message id of an event row. */
+const rowKey = (r: { trial_id: string; attempt: number; incarnation: string; seq: number }) =>
+  messageId({ trialId: r.trial_id, attempt: r.attempt, incarnation: r.incarnation, seq: r.seq });
 
 /**
  * The events whose key holds other content: other than the stored event's when it was stored
@@ -277,15 +299,14 @@ export async function conflictingEvents(
   const stored = events.filter((e) => !reference.has(messageId(e)));
   if (stored.length > 0) {
     const rows = await tx.$queryRaw<
-      { trial_id: string; attempt: number; seq: number; content_hash: string | null }[]
+      { trial_id: string; attempt: number; incarnation: string; seq: number; content_hash: string | null }[]
     >`
-      SELECT e.trial_id, e.attempt, e.seq, e.content_hash
+      SELECT e.trial_id, e.attempt, e.incarnation, e.seq, e.content_hash
       FROM unnest(${stored.map((e) => e.trialId)}::text[], ${stored.map((e) => e.attempt)}::int[],
-        ${stored.map((e) => e.seq)}::int[]) AS v(trial_id, attempt, seq)
-      JOIN event e USING (trial_id, attempt, seq)`;
-    for (const r of rows) {
-      reference.set(messageId({ trialId: r.trial_id, attempt: r.attempt, seq: r.seq }), r.content_hash);
-    }
+        ${stored.map(incarnationOf)}::text[], ${stored.map((e) => e.seq)}::int[])
+        AS v(trial_id, attempt, incarnation, seq)
+      JOIN event e USING (trial_id, attempt, incarnation, seq)`;
+    for (const r of rows) reference.set(rowKey(r), r.content_hash);
   }
   const conflicts: RejectedEvent[] = [];
   for (const e of events) {
@@ -349,9 +370,9 @@ export async function mirrorCurrentAttempts(tx: Tx, attempts: AttemptAgg[]): Pro
       status = CASE WHEN a.number > t.attempts THEN a.status ELSE GREATEST(t.status, a.status) END,
       attempts = a.number,
       started_at = LEAST(t.started_at, coalesce(a.started_at, a.heartbeat_at)),
-      finished_at = CASE WHEN GREATEST(t.status, a.status) = ANY(${ENDING_STATUSES}::text[]::trial_status[])
-                           OR a.number > t.attempts
-                         THEN a.finished_at ELSE t.finished_at END,
+      finished_at = CASE WHEN a.number > t.attempts THEN a.finished_at
+                         WHEN GREATEST(t.status, a.status) = ANY(${ENDING_STATUSES}::text[]::trial_status[])
+                         THEN coalesce(a.finished_at, t.finished_at) ELSE t.finished_at END,
       heartbeat_at = GREATEST(t.heartbeat_at, a.heartbeat_at),
       error = CASE WHEN a.status = 'completed' THEN NULL ELSE coalesce(a.error, t.error) END,
       retryable = CASE WHEN a.status = 'completed' THEN NULL ELSE coalesce(a.retryable, t.retryable) END,
@@ -392,32 +413,40 @@ export async function upsertResults(tx: Tx, events: EventOf<'completed'>[]): Pro
     WHERE EXCLUDED.attempt >= r.attempt`;
 }
 
-/** Step 6: layer counts (the latest sparsity report of each attempt). */
+/**
+ * Step 6: layer counts (the latest sparsity report of each incarnation of an attempt; the reads show
+ * the attempt's current incarnation's).
+ */
 export async function upsertLayers(tx: Tx, events: EventOf<'sparsity'>[]): Promise<void> {
   const layers = latestPer(events, true).flatMap((e) => e.layers.map((layer, idx) => ({ e, layer, idx })));
   if (layers.length === 0) return;
   await tx.$executeRaw`
-    INSERT INTO layer_sparsity AS l (trial_id, attempt, idx, seq, name, shape, params, direct, effective)
-    SELECT v.trial_id, v.attempt, v.idx, v.seq, v.name, ARRAY(SELECT jsonb_array_elements_text(v.shape)::int),
-           v.params, v.direct, v.effective
+    INSERT INTO layer_sparsity AS l (trial_id, attempt, incarnation, idx, seq, name, shape, params, direct,
+      effective)
+    SELECT v.trial_id, v.attempt, v.incarnation, v.idx, v.seq, v.name,
+           ARRAY(SELECT jsonb_array_elements_text(v.shape)::int), v.params, v.direct, v.effective
     FROM unnest(
       ${layers.map((x) => x.e.trialId)}::text[], ${layers.map((x) => x.e.attempt)}::int[],
+      ${layers.map((x) => incarnationOf(x.e))}::text[],
       ${layers.map((x) => x.idx)}::int[], ${layers.map((x) => x.e.seq)}::int[],
       ${layers.map((x) => x.layer.name)}::text[], ${layers.map((x) => JSON.stringify(x.layer.shape))}::jsonb[],
       ${layers.map((x) => String(x.layer.params))}::int8[], ${layers.map((x) => String(x.layer.direct))}::int8[],
       ${layers.map((x) => String(x.layer.effective))}::int8[])
-      AS v(trial_id, attempt, idx, seq, name, shape, params, direct, effective)
-    ON CONFLICT (trial_id, attempt, idx) DO UPDATE SET
+      AS v(trial_id, attempt, incarnation, idx, seq, name, shape, params, direct, effective)
+    ON CONFLICT (trial_id, attempt, incarnation, idx) DO UPDATE SET
       seq = EXCLUDED.seq, name = EXCLUDED.name, shape = EXCLUDED.shape, params = EXCLUDED.params,
       direct = EXCLUDED.direct, effective = EXCLUDED.effective
     WHERE EXCLUDED.seq >= l.seq`;
 }
 
-/** The last event (highest seq) per trial — or per trial and attempt. */
-function latestPer<E extends TrialEvent>(events: E[], perAttempt: boolean): E[] {
+/**
+ * The last event (highest seq) per trial, or per incarnation of an attempt. Per trial, the events of
+ * an attempt must be of one incarnation (seqs of two are not comparable): applicableEvents' are.
+ */
+function latestPer<E extends TrialEvent>(events: E[], perIncarnation: boolean): E[] {
   const best = new Map<string, E>();
   for (const e of events) {
-    const key = perAttempt ? `${e.trialId}:${e.attempt}` : e.trialId;
+    const key = perIncarnation ? `${e.trialId}:${e.attempt}:${incarnationOf(e)}` : e.trialId;
     const current = best.get(key);
     if (!current || e.attempt > current.attempt || (e.attempt === current.attempt && e.seq > current.seq)) {
       best.set(key, e);
@@ -433,6 +462,7 @@ export async function insertPoints(tx: Tx, events: EventOf<'metrics'>[]): Promis
   for (const e of events) n += e.points.length;
   const trial: string[] = new Array(n);
   const attempt: number[] = new Array(n);
+  const incarnation: string[] = new Array(n);
   const seq: number[] = new Array(n);
   const idx: number[] = new Array(n);
   const step: number[] = new Array(n);
@@ -443,6 +473,7 @@ export async function insertPoints(tx: Tx, events: EventOf<'metrics'>[]): Promis
     e.points.forEach((p, j) => {
       trial[i] = e.trialId;
       attempt[i] = e.attempt;
+      incarnation[i] = incarnationOf(e);
       seq[i] = e.seq;
       idx[i] = j;
       step[i] = p.step;
@@ -451,12 +482,14 @@ export async function insertPoints(tx: Tx, events: EventOf<'metrics'>[]): Promis
       i++;
     });
   }
-  return insertPointRows(tx, { trial, attempt, seq, idx, step, name, value });
+  return insertPointRows(tx, { trial, attempt, incarnation, seq, idx, step, name, value });
 }
 
 export interface PointColumns {
   trial: string[];
   attempt: number[];
+  /** Absent: every point is of the incarnation '' (workers without one). */
+  incarnation?: string[];
   seq: number[];
   idx: number[];
   step: number[];
@@ -471,10 +504,11 @@ export interface PointColumns {
 export function insertPointRows(tx: Tx, c: PointColumns): Promise<number> {
   // JSON numbers can overflow to ±Infinity, which only the text form carries to float8.
   const values = c.value.every(Number.isFinite) ? c.value : c.value.map(String);
+  const incarnation = c.incarnation ?? c.trial.map(() => '');
   return tx.$executeRaw`
-    INSERT INTO metric_point (trial_id, attempt, seq, idx, step, name, value)
-    SELECT * FROM unnest(${c.trial}::text[], ${c.attempt}::int[], ${c.seq}::int[], ${c.idx}::int[],
-      ${c.step}::int[], ${c.name}::text[], ${values}::float8[])`;
+    INSERT INTO metric_point (trial_id, attempt, incarnation, seq, idx, step, name, value)
+    SELECT * FROM unnest(${c.trial}::text[], ${c.attempt}::int[], ${incarnation}::text[], ${c.seq}::int[],
+      ${c.idx}::int[], ${c.step}::int[], ${c.name}::text[], ${values}::float8[])`;
 }
 
 /** Records dead letters (idempotent on `source`). */

@@ -130,8 +130,18 @@ export async function trialCurves(
   const trial = await prisma.trial.findUnique({ where: { id: trialId }, select: { attempts: true } });
   if (!trial) return null;
   const attempt = options.attempt ?? trial.attempts;
+  // The attempt's curve is its current incarnation's (the replaced processes' points stay stored).
+  const row = await prisma.attempt.findUnique({
+    where: { trialId_number: { trialId, number: attempt } },
+    select: { incarnation: true },
+  });
   const points = await prisma.metricPoint.findMany({
-    where: { trialId, attempt, ...(options.names ? { name: { in: options.names } } : {}) },
+    where: {
+      trialId,
+      attempt,
+      incarnation: row?.incarnation ?? '',
+      ...(options.names ? { name: { in: options.names } } : {}),
+    },
     select: { step: true, name: true, value: true },
     orderBy: [{ name: 'asc' }, { step: 'asc' }, { seq: 'asc' }, { idx: 'asc' }],
   });
@@ -149,6 +159,7 @@ export async function currentLayers(prisma: PrismaClient, sweepId: string): Prom
   >`
     SELECT ls.trial_id, ls.idx, ls.name, ls.params, ls.direct, ls.effective
     FROM layer_sparsity ls JOIN trial t ON t.id = ls.trial_id AND ls.attempt = t.attempts
+    JOIN attempt a ON a.trial_id = ls.trial_id AND a.number = ls.attempt AND a.incarnation = ls.incarnation
     WHERE t.sweep_id = ${sweepId}`;
   return layers.map((l) => ({
     trialId: l.trial_id,
