@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import v8 from 'node:v8';
 import { InputError } from '../../common/errors.ts';
 import { ARCHITECTURE_NAMES, architecture } from '../arch/zoo.ts';
 import type { NdArray } from '../io/npz.ts';
@@ -223,6 +224,42 @@ describe('ONNX graphs made by the tests agree with brute-force path enumeration'
     assert.deepEqual(effectiveKernel({ auto_pad: 'SAME_LOWER' }), [4, 5, 7, 8]);
     assert.deepEqual(effectiveKernel({ pads: [1, 1, 0, 0] }), [4, 5, 7, 8]);
     assert.deepEqual(effectiveKernel({ pads: [0, 1, 1, 0] }), [1, 2, 4, 5]);
+  });
+});
+
+describe('what the analysis is handed', () => {
+  const arch = architecture('vgg19');
+  const rng = new Rng(3);
+  const masks = arch.layers.map((l) => randomMask(l.params, Math.round(l.params * 0.01), rng));
+  const weights = arch.layers.map((l) => new Float32Array(l.params).fill(0.5));
+  const imported = loadOnnx(exportOnnx(arch, { weights, masks }), 'vgg19.onnx');
+
+  test('sizes from int64 fields are small integers, as the zoo net’s are (not boxed doubles)', () => {
+    // A boxed double where the zoo has a small integer gives the imported objects other layouts,
+    // and the analysis compiled for the zoo's is thrown away on meeting them.
+    v8.setFlagsFromString('--allow-natives-syntax');
+    const isSmi = new Function('value', 'return %IsSmi(value)') as (value: number) => boolean;
+    for (const node of imported.net.nodes) {
+      const numbers: number[] = [...node.shape];
+      if (node.kind === 'layer' || node.kind === 'pool') {
+        const { kernel, stride, dilation, padTop, padLeft } = node.window;
+        numbers.push(...node.inShape, ...kernel, ...stride, ...dilation, padTop, padLeft);
+      }
+      if (node.kind === 'layer') numbers.push(node.fanIn, node.groups);
+      assert.ok(numbers.every(isSmi), `node ${node.id} (${node.kind}): ${numbers.join(', ')}`);
+    }
+    for (const layer of imported.net.layers)
+      assert.ok([...layer.shape, layer.params].every(isSmi), layer.name);
+  });
+
+  test('the masks share one allocation, each starting on an 8-byte boundary', () => {
+    const { buffer } = imported.masks[0];
+    for (const [k, mask] of imported.masks.entries()) {
+      assert.equal(mask.buffer, buffer);
+      assert.equal(mask.byteOffset % 8, 0);
+      assert.equal(mask.length, arch.layers[k].params);
+      assert.deepEqual(mask, masks[k]);
+    }
   });
 });
 
