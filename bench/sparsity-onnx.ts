@@ -18,9 +18,10 @@ import { medianMs, ratio } from './timing.ts';
 
 /**
  * Pairs of (zoo, ONNX) runs, after warm-up pairs: the first ONNX runs pay for compiling the import
- * and for the allocator's first 20 MB of masks, which a steady run does not (docs/performance.md).
+ * and for the allocator's and the heap's first growth under 20 MB of masks a run, which steady runs
+ * do not (docs/performance.md). 18 pairs: 9 blocks of two.
  */
-const COUNTS = { warmup: 3, pairs: 15 };
+const COUNTS = { warmup: 6, pairs: 18 };
 
 export const ONNX_TARGET_RATIO = 2;
 
@@ -36,9 +37,9 @@ export interface OnnxRow {
   /** Reading the file, outside the target. */
   readMs: number;
   pairs: number;
-  /** Median over the pairs of ONNX / zoo. */
+  /** Median over blocks of two pairs of the block's ONNX / zoo CPU (bench/sparsity-pairs.ts). */
   ratio: number;
-  /** Smallest and largest ratio of a pair, to show how steady the figure is. */
+  /** Smallest and largest ratio of a block, to show how steady the figure is. */
   ratioRange: [number, number];
   pass: boolean;
 }

@@ -25,14 +25,15 @@ test('pairs take turns, drop the warm-up pairs and time each side in CPU and wal
   };
   const { cpu, wall } = interleavedPairs(
     { baseline: side('b'), subject: side('s') },
-    { warmup: 2, pairs: 3 },
+    { warmup: 2, pairs: 4 },
     clock,
   );
-  assert.deepEqual(order, ['b', 's', 's', 'b', 'b', 's', 's', 'b', 'b', 's']);
+  assert.deepEqual(order, ['b', 's', 's', 'b', 'b', 's', 's', 'b', 'b', 's', 's', 'b']);
   assert.deepEqual(cpu, [
     { baseline: 5, subject: 6 },
     { baseline: 8, subject: 7 },
     { baseline: 9, subject: 10 },
+    { baseline: 12, subject: 11 },
   ]);
   assert.deepEqual(
     wall,
@@ -40,11 +41,24 @@ test('pairs take turns, drop the warm-up pairs and time each side in CPU and wal
   );
 });
 
-test('the figure is the median of the pairs’ ratios, not the ratio of the medians', () => {
-  const summary = summarisePairs([
+test('odd counts are refused: blocks pair the two orders', () => {
+  const run = () => interleavedPairs({ baseline: () => 0, subject: () => 0 }, { warmup: 1, pairs: 4 });
+  assert.throws(run, /even/);
+  assert.throws(
+    () => interleavedPairs({ baseline: () => 0, subject: () => 0 }, { warmup: 0, pairs: 3 }),
+    /even/,
+  );
+});
+
+test('the figure is the median over blocks of two pairs of the block’s subject / baseline CPU', () => {
+  // A collection falls on every other subject run: single pairs alternate 1× and 3×, blocks say 2×.
+  const pairs = [
+    { baseline: 10, subject: 10 },
     { baseline: 10, subject: 30 },
-    { baseline: 40, subject: 40 },
-    { baseline: 20, subject: 30 },
-  ]);
-  assert.deepEqual(summary, { baseline: 20, subject: 30, ratio: 1.5, range: [1, 3] });
+    { baseline: 20, subject: 20 },
+    { baseline: 20, subject: 60 },
+    { baseline: 10, subject: 10 },
+    { baseline: 10, subject: 50 },
+  ];
+  assert.deepEqual(summarisePairs(pairs), { baseline: 10, subject: 25, ratio: 2, range: [2, 3] });
 });

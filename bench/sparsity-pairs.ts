@@ -1,8 +1,12 @@
 /**
  * Two synchronous computations timed against each other in CPU time of this process, in pairs that
  * take turns (which one goes first alternates), so that both see the same load, the same heap and
- * the same garbage collector; the figure is the median of the pairs' ratios. Wall time is kept
- * beside it for the record: on a shared machine it mostly measures waiting for a core.
+ * the same garbage collector. The figure is the median, over blocks of two consecutive pairs (one of
+ * each order), of the block's subject CPU over its baseline CPU: a collection set off by one run's
+ * garbage often falls in the next run, and within a block it falls on the side whose garbage it
+ * mostly is, where a median of single pairs would swing between the pairs it hit and those it
+ * missed. Wall time is kept beside it for the record: on a shared machine it mostly measures
+ * waiting for a core.
  */
 
 /** Milliseconds of CPU (user + system, all threads of the process) and of wall clock so far. */
@@ -26,8 +30,9 @@ export interface Pair {
 }
 
 export interface PairCounts {
-  /** Pairs run first and dropped: compilation, the allocator's and the heap's first growth. */
+  /** Pairs run first and dropped: compilation, the allocator's and the heap's first growth (even). */
   warmup: number;
+  /** Pairs measured (even: whole blocks). */
   pairs: number;
 }
 
@@ -37,6 +42,8 @@ export function interleavedPairs(
   counts: PairCounts,
   clock: Clock = processClock,
 ): { cpu: Pair[]; wall: Pair[] } {
+  if (counts.warmup % 2 !== 0 || counts.pairs % 2 !== 0 || counts.pairs === 0)
+    throw new Error(`pair counts must be even and pairs > 0, got ${counts.warmup} and ${counts.pairs}`);
   const cpu: Pair[] = [];
   const wall: Pair[] = [];
   const time = (side: 'baseline' | 'subject') => {
@@ -62,20 +69,32 @@ export function interleavedPairs(
   return { cpu, wall };
 }
 
-export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
-/** Medians of each side, the median of subject / baseline over the pairs, and its smallest and largest. */
+/**
+ * Medians of each side's runs; the figure: the median over blocks (pairs 2k and 2k + 1) of the
+ * block's subject / baseline CPU, with the smallest and largest block.
+ */
 export function summarisePairs(pairs: readonly Pair[]): {
   baseline: number;
   subject: number;
   ratio: number;
   range: [number, number];
 } {
-  const ratios = pairs.map((p) => p.subject / p.baseline);
+  const blocks: number[] = [];
+  for (let k = 0; k + 1 < pairs.length; k += 2) {
+    const [a, b] = [pairs[k], pairs[k + 1]];
+    blocks.push((a.subject + b.subject) / (a.baseline + b.baseline));
+  }
   return {
     baseline: median(pairs.map((p) => p.baseline)),
     subject: median(pairs.map((p) => p.subject)),
-    ratio: median(ratios),
-    range: [Math.min(...ratios), Math.max(...ratios)],
+    ratio: median(blocks),
+    range: [Math.min(...blocks), Math.max(...blocks)],
   };
 }
