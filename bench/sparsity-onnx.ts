@@ -19,9 +19,9 @@ import { medianMs, ratio } from './timing.ts';
 /**
  * Pairs of (zoo, ONNX) runs, after warm-up pairs: the first ONNX runs pay for compiling the import,
  * and for the allocator and the collector adjusting to 20 MB of masks a run, which steady runs do
- * not (docs/performance.md). 18 pairs: 9 blocks of two.
+ * not (docs/performance.md). 22 pairs: 11 blocks of two.
  */
-const COUNTS = { warmup: 12, pairs: 18 };
+const COUNTS = { warmup: 12, pairs: 22 };
 
 export const ONNX_TARGET_RATIO = 2;
 
