@@ -39,6 +39,17 @@ export interface ImportOptions {
   readExternal?: ExternalReader;
 }
 
+/** A prunable layer's weights, whose mask is read once the whole graph has been translated. */
+interface PendingMask {
+  weights: TensorProto;
+  dims: number[];
+  params: number;
+  /** The caller's mask for these weights, if any (else the zero pattern). */
+  given: NdArray | undefined;
+  /** Stored (in, out): the mask is transposed to the engine's (out, in). */
+  transposed: boolean;
+}
+
 export interface ImportedModel {
   net: Net;
   /** Aligned with `net.layers`, in the engine's (out, in/groups, kh, kw) order. */
@@ -146,7 +157,7 @@ function windowAxis(
 class Importer {
   private readonly nodes: NetNode[] = [];
   private readonly layers: NetLayerInfo[] = [];
-  private readonly masks: Uint8Array[] = [];
+  private readonly pending: PendingMask[] = [];
   private readonly values = new Map<string, Value>();
   private readonly unusedMasks: Set<string>;
   private readonly opset: number;
@@ -189,7 +200,38 @@ class Importer {
       layers: this.layers,
       totalParams: this.layers.reduce((sum, layer) => sum + layer.params, 0),
     };
-    return { net, masks: this.masks };
+    return { net, masks: this.readMasks() };
+  }
+
+  /**
+   * The masks, all in one zeroed allocation (each 8-byte aligned, as a mask of its own would be): one
+   * large backing store, made before the scans, is collected with the rest of the model's garbage;
+   * many made between them set off collections while the first ones are still in use, which keep
+   * them to the next full collection (docs/performance.md).
+   */
+  private readMasks(): Uint8Array[] {
+    const offsets: number[] = [];
+    let size = 0;
+    for (const layer of this.pending) {
+      offsets.push(size);
+      size += Math.ceil(layer.params / 8) * 8;
+    }
+    const buffer = new ArrayBuffer(size);
+    return this.pending.map(({ weights, dims, params, given, transposed }, k) => {
+      const mask = new Uint8Array(buffer, offsets[k], params);
+      const stored = transposed ? new Uint8Array(params) : mask;
+      if (given) {
+        for (let e = 0; e < params; e++) stored[e] = given.data[e] ? 1 : 0;
+      } else {
+        nonZeroPattern(weights, this.options.readExternal, stored);
+      }
+      if (transposed) {
+        const [inputs, outputs] = dims;
+        for (let i = 0; i < inputs; i++)
+          for (let o = 0; o < outputs; o++) mask[o * inputs + i] = stored[i * outputs + o];
+      }
+      return mask;
+    });
   }
 
   private addInput(input: ValueInfoProto): void {
@@ -323,7 +365,6 @@ class Importer {
       this.fail(`weights '${name}' are shared with another layer`);
     const dims = tensorDims(weights);
     const params = elementCount(dims);
-    let mask: Uint8Array;
     const given = this.options.masks?.get(name);
     if (given) {
       this.unusedMasks.delete(name);
@@ -332,21 +373,10 @@ class Importer {
           `mask '${name}': shape (${given.shape.join(', ')}) does not match the weights (${dims.join(', ')})`,
         );
       }
-      mask = new Uint8Array(params);
-      for (let k = 0; k < params; k++) mask[k] = given.data[k] ? 1 : 0;
-    } else {
-      mask = nonZeroPattern(weights, this.options.readExternal);
     }
-    if (transposed) {
-      const [inputs, outputs] = dims;
-      const stored = mask;
-      mask = new Uint8Array(params);
-      for (let i = 0; i < inputs; i++)
-        for (let o = 0; o < outputs; o++) mask[o * inputs + i] = stored[i * outputs + o];
-    }
+    this.pending.push({ weights, dims, params, given, transposed });
     const id = this.push({ ...node, kind: 'layer' });
     this.layers.push({ name, shape: dims, params, node: this.nodes[id] as NetLayer });
-    this.masks.push(mask);
     return id;
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import v8 from 'node:v8';
 import { InputError } from '../../common/errors.ts';
 import { ARCHITECTURE_NAMES, architecture } from '../arch/zoo.ts';
 import type { NdArray } from '../io/npz.ts';
@@ -226,6 +227,42 @@ describe('ONNX graphs made by the tests agree with brute-force path enumeration'
   });
 });
 
+describe('what the analysis is handed', () => {
+  const arch = architecture('vgg19');
+  const rng = new Rng(3);
+  const masks = arch.layers.map((l) => randomMask(l.params, Math.round(l.params * 0.01), rng));
+  const weights = arch.layers.map((l) => new Float32Array(l.params).fill(0.5));
+  const imported = loadOnnx(exportOnnx(arch, { weights, masks }), 'vgg19.onnx');
+
+  test('sizes from int64 fields are small integers, as the zoo net’s are (not boxed doubles)', () => {
+    // A boxed double where the zoo has a small integer gives the imported objects other layouts,
+    // and the analysis compiled for the zoo's is thrown away on meeting them.
+    v8.setFlagsFromString('--allow-natives-syntax');
+    const isSmi = new Function('value', 'return %IsSmi(value)') as (value: number) => boolean;
+    for (const node of imported.net.nodes) {
+      const numbers: number[] = [...node.shape];
+      if (node.kind === 'layer' || node.kind === 'pool') {
+        const { kernel, stride, dilation, padTop, padLeft } = node.window;
+        numbers.push(...node.inShape, ...kernel, ...stride, ...dilation, padTop, padLeft);
+      }
+      if (node.kind === 'layer') numbers.push(node.fanIn, node.groups);
+      assert.ok(numbers.every(isSmi), `node ${node.id} (${node.kind}): ${numbers.join(', ')}`);
+    }
+    for (const layer of imported.net.layers)
+      assert.ok([...layer.shape, layer.params].every(isSmi), layer.name);
+  });
+
+  test('the masks share one allocation, each starting on an 8-byte boundary', () => {
+    const { buffer } = imported.masks[0];
+    for (const [k, mask] of imported.masks.entries()) {
+      assert.equal(mask.buffer, buffer);
+      assert.equal(mask.byteOffset % 8, 0);
+      assert.equal(mask.length, arch.layers[k].params);
+      assert.deepEqual(mask, masks[k]);
+    }
+  });
+});
+
 describe('masks and failures', () => {
   test('--masks replaces the zero pattern, keyed by initializer name; bad keys and shapes are input errors', () => {
     const bytes = tinyModel([1, 4, 7, 6], GROUPED, { density: 1, seed: 2, extra: stats(6) });
@@ -342,14 +379,17 @@ describe('the zero pattern equals a per-element reading of every data type', () 
   /**
    * Element bytes that are mostly zero, some with only the sign bit set (−0 for floats), NaN and
    * infinities, one low bit (the smallest subnormal, −subnormal) or random bits, in runs and alone.
+   * `zeros`: the share of all-zero elements (the rest split as above); a pruned network's is ~0.99,
+   * which leaves long zero runs with a lone −0 or subnormal in them.
    */
-  function elements(bytes: number, count: number, rng: Rng): Uint8Array {
+  function elements(bytes: number, count: number, rng: Rng, zeros: number): Uint8Array {
     const out = new Uint8Array(bytes * count);
     const sign = bytes - 1;
     for (let k = 0; k < count; k++) {
       const at = k * bytes;
-      const pick = rng.next();
-      if (pick < 0.6) continue;
+      const draw = rng.next();
+      if (draw < zeros) continue;
+      const pick = 0.6 + (0.4 * (draw - zeros)) / (1 - zeros);
       if (pick < 0.7) out[at + sign] = 0x80;
       else if (pick < 0.75) out.fill(0xff, at, at + bytes);
       else if (pick < 0.8) {
@@ -365,10 +405,12 @@ describe('the zero pattern equals a per-element reading of every data type', () 
   }
 
   for (const type of types) {
-    test(`${type.name}: every alignment, sizes around the words and the 256 KiB blocks`, () => {
+    test(`${type.name}: every alignment, sizes around the words and the 256 KiB blocks, dense and sparse`, () => {
       const rng = new Rng(type.dataType);
-      for (const count of [0, 1, 3, 4, 5, 7, 9, 17, 70_001, 262_147]) {
-        const data = elements(type.bytes, count, rng);
+      const cases = [0, 1, 3, 4, 5, 7, 9, 17, 70_001, 262_147].map((count) => ({ count, zeros: 0.6 }));
+      cases.push(...[8, 9, 16, 33, 70_001, 262_147].map((count) => ({ count, zeros: 0.99 })));
+      for (const { count, zeros } of cases) {
+        const data = elements(type.bytes, count, rng, zeros);
         const view = new DataView(data.buffer);
         const expected = Uint8Array.from({ length: count }, (_, k) =>
           type.nonZero(view, k * type.bytes) ? 1 : 0,
@@ -378,7 +420,7 @@ describe('the zero pattern equals a per-element reading of every data type', () 
           holder.set(data, offset);
           const rawData = holder.subarray(offset, offset + data.length);
           const mask = nonZeroPattern({ name: 'w', dims: [count], dataType: type.dataType, rawData });
-          assert.deepEqual(mask, expected, `${count} elements at offset ${offset}`);
+          assert.deepEqual(mask, expected, `${count} elements (${zeros} zeros) at offset ${offset}`);
         }
       }
     });

@@ -19,8 +19,16 @@ export type DimensionProto = onnxProto.onnx.TensorShapeProto.IDimension;
 /** protobufjs hands int64 fields over as numbers or `Long`s (when the long package is present). */
 export type Int64 = number | { toNumber(): number };
 
-export const int64 = (value: Int64 | null | undefined): number =>
-  value === null || value === undefined ? 0 : typeof value === 'number' ? value : value.toNumber();
+/**
+ * An int64 field as a number. protobufjs computes it in floating point (high · 2³² + low), which V8
+ * keeps as a boxed double even when it is a small integer; such numbers in shapes and sizes give the
+ * imported net other object layouts than the zoo's, and the analysis compiled for one is thrown away
+ * on meeting the other. So integers that fit 32 bits come back as V8's small integers (`| 0`).
+ */
+export function int64(value: Int64 | null | undefined): number {
+  const n = value === null || value === undefined ? 0 : typeof value === 'number' ? value : value.toNumber();
+  return (n | 0) === n ? n | 0 : n;
+}
 
 /** Decodes a model; anything that is not one becomes a one-line input error. */
 export function decodeModel(bytes: Uint8Array, source: string): ModelProto {

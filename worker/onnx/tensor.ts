@@ -50,38 +50,72 @@ function rawBytes(tensor: TensorProto, readExternal: ExternalReader | undefined)
 // as the platforms Node runs on are) with one kernel per element size, each a loop with no branch on
 // the data type, so that V8 compiles each once for good (one function for all sizes and alignments
 // could be compiled, thrown away and compiled again as tensors of other alignments came by). Data that
-// does not start on a 4-byte boundary (most of a protobuf's) is copied through one small aligned
+// does not start on an 8-byte boundary (most of a protobuf's) is copied through one small aligned
 // buffer, a block at a time, rather than read with shifts or copied whole. The mask starts zeroed and
-// the kernels write only non-zero elements, except the 4-byte one, which stores four mask bytes at once.
+// the kernels write only non-zero elements, except the 4-byte ones, which store four mask bytes at once.
 
 /** Words per block copied into the aligned buffer (256 KiB: stays in cache while it is scanned). */
 const BLOCK_WORDS = 65_536;
 const block = new Int32Array(BLOCK_WORDS);
 const blockBytes = new Uint8Array(block.buffer);
+const blockDoubles = new Float64Array(block.buffer);
+
+/** The magnitude bits of a float32: everything but the sign. */
+const FLOAT_MAGNITUDE = 0x7fffffff;
 
 /**
- * Scans `count` words; element k of `mask` from `first` on (a multiple of 4) is 1 where word k has a
- * bit of `magnitude`. Pruned weights come in runs: four zero words cost one test.
+ * Mask elements `at`..`at + 3` (`quads[at >> 2]`) from words `k`..`k + 3`: 1 where the word has a bit
+ * of `magnitude`.
+ */
+function scanQuad(words: Int32Array, k: number, quads: Int32Array, q: number, magnitude: number): void {
+  const a = words[k] & magnitude;
+  const b = words[k + 1] & magnitude;
+  const c = words[k + 2] & magnitude;
+  const d = words[k + 3] & magnitude;
+  if ((a | b | c | d) === 0) return;
+  quads[q] = (a !== 0 ? 1 : 0) | (b !== 0 ? 0x100 : 0) | (c !== 0 ? 0x10000 : 0) | (d !== 0 ? 0x1000000 : 0);
+}
+
+/**
+ * Scans words `from`..`count`; element k of `mask` from `first` on (`first + from` a multiple of 4) is
+ * 1 where word k has a bit of `magnitude`. Pruned weights come in runs: four zero words cost one test.
  */
 function scan32(
   words: Int32Array,
+  from: number,
   count: number,
   mask: Uint8Array,
   quads: Int32Array,
   first: number,
   magnitude: number,
 ): void {
-  const whole = count & ~3;
-  for (let k = 0, q = first >> 2; k < whole; k += 4, q++) {
-    const a = words[k] & magnitude;
-    const b = words[k + 1] & magnitude;
-    const c = words[k + 2] & magnitude;
-    const d = words[k + 3] & magnitude;
-    if ((a | b | c | d) === 0) continue;
-    quads[q] =
-      (a !== 0 ? 1 : 0) | (b !== 0 ? 0x100 : 0) | (c !== 0 ? 0x10000 : 0) | (d !== 0 ? 0x1000000 : 0);
-  }
+  const whole = from + ((count - from) & ~3);
+  for (let k = from; k < whole; k += 4) scanQuad(words, k, quads, (first + k) >> 2, magnitude);
   for (let k = whole; k < count; k++) if ((words[k] & magnitude) !== 0) mask[first + k] = 1;
+}
+
+/**
+ * float32 elements, `doubles` a view of the same bytes as `words`: eight float32s whose four doubles
+ * all equal ±0 are all ±0 (a double is ±0 only when its low word is 0 and its high word is 0 or the
+ * sign bit), so a zero run costs four loads per eight weights; anything else is read word by word.
+ */
+function scanFloat32(
+  words: Int32Array,
+  doubles: Float64Array,
+  count: number,
+  mask: Uint8Array,
+  quads: Int32Array,
+  first: number,
+): void {
+  const whole = count & ~7;
+  for (let k = 0; k < whole; k += 8) {
+    const h = k >> 1;
+    if (doubles[h] === 0 && doubles[h + 1] === 0 && doubles[h + 2] === 0 && doubles[h + 3] === 0) continue;
+    const q = (first + k) >> 2;
+    scanQuad(words, k, quads, q, FLOAT_MAGNITUDE);
+    scanQuad(words, k + 4, quads, q + 1, FLOAT_MAGNITUDE);
+  }
+  scan32(words, whole, count, mask, quads, first, FLOAT_MAGNITUDE);
 }
 
 /** Two 16-bit elements per word (`magnitude` applies to each half). */
@@ -118,20 +152,24 @@ function scan64(words: Int32Array, count: number, mask: Uint8Array, first: numbe
 /** Sets the mask from `bytes` (elements of `size` bytes, `magnitude` as in ELEMENTS). */
 function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, mask: Uint8Array): void {
   const m = magnitude | 0;
+  const floats = size === 4 && magnitude === FLOAT_MAGNITUDE;
   const quads = new Int32Array(mask.buffer, mask.byteOffset, mask.length >> 2);
   /** Elements per word, times 2 (a 64-bit element is half a word per word). */
   const perWord2 = 8 / size;
-  const scan = (words: Int32Array, count: number, firstWord: number) => {
+  /** `doubles` views the same bytes as `words` (only float32 reads it). */
+  const scan = (words: Int32Array, doubles: Float64Array, count: number, firstWord: number) => {
     const first = (firstWord * perWord2) / 2;
-    if (size === 4) scan32(words, count, mask, quads, first, m);
+    if (floats) scanFloat32(words, doubles, count, mask, quads, first);
+    else if (size === 4) scan32(words, 0, count, mask, quads, first, m);
     else if (size === 2) scan16(words, count, mask, first, m);
     else if (size === 1) scan8(words, count, mask, first);
     else scan64(words, count, mask, first, m);
   };
   const wholeWords = bytes.length >> 2;
   let word = 0;
-  if ((bytes.byteOffset & 3) === 0) {
-    scan(new Int32Array(bytes.buffer, bytes.byteOffset, wholeWords), wholeWords, 0);
+  if ((bytes.byteOffset & 7) === 0) {
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, wholeWords);
+    scan(words, new Float64Array(bytes.buffer, bytes.byteOffset, wholeWords >> 1), wholeWords, 0);
     word = wholeWords;
   }
   // Unaligned data, and the last bytes of a tensor whose size is not a whole number of words. A plain
@@ -143,19 +181,27 @@ function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, ma
     blockBytes.set(plain.subarray(start, start + length));
     const count = Math.ceil(length / 4);
     blockBytes.fill(0, length, count * 4);
-    scan(block, count, word);
+    scan(block, blockDoubles, count, word);
     word += count;
   }
 }
 
-/** 1 where the element is non-zero: a weight tensor's zero pattern, the pruning mask it carries. */
-export function nonZeroPattern(tensor: TensorProto, readExternal?: ExternalReader): Uint8Array {
+/**
+ * 1 where the element is non-zero: a weight tensor's zero pattern, the pruning mask it carries.
+ * Written into `into` when given (all zeros, one byte per element, 4-byte aligned), else a new array.
+ */
+export function nonZeroPattern(
+  tensor: TensorProto,
+  readExternal?: ExternalReader,
+  into?: Uint8Array,
+): Uint8Array {
   const dataType = tensor.dataType ?? 0;
   const element = ELEMENTS[dataType];
   const name = `initializer '${tensor.name}'`;
   if (!element) throw new InputError(`${name}: unsupported data type ${T[dataType] ?? dataType}`);
   const count = elementCount(tensorDims(tensor));
-  const mask = new Uint8Array(count);
+  const mask = into ?? new Uint8Array(count);
+  if (mask.length !== count) throw new Error(`${name}: a mask of ${mask.length} for ${count} elements`);
   const raw = rawBytes(tensor, readExternal);
   if (raw) {
     if (raw.length !== count * element.bytes) {
