@@ -37,6 +37,11 @@ export interface IngesterOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** How far an event's time may lie ahead of its receipt (default 60 s; see events/validation.ts). */
   maxClockSkewMs?: number;
+  /**
+   * How long after a commit or a ping the database counts as answering, so that a data error is
+   * trusted without asking it again (default 1 s).
+   */
+  answeredRecentlyMs?: number;
 }
 
 interface Entry {
@@ -85,6 +90,9 @@ export class Ingester {
   private keepAlive: NodeJS.Timeout | null = null;
   private readonly concurrency: number;
   private readonly backoff: BackoffPolicy;
+  /** When a write last committed or a ping last answered (performance.now()). */
+  private answeredAt = Number.NEGATIVE_INFINITY;
+  private pinging: Promise<boolean> | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -354,7 +362,8 @@ export class Ingester {
       },
       { timeoutMs: this.options.transactionTimeoutMs },
     );
-    const seconds = (performance.now() - t0) / 1000;
+    this.answeredAt = performance.now();
+    const seconds = (this.answeredAt - t0) / 1000;
     this.writerFailing = false;
     this.wakeReader?.();
     this.options.observeWrite?.(seconds);
@@ -372,7 +381,21 @@ export class Ingester {
     return dead;
   }
 
-  private async databaseAnswers(): Promise<boolean> {
+  /**
+   * Whether the database answers: it did if a write committed or a ping answered lately
+   * (`answeredRecentlyMs`); else one ping, shared by every refusal waiting for it (a search for
+   * refused messages meets many refusals at once, and each would otherwise cost a round trip).
+   */
+  private databaseAnswers(): Promise<boolean> {
+    const recently = this.options.answeredRecentlyMs ?? 1000;
+    if (performance.now() - this.answeredAt < recently) return Promise.resolve(true);
+    this.pinging ??= this.ping().finally(() => {
+      this.pinging = null;
+    });
+    return this.pinging;
+  }
+
+  private async ping(): Promise<boolean> {
     try {
       await Promise.race([
         this.store.ping(),
@@ -380,6 +403,7 @@ export class Ingester {
           throw new Error('timeout');
         }),
       ]);
+      this.answeredAt = performance.now();
       return true;
     } catch {
       return false;
