@@ -202,7 +202,7 @@ export async function dbOutage(db: TestDatabase, nc: NatsConnection, count: numb
       duplicates: stored.rows - stored.distinct,
     };
   } finally {
-    ingester?.kill();
+    await ingester?.kill(nc).catch(() => {});
     await deleteStreams(nc, names).catch(() => {});
   }
 }

@@ -114,15 +114,20 @@ export class IngesterProcess {
   async stop(nc: NatsConnection): Promise<Pick<IngesterStats, 'messages' | 'deadLetters'>> {
     this.child.kill('SIGTERM');
     const [code] = await this.exited;
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(`OBJ_${this.bucket}`).catch(() => {});
+    await this.removeBucket(nc);
     if (code !== 0) throw new Error(`esweep ingest exited with ${code}: ${this.stderr}`);
     const line = this.stdout.split('\n').find((l) => l.includes('"stopped"'));
     return stoppedLine.parse(JSON.parse(line ?? '{}'));
   }
 
   /** Ends it at once (when the bench fails half-way). */
-  kill(): void {
+  async kill(nc: NatsConnection): Promise<void> {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    await this.removeBucket(nc);
+  }
+
+  private async removeBucket(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(`OBJ_${this.bucket}`).catch(() => {});
   }
 }
