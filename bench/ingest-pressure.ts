@@ -3,27 +3,43 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../orchestrator/events/nats.ts';
 import { encodeEvent, messageId, subjectFor, type TrialEvent } from '../orchestrator/events/protocol.ts';
 import { EventPublisher, PublishFailedError } from '../orchestrator/events/publisher.ts';
-import { deleteStreams, uniqueNames } from '../orchestrator/events/test-support.ts';
+import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../orchestrator/events/test-support.ts';
 import { smallStoreServer } from '../orchestrator/events/testing/small-store-server.ts';
 import { Ingester } from '../orchestrator/ingest/ingester.ts';
-import { adminQuery, seedSweep, type TestDatabase } from '../orchestrator/store/test-support.ts';
+import { adminQuery, seedSweep, type TestDatabase, urlFor } from '../orchestrator/store/test-support.ts';
 import { waitFor } from '../test/support/wait.ts';
+import { IngesterProcess } from './ingester-process.ts';
 
 type Names = { stream: string; prefix: string };
 
-/** `count` metrics events of `points` points each, spread over the trials; `poison(i)` dates event i in year 0. */
+/** How a poison event differs from a good one, and the dead-letter reason it must get. */
+export const POISONS = {
+  /** Dated year 0: what a worker with a broken clock sends; refused on arrival (events/validation.ts). */
+  arrival: { reason: 'bad-time', time: '0000-01-01T00:00:00Z', metric: 'loss' },
+  /**
+   * A metric the database alone refuses, by a CHECK constraint the bench adds for the run: nothing a
+   * worker can send passes the arrival checks and is refused by the schema, so this stands in for a
+   * rule that only the database holds, which the ingester finds by splitting the batch.
+   */
+  database: { reason: 'rejected', time: null, metric: 'poison' },
+} as const;
+export type PoisonKind = keyof typeof POISONS;
+
+/** `count` metrics events of `points` points each, spread over the trials; `poison(i)` spoils event i. */
 function makeEvents(
   sweepId: string,
   trialIds: string[],
   count: number,
   points: number,
-  poison: (i: number) => boolean = () => false,
+  poison: (i: number) => PoisonKind | null = () => null,
 ): TrialEvent[] {
   const seqs = new Map<string, number>();
   return Array.from({ length: count }, (_, i) => {
     const trialId = trialIds[i % trialIds.length]!;
     const seq = seqs.get(trialId) ?? 0;
     seqs.set(trialId, seq + 1);
+    const kind = poison(i);
+    const spoilt = kind ? POISONS[kind] : null;
     return {
       v: 1,
       kind: 'metrics',
@@ -31,8 +47,12 @@ function makeEvents(
       trialId,
       attempt: 1,
       seq,
-      time: poison(i) ? '0000-01-01T00:00:00Z' : new Date().toISOString(),
-      points: Array.from({ length: points }, (_, j) => ({ step: seq * points + j, name: 'loss', value: j })),
+      time: spoilt?.time ?? new Date().toISOString(),
+      points: Array.from({ length: points }, (_, j) => ({
+        step: seq * points + j,
+        name: spoilt?.metric ?? 'loss',
+        value: j,
+      })),
     } as TrialEvent;
   });
 }
@@ -118,68 +138,87 @@ export async function storageFull(db: TestDatabase, storeBytes: number, pointsPe
 }
 
 /**
- * `count` events wait in the stream; the ingester starts while the database refuses connections for
- * `outageMs`, with a 1 s ack wait. Reports this process's peak RSS and deliveries per event.
+ * `count` events wait in the stream; `esweep ingest` starts, in a process of its own, while the
+ * database refuses connections, and waits through `outageMs` of it with a 1 s ack wait. Reports that
+ * process's peak RSS (during the outage, and to the end of the catch-up) and deliveries per event.
  */
 export async function dbOutage(db: TestDatabase, nc: NatsConnection, count: number, outageMs: number) {
   const names = uniqueNames('outage');
+  let ingester: IngesterProcess | null = null;
   try {
     await ensureStreams(nc, names);
     const { sweepId, trialIds } = await seedSweep(db.store, 10, `outage-${names.prefix}`);
-    await publishAll(nc, names, makeEvents(sweepId, trialIds, count, 10));
     const ackWaitMs = 1000;
-    const ingester = new Ingester(db.store, new NatsEventSource(nc, { ...names, ackWaitMs }), {
-      keepAliveMs: ackWaitMs / 3,
-      maxBackoffMs: 1000,
+    // It will not start without a database, so it starts first, on the empty stream; the events are
+    // published once the outage has begun, and wait for it.
+    ingester = await IngesterProcess.start({
+      databaseUrl: urlFor(db.name),
+      natsUrl: TEST_NATS_URL,
+      ...names,
+      durable: 'outage',
+      ackWaitMs,
     });
-    const rssAtStart = process.memoryUsage().rss;
-    let peakRss = rssAtStart;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 100);
-    await adminQuery(`ALTER DATABASE "${db.name}" WITH ALLOW_CONNECTIONS false`);
-    await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.name}'`);
+    const rssAtStartMb = ingester.memoryMb().rss;
     let peakHeld = 0;
+    let outagePeakMb = 0;
+    await adminQuery(`ALTER DATABASE "${db.name}" WITH ALLOW_CONNECTIONS false`);
     try {
-      ingester.start();
-      for (const until = Date.now() + outageMs; Date.now() < until; await sleep(100)) {
-        peakHeld = Math.max(peakHeld, ingester.held.messages);
-      }
+      await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.name}'`);
+      const until = Date.now() + outageMs;
+      const sampling = (async (held: IngesterProcess) => {
+        for (; Date.now() < until; await sleep(250)) {
+          peakHeld = Math.max(peakHeld, await held.metric('esweep_ingest_in_flight_messages'));
+        }
+      })(ingester);
+      await publishAll(nc, names, makeEvents(sweepId, trialIds, count, 10));
+      await sampling;
+      outagePeakMb = ingester.memoryMb().peak;
     } finally {
       await adminQuery(`ALTER DATABASE "${db.name}" WITH ALLOW_CONNECTIONS true`);
     }
-    await waitFor('caught up after the outage', settled(ingester, count), {
-      timeoutMs: 300_000,
-      intervalMs: 100,
-    });
-    clearInterval(sampler);
-    await ingester.stop();
+    await waitFor(
+      'caught up after the outage',
+      async () => (await storedEvents(db, trialIds)).distinct >= count,
+      {
+        timeoutMs: 300_000,
+        intervalMs: 500,
+      },
+    );
+    const peakMb = ingester.memoryMb().peak;
+    const totals = await ingester.stop(nc);
+    ingester = null;
     const stored = await storedEvents(db, trialIds);
     return {
       events: count,
       outageSeconds: outageMs / 1000,
       ackWaitMs,
-      rssAtStartMb: Math.round(rssAtStart / 1024 / 1024),
-      peakRssMb: Math.round(peakRss / 1024 / 1024),
+      process: 'esweep ingest (child process)',
+      rssAtStartMb: Math.round(rssAtStartMb),
+      outagePeakRssMb: Math.round(outagePeakMb),
+      peakRssMb: Math.round(peakMb),
       peakHeldMessages: peakHeld,
-      deliveriesPerEvent: Number((ingester.stats.messages / count).toFixed(3)),
+      deliveriesPerEvent: Number((totals.messages / count).toFixed(3)),
       lost: count - stored.distinct,
       duplicates: stored.rows - stored.distinct,
     };
   } finally {
+    await ingester?.kill(nc).catch(() => {});
     await deleteStreams(nc, names).catch(() => {});
   }
 }
 
-/** Seconds to ingest `count` waiting events, clean and with `poisonShare` of them dated year 0. */
+/**
+ * Seconds to ingest `count` waiting events: clean, then with `poisonShare` of them spoilt in each way
+ * of POISONS. The constraint behind the `database` kind is on this run's table only while it runs.
+ */
 export async function poison(db: TestDatabase, nc: NatsConnection, count: number, poisonShare: number) {
   const every = Math.round(1 / poisonShare);
-  const run = async (poisoned: boolean) => {
-    const names = uniqueNames(poisoned ? 'poison' : 'clean');
+  const run = async (kind: PoisonKind | null) => {
+    const names = uniqueNames(kind ? `poison${kind}` : 'clean');
     try {
       await ensureStreams(nc, names);
       const { sweepId, trialIds } = await seedSweep(db.store, 10, `${names.prefix}`);
-      const isPoison = (i: number) => poisoned && i % every === every - 1;
+      const isPoison = (i: number) => (kind && i % every === every - 1 ? kind : null);
       await publishAll(nc, names, makeEvents(sweepId, trialIds, count, 10, isPoison));
       const ingester = new Ingester(db.store, new NatsEventSource(nc, names));
       const start = performance.now();
@@ -189,23 +228,46 @@ export async function poison(db: TestDatabase, nc: NatsConnection, count: number
       await ingester.stop();
       return {
         seconds,
-        deadLetters: ingester.stats.deadLetters,
+        deadLetters: ingester.stats.deadLettersByReason,
+        dbErrors: ingester.stats.dbErrors,
         stored: (await storedEvents(db, trialIds)).distinct,
       };
     } finally {
       await deleteStreams(nc, names).catch(() => {});
     }
   };
-  const clean = await run(false);
-  const poisoned = await run(true);
+  const expectedDeadLetters = Math.floor(count / every);
+  const clean = await run(null);
+  const poisoned = async (kind: PoisonKind) => {
+    const result = await run(kind);
+    const { reason } = POISONS[kind];
+    return {
+      reason,
+      seconds: Number(result.seconds.toFixed(2)),
+      slowdown: Number((result.seconds / clean.seconds).toFixed(2)),
+      deadLetters: result.deadLetters[reason] ?? 0,
+      otherDeadLetters:
+        Object.values(result.deadLetters).reduce((a, b) => a + b, 0) - (result.deadLetters[reason] ?? 0),
+      refusedWrites: result.dbErrors,
+      stored: result.stored,
+    };
+  };
+  const arrival = await poisoned('arrival');
+  await db.prisma.$executeRawUnsafe(
+    `ALTER TABLE metric_point ADD CONSTRAINT bench_poison CHECK (name <> '${POISONS.database.metric}')`,
+  );
+  let database: Awaited<ReturnType<typeof poisoned>>;
+  try {
+    database = await poisoned('database');
+  } finally {
+    await db.prisma.$executeRawUnsafe('ALTER TABLE metric_point DROP CONSTRAINT bench_poison');
+  }
   return {
     events: count,
     poisonShare,
+    expectedDeadLetters,
     cleanSeconds: Number(clean.seconds.toFixed(2)),
-    poisonSeconds: Number(poisoned.seconds.toFixed(2)),
-    slowdown: Number((poisoned.seconds / clean.seconds).toFixed(2)),
-    deadLetters: poisoned.deadLetters,
-    expectedDeadLetters: Math.floor(count / every),
-    stored: poisoned.stored,
+    arrival,
+    database,
   };
 }

@@ -3,7 +3,8 @@
 // does not validate (or names an unknown trial) is recorded in `dead_letter`, published on the
 // dead-letter subject and acked, so it never stops the stream. While the database is unreachable it
 // keeps the batch, acks nothing, retries with backoff, and reads nothing new; everything it holds
-// (bounded in count and bytes) is kept in progress with `working()`, so the server redelivers none.
+// (bounded in count and bytes, and to one batch beyond those being written) is kept in progress with
+// `working()`, so the server redelivers none.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from '../../common/backoff.ts';
 import { type DecodeResult, decodeEvent, type TrialEvent } from '../events/protocol.ts';
@@ -20,7 +21,10 @@ export interface IngesterOptions {
   maxBatchBytes?: number;
   /** Batches written at once, each in its own transaction (default 2; PGlite runs them in turn). */
   concurrency?: number;
-  /** Messages held (read and not yet acked) at most (default 10,000). */
+  /**
+   * Messages held (read and not yet acked) at most (default 10,000). The reader also waits while a
+   * whole batch waits for the writer, so at most `concurrency` + 1 batches are held.
+   */
   maxBuffered?: number;
   /** Bytes of message bodies held at most (default 64 MiB). */
   maxBufferedBytes?: number;
@@ -37,6 +41,11 @@ export interface IngesterOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** How far an event's time may lie ahead of its receipt (default 60 s; see events/validation.ts). */
   maxClockSkewMs?: number;
+  /**
+   * How long after a commit or a ping the database counts as answering, so that a data error is
+   * trusted without asking it again (default 1 s).
+   */
+  answeredRecentlyMs?: number;
 }
 
 interface Entry {
@@ -80,11 +89,16 @@ export class Ingester {
   private readonly maxBuffered: number;
   private readonly maxBufferedBytes: number;
   private heldBytes = 0;
+  /** Bytes of the messages read and not yet taken into a batch. */
+  private bufferedBytes = 0;
   /** True from a failed write until the next that commits: read nothing new meanwhile. */
   private writerFailing = false;
   private keepAlive: NodeJS.Timeout | null = null;
   private readonly concurrency: number;
   private readonly backoff: BackoffPolicy;
+  /** When a write last committed or a ping last answered (performance.now()). */
+  private answeredAt = Number.NEGATIVE_INFINITY;
+  private pinging: Promise<boolean> | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -137,6 +151,7 @@ export class Ingester {
     for (const entry of this.buffered.values()) entry.handle.nak();
     this.buffered.clear();
     this.heldBytes = 0;
+    this.bufferedBytes = 0;
     this.notifyIdle();
   }
 
@@ -177,10 +192,17 @@ export class Ingester {
     }
   }
 
-  /** Full, or the writer cannot write: read nothing more until that changes. */
+  /**
+   * Full, the writer cannot write, or a whole batch already waits for it: read nothing more until
+   * that changes. Reading further ahead writes nothing sooner; it holds more, and every message held
+   * is one more to keep alive with `working()` on every round of the keep-alive.
+   */
   private mustWait(): boolean {
     const { messages, bytes } = this.held;
-    return messages >= this.maxBuffered || bytes >= this.maxBufferedBytes || this.writerFailing;
+    const batchWaiting = this.buffered.size >= this.maxBatch || this.bufferedBytes >= this.maxBatchBytes;
+    return (
+      messages >= this.maxBuffered || bytes >= this.maxBufferedBytes || this.writerFailing || batchWaiting
+    );
   }
 
   private accept(message: InboundMessage): void {
@@ -195,6 +217,7 @@ export class Ingester {
     }
     const bytes = message.data.byteLength;
     this.heldBytes += bytes;
+    this.bufferedBytes += bytes;
     this.buffered.set(message.source, {
       source: message.source,
       subject: message.subject,
@@ -224,6 +247,7 @@ export class Ingester {
       }
       batch.push(entry);
       bytes += entry.data.byteLength;
+      this.bufferedBytes -= entry.bytes;
       this.buffered.delete(source);
       this.working.set(source, entry);
     }
@@ -246,6 +270,7 @@ export class Ingester {
         continue;
       }
       const batch = this.takeBatch();
+      if (!this.mustWait()) this.wakeReader?.();
       const done: Promise<void> = this.processBatch(batch)
         .catch((error: unknown) => this.log({ level: 'error', msg: 'batch failed', error: String(error) }))
         .finally(() => {
@@ -354,7 +379,8 @@ export class Ingester {
       },
       { timeoutMs: this.options.transactionTimeoutMs },
     );
-    const seconds = (performance.now() - t0) / 1000;
+    this.answeredAt = performance.now();
+    const seconds = (this.answeredAt - t0) / 1000;
     this.writerFailing = false;
     this.wakeReader?.();
     this.options.observeWrite?.(seconds);
@@ -372,7 +398,21 @@ export class Ingester {
     return dead;
   }
 
-  private async databaseAnswers(): Promise<boolean> {
+  /**
+   * Whether the database answers: it did if a write committed or a ping answered lately
+   * (`answeredRecentlyMs`); else one ping, shared by every refusal waiting for it (a search for
+   * refused messages meets many refusals at once, and each would otherwise cost a round trip).
+   */
+  private databaseAnswers(): Promise<boolean> {
+    const recently = this.options.answeredRecentlyMs ?? 1000;
+    if (performance.now() - this.answeredAt < recently) return Promise.resolve(true);
+    this.pinging ??= this.ping().finally(() => {
+      this.pinging = null;
+    });
+    return this.pinging;
+  }
+
+  private async ping(): Promise<boolean> {
     try {
       await Promise.race([
         this.store.ping(),
@@ -380,6 +420,7 @@ export class Ingester {
           throw new Error('timeout');
         }),
       ]);
+      this.answeredAt = performance.now();
       return true;
     } catch {
       return false;
