@@ -1,6 +1,7 @@
 // `esweep ingest` in a child process of its own, as production runs it, so that its memory is measured
 // apart from the bench's publishers, NATS clients and earlier scenarios: peak RSS from the kernel
 // (VmHWM), what it holds from its /metrics, its totals from the line it logs when stopped.
+
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
+import { INGESTER_NODE_OPTIONS } from '../orchestrator/ingest/runtime.ts';
 import type { IngesterStats } from '../orchestrator/ingest/stats.ts';
 import { ESWEEP_BIN } from '../orchestrator/project-root.ts';
 import { waitFor } from '../test/support/wait.ts';
@@ -75,7 +77,7 @@ export class IngesterProcess {
         ...['--stream-max-mb', '256', '--dlq-max-mb', '16', '--metrics-port', '0'],
         ...(options.args ?? []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: INGESTER_NODE_OPTIONS } },
     );
     const ingester = new IngesterProcess(child, bucket);
     await waitFor(

@@ -6,6 +6,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
+import { INGESTER_NODE_OPTIONS } from '../orchestrator/ingest/runtime.ts';
 import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
 import type { InfraConfig } from './config.ts';
 import { NATS_NAME, NATS_PORT } from './nats.ts';
@@ -222,6 +223,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             name: 'ingester',
             args: ingesterArgs(config),
             env: [
+              { name: 'NODE_OPTIONS', value: INGESTER_NODE_OPTIONS },
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
               ...(ingesterCreds
                 ? [
