@@ -4,7 +4,7 @@
  * float64 sums. Each layer keeps what its backward pass needs from the last forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BatchNormNode, GraphNode } from '../../arch/graph.ts';
+import { type BatchNormNode, type GraphNode, inputsOf } from '../../arch/graph.ts';
 import { type BatchNormState, BN_EPSILON, type Model, runningStatsUpdate } from '../../model/model.ts';
 import { readValues } from '../../tf/host-values.ts';
 import type { HostLayer, ParameterGradients } from './layer.ts';
@@ -224,7 +224,9 @@ export const HOST_LAYERS: LayerFactories = {
     const k = model.kernelIndexOf(node.id);
     const kept = sparse[k];
     const [kernel, bias] = [model.kernels[k], model.biases.get(node.id)];
-    return kept ? new SparseDenseLayer(kernel, bias, k === 0, kept) : new DenseLayer(kernel, bias, k === 0);
+    if (!kept) return new DenseLayer(kernel, bias, k === 0);
+    const reluInput = inputsOf(node).every((i) => model.arch.nodes[i].kind === 'relu');
+    return new SparseDenseLayer(kernel, bias, k === 0, kept, reluInput);
   },
   batchnorm: (node, model) => new BatchNormLayer(model.norm(node.id), false),
   relu: () => new ReluLayer(),

@@ -13,9 +13,11 @@ import { randomDataset } from '../../pruners/testing.ts';
 import { Rng } from '../../random.ts';
 import { selectBackend } from '../../tf/backend.ts';
 import { sparseKernels } from './dispatch.ts';
+import type { ParameterGradients } from './layer.ts';
 import { HostNetwork } from './network.ts';
-import { commonValue, keptRows } from './sparse-dense.ts';
+import { commonValue, keptRows, SparseDenseLayer } from './sparse-dense.ts';
 import { HostTrainer } from './trainer.ts';
+import { Values } from './values.ts';
 
 /** Relative to the largest value compared: float32 sums of up to 784 products round to ~1e-6 of it. */
 const TOLERANCE = 1e-5;
@@ -170,4 +172,91 @@ test('the skipped input value is 0, or the first row’s smallest where more inp
   assert.equal(commonValue(Float32Array.of(0, 0, 0.5, 2), 4), 0);
   // A tie keeps 0: skipping exact zeros needs no correction term.
   assert.equal(commonValue(Float32Array.of(-1, 0, 3), 3), 0);
+});
+
+test('the sparse kernels follow a batch size that grows and shrinks', async () => {
+  // Their buffers are laid out for the largest batch seen, in a memory that grows: 8 rows, 16, 8.
+  await selectBackend('cpu');
+  const { model, masks: makeMasks } = maskedModel();
+  const masks = makeMasks(0.1);
+  const [batch] = INPUTS[1][1];
+  const half: Batch = { size: 8, images: batch.images.slice(0, 8 * 784), labels: batch.labels.slice(0, 8) };
+  const dense = new HostNetwork(model);
+  const sparse = new HostNetwork(model, sparseKernels(model, masks, EVERY_LAYER_SPARSE));
+  // The first kernel's gradient passes through every layer's backward pass.
+  const run = (network: HostNetwork, b: Batch) =>
+    tf.tidy(() => {
+      const { loss, grads } = network.lossAndGradients(b);
+      const g = grads.get(model.kernels[0]);
+      return { loss, gradient: g instanceof Float32Array ? g.slice() : g?.dataSync().slice() };
+    });
+  for (const b of [half, batch, half]) {
+    const expected = run(dense, b);
+    const actual = run(sparse, b);
+    assert.ok(Math.abs(actual.loss - expected.loss) <= TOLERANCE * expected.loss, `batch of ${b.size}: loss`);
+    const error = relativeError(actual.gradient ?? [], expected.gradient ?? [], kept(masks[0]));
+    assert.ok(error <= TOLERANCE, `batch of ${b.size}: relative error ${error}`);
+  }
+  tf.dispose(masks);
+  model.dispose();
+});
+
+test('the sparse products equal plain sums, skipping 0 or a background value, with or without a ReLU below', async () => {
+  await selectBackend('cpu');
+  const [inputs, outputs, rows] = [9, 6, 4];
+  const rng = new Rng(3);
+  const mask = Array.from({ length: inputs * outputs }, () => (rng.next() < 0.4 ? 1 : 0));
+  const w = Float32Array.from(mask, (m) => (m ? rng.next() - 0.5 : 0));
+  const kernel = tf.variable(tf.tensor2d(w, [inputs, outputs]));
+  const dy = Float32Array.from({ length: rows * outputs }, () => rng.next() - 0.5);
+  // A ReLU's outputs (a third 0), and normalized images (two thirds background, −0.42).
+  for (const common of [0, Math.fround(-0.42)]) {
+    const x = Float32Array.from({ length: rows * inputs }, (_, k) =>
+      k % 3 === (common ? 1 : 0) ? rng.next() : common,
+    );
+    for (const reluInput of [false, true]) {
+      const layer = new SparseDenseLayer(
+        kernel,
+        undefined,
+        false,
+        keptRows(mask, inputs, outputs),
+        reluInput,
+      );
+      const y = layer
+        .forward(Values.host(x, rows, inputs))
+        .read()
+        .slice();
+      const grads: ParameterGradients = new Map();
+      const dx =
+        layer
+          .backward(Values.host(dy, rows, outputs), grads)
+          ?.read()
+          .slice() ?? [];
+      const dW = grads.get(kernel) as Float32Array;
+      const close = (a: number, b: number, what: string) =>
+        assert.ok(Math.abs(a - b) <= 1e-6, `${what}: ${a} vs ${b}`);
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < outputs; o++) {
+          let sum = 0;
+          for (let i = 0; i < inputs; i++) sum += x[r * inputs + i] * w[i * outputs + o];
+          close(y[r * outputs + o], sum, `y[${r},${o}]`);
+        }
+      for (let i = 0; i < inputs; i++)
+        for (let o = 0; o < outputs; o++) {
+          if (!mask[i * outputs + o]) continue;
+          let sum = 0;
+          for (let r = 0; r < rows; r++) sum += x[r * inputs + i] * dy[r * outputs + o];
+          close(dW[i * outputs + o], sum, `dW[${i},${o}]`);
+        }
+      // Below a ReLU, the gradient is only needed (and only computed) where the input is positive.
+      for (let r = 0; r < rows; r++)
+        for (let i = 0; i < inputs; i++) {
+          let sum = 0;
+          for (let o = 0; o < outputs; o++) sum += w[i * outputs + o] * dy[r * outputs + o];
+          const gated = reluInput && common === 0 && x[r * inputs + i] === 0;
+          close(dx[r * inputs + i], gated ? 0 : sum, `dx[${r},${i}] (ReLU below: ${reluInput})`);
+        }
+    }
+  }
+  kernel.dispose();
 });

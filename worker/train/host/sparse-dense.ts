@@ -18,7 +18,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { readValues } from '../../tf/host-values.ts';
 import type { HostLayer, ParameterGradients } from './layer.ts';
-import { columnSums, sized, Values } from './values.ts';
+import { type Kernels, kernelMemory, type WasmMemory } from './sparse-kernels.ts';
+import { columnSums, Values } from './values.ts';
 
 /** The kept positions of a `[inputs, outputs]` kernel, grouped by input (CSR). */
 export interface KeptRows {
@@ -52,22 +53,112 @@ export function keptRows(mask: ArrayLike<number>, inputs: number, outputs: numbe
   return { inputs, outputs, start, active, output, flat };
 }
 
+/** Bytes taken by `count` elements of `size` bytes, rounded up to 8 (float64 alignment). */
+const bytes = (count: number, size: number) => Math.ceil((count * size) / 8) * 8;
+
+/**
+ * A layer's arrays in its kernels' memory: the structure and the kept weights at fixed places, the
+ * batch's buffers after them, laid out for the largest batch seen. The memory grows only at the
+ * start of a forward pass whose batch is larger than any before, when no value of an earlier step
+ * is read any more; views are made again then (growing detaches them).
+ */
+class LayerMemory {
+  private readonly memory: WasmMemory;
+  readonly kernels: Kernels;
+  readonly active: number;
+  readonly start: number;
+  readonly output: number;
+  readonly w: number;
+  readonly base: number;
+  readonly sums: number;
+  private readonly fixedEnd: number;
+  private capacity = 0;
+  rows = 0;
+  x = 0;
+  y = 0;
+  nonzero = 0;
+  end = 0;
+  d = 0;
+  dx = 0;
+  views = {
+    w: new Float32Array(0),
+    base: new Float32Array(0),
+    sums: new Float64Array(0),
+    x: new Float32Array(0),
+    y: new Float32Array(0),
+    d: new Float32Array(0),
+    dx: new Float32Array(0),
+  };
+
+  constructor(private readonly kept: KeptRows) {
+    ({ memory: this.memory, kernels: this.kernels } = kernelMemory());
+    const { inputs, outputs, active, start, output } = kept;
+    let at = 0;
+    const place = (count: number, size: number) => {
+      const offset = at;
+      at += bytes(count, size);
+      return offset;
+    };
+    this.active = place(active.length, 4);
+    this.start = place(inputs + 1, 4);
+    this.output = place(output.length, 4);
+    this.w = place(output.length, 4);
+    this.base = place(outputs, 4);
+    this.sums = place(output.length, 8);
+    this.fixedEnd = at;
+    this.grow(at);
+    new Int32Array(this.memory.buffer, this.active, active.length).set(active);
+    new Int32Array(this.memory.buffer, this.start, inputs + 1).set(start);
+    new Int32Array(this.memory.buffer, this.output, output.length).set(output);
+  }
+
+  private grow(size: number): void {
+    const pages = Math.ceil(size / 65536) - this.memory.buffer.byteLength / 65536;
+    if (pages > 0) this.memory.grow(pages);
+  }
+
+  /** Lays the batch's buffers out for `rows` rows; inactive inputs' gradients are zero. */
+  ensure(rows: number): void {
+    if (rows === this.rows) return;
+    const { inputs, outputs, active } = this.kept;
+    if (rows > this.capacity) {
+      let at = this.fixedEnd;
+      const place = (count: number, size: number) => {
+        const offset = at;
+        at += bytes(count, size);
+        return offset;
+      };
+      this.x = place(rows * inputs, 4);
+      this.y = place(rows * outputs, 4);
+      this.nonzero = place(rows * active.length, 4);
+      this.end = place(rows, 4);
+      this.d = place(rows * outputs, 4);
+      this.dx = place(rows * inputs, 4);
+      this.grow(at);
+      this.capacity = rows;
+    }
+    this.rows = rows;
+    const buffer = this.memory.buffer;
+    const kept = this.kept.output.length;
+    this.views = {
+      w: new Float32Array(buffer, this.w, kept),
+      base: new Float32Array(buffer, this.base, outputs),
+      sums: new Float64Array(buffer, this.sums, kept),
+      x: new Float32Array(buffer, this.x, rows * inputs),
+      y: new Float32Array(buffer, this.y, rows * outputs),
+      d: new Float32Array(buffer, this.d, rows * outputs),
+      dx: new Float32Array(buffer, this.dx, rows * inputs),
+    };
+    this.views.dx.fill(0);
+  }
+}
+
 export class SparseDenseLayer implements HostLayer {
-  /** The kept weights as of the last forward pass, in the order of `kept`. */
-  private readonly weights: Float32Array;
-  /** The kept weights' gradients, summed over the batch. */
-  private readonly sums: Float64Array;
+  private readonly memory: LayerMemory;
   private readonly gradient: Float32Array;
-  private input: Float32Array = new Float32Array(0);
-  /** Per batch row, the active inputs that did not hold c in the last forward pass: rows of `active.length`. */
-  private nonzero = new Int32Array(0);
-  /** Per batch row, where its run of `nonzero` ends. */
-  private nonzeroEnd = new Int32Array(0);
-  private output = new Float32Array(0);
-  private inputGradient = new Float32Array(0);
   /** The input value the last forward pass skipped (see `commonValue`). */
   private common = 0;
-  /** Per output, b + c·Σ of its kept weights, in float64. */
+  /** Per output, b + c·Σ of its kept weights. */
   private readonly base: Float64Array;
 
   constructor(
@@ -75,91 +166,74 @@ export class SparseDenseLayer implements HostLayer {
     private readonly bias: tf.Variable | undefined,
     private readonly first: boolean,
     private readonly kept: KeptRows,
+    /** Whether the input is a ReLU's output: its gradient is only read where the input is positive. */
+    private readonly reluInput = false,
   ) {
-    this.weights = new Float32Array(kept.output.length);
-    this.sums = new Float64Array(kept.output.length);
+    this.memory = new LayerMemory(kept);
     this.gradient = new Float32Array(kept.inputs * kept.outputs);
     this.base = new Float64Array(kept.outputs);
   }
 
+  /** Values valid until this layer's next forward pass (views of its memory). */
   forward(x: Values): Values {
-    const { inputs, outputs, start, active, output, flat } = this.kept;
+    const { inputs, outputs, active, output, flat } = this.kept;
     const { rows } = x;
-    const v = x.stable();
-    this.input = v;
-    const w = this.weights;
+    const m = this.memory;
+    m.ensure(rows);
+    const { views } = m;
+    views.x.set(x.read());
+    const w = views.w;
     gather(readValues(this.kernel), flat, w);
-    const c = commonValue(v, inputs);
+    const c = commonValue(views.x, inputs);
     this.common = c;
     // Every row starts from b + c·Σw per output: the product of an input that holds c.
     const base = this.base;
     if (this.bias) base.set(readValues(this.bias));
     else base.fill(0);
     if (c !== 0) for (let j = 0; j < w.length; j++) base[output[j]] += c * w[j];
-    const y = sized(this.output, rows * outputs);
-    this.output = y;
-    if (this.nonzero.length !== rows * active.length) {
-      this.nonzero = new Int32Array(rows * active.length);
-      this.nonzeroEnd = new Int32Array(rows);
-    }
-    forwardRows(
-      v,
-      c,
-      base,
-      y,
-      rows,
-      inputs,
-      outputs,
-      active,
-      start,
-      output,
-      w,
-      this.nonzero,
-      this.nonzeroEnd,
+    views.base.set(base);
+    m.kernels.forwardRows(
+      ...[m.x, c, m.base, m.y, rows, inputs, outputs],
+      ...[m.active, active.length, m.start, m.output, m.w, m.nonzero, m.end],
     );
-    return Values.host(y, rows, outputs);
+    return Values.host(views.y, rows, outputs);
   }
 
   backward(dy: Values, grads: ParameterGradients): Values | null {
-    const { inputs, outputs, start, active, output, flat } = this.kept;
+    const { inputs, outputs, active, output, flat } = this.kept;
     const { rows } = dy;
+    const m = this.memory;
+    const { views } = m;
     const d = dy.read();
-    const { weights: w, input: x, sums, gradient } = this;
+    views.d.set(d);
     if (this.bias) grads.set(this.bias, columnSums(d, outputs));
     const c = this.common;
+    const sums = views.sums;
     // Σ_r x·dy = Σ_r (x − c)·dy + c·Σ_r dy: the inputs that hold c add c·(column sum of dy).
     if (c === 0) sums.fill(0);
     else {
       const columns = columnSums64(d, outputs);
       for (let j = 0; j < sums.length; j++) sums[j] = c * columns[output[j]];
     }
-    weightSums(
-      x,
-      c,
-      d,
-      rows,
-      inputs,
-      outputs,
-      start,
-      output,
-      this.nonzero,
-      this.nonzeroEnd,
-      active.length,
-      sums,
+    m.kernels.weightSums(
+      ...[m.x, c, m.d, rows, inputs, outputs],
+      ...[m.start, m.output, m.nonzero, m.end, active.length, m.sums],
     );
-    scatter(sums, flat, gradient);
-    grads.set(this.kernel, gradient);
+    scatter(sums, flat, this.gradient);
+    grads.set(this.kernel, this.gradient);
     if (this.first) return null;
-    // Inactive inputs' gradients are zero: never written, so zero since the buffer was made.
-    const dx = sized(this.inputGradient, rows * inputs);
-    this.inputGradient = dx;
-    inputGradients(d, rows, inputs, outputs, active, start, output, w, dx);
-    return Values.host(dx, rows, inputs);
+    const gradients = [m.d, rows, inputs, outputs, m.start, m.output, m.w] as const;
+    if (this.reluInput && c === 0) {
+      // The ReLU below passes no gradient where its output, this input, is 0: dx is computed at the
+      // inputs the forward pass listed only, and 0 elsewhere.
+      views.dx.fill(0);
+      m.kernels.inputGradientsAt(...gradients, m.nonzero, m.end, active.length, m.dx);
+    }
+    // Inactive inputs' gradients are zero: never written, and zeroed when the buffer was laid out.
+    else m.kernels.inputGradients(...gradients, m.active, m.end, active.length, m.dx);
+    return Values.host(views.dx, rows, inputs);
   }
 }
-
-// The loops, each in a function of its own: V8 optimizes a small function once its loop is hot,
-// with the type feedback of every access in it (measured 2–3× faster than the same loops inline).
 
 function gather(kernel: Float32Array, flat: Int32Array, w: Float32Array): void {
   for (let j = 0; j < flat.length; j++) w[j] = kernel[flat[j]];
@@ -167,94 +241,6 @@ function gather(kernel: Float32Array, flat: Int32Array, w: Float32Array): void {
 
 function scatter(sums: Float64Array, flat: Int32Array, gradient: Float32Array): void {
   for (let j = 0; j < flat.length; j++) gradient[flat[j]] = sums[j];
-}
-
-/** y[r] = base + Σ (x[r,i] − c)·w over active inputs i where x[r,i] ≠ c, which it lists per row. */
-function forwardRows(
-  x: Float32Array,
-  c: number,
-  base: Float64Array,
-  y: Float32Array,
-  rows: number,
-  inputs: number,
-  outputs: number,
-  active: Int32Array,
-  start: Int32Array,
-  output: Int32Array,
-  w: Float32Array,
-  nonzero: Int32Array,
-  nonzeroEnd: Int32Array,
-): void {
-  const width = active.length;
-  for (let r = 0; r < rows; r++) {
-    const at = r * inputs;
-    const to = r * outputs;
-    let count = r * width;
-    for (let o = 0; o < outputs; o++) y[to + o] = base[o];
-    for (let a = 0; a < width; a++) {
-      const i = active[a];
-      const xi = x[at + i] - c;
-      if (xi === 0) continue;
-      nonzero[count++] = i;
-      const end = start[i + 1];
-      for (let j = start[i]; j < end; j++) y[to + output[j]] += xi * w[j];
-    }
-    nonzeroEnd[r] = count;
-  }
-}
-
-/** sums[j] += Σ_r (x[r,i] − c)·dy[r,o] for kept weight j = (i, o), over the inputs listed by the forward pass. */
-function weightSums(
-  x: Float32Array,
-  c: number,
-  d: Float32Array,
-  rows: number,
-  inputs: number,
-  outputs: number,
-  start: Int32Array,
-  output: Int32Array,
-  nonzero: Int32Array,
-  nonzeroEnd: Int32Array,
-  width: number,
-  sums: Float64Array,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const at = r * inputs;
-    const from = r * outputs;
-    const last = nonzeroEnd[r];
-    for (let n = r * width; n < last; n++) {
-      const i = nonzero[n];
-      const xi = x[at + i] - c;
-      const end = start[i + 1];
-      for (let j = start[i]; j < end; j++) sums[j] += xi * d[from + output[j]];
-    }
-  }
-}
-
-/** dx[r,i] = Σ w·dy[r,o] over the kept weights (i, o) of each active input i. */
-function inputGradients(
-  d: Float32Array,
-  rows: number,
-  inputs: number,
-  outputs: number,
-  active: Int32Array,
-  start: Int32Array,
-  output: Int32Array,
-  w: Float32Array,
-  dx: Float32Array,
-): void {
-  const width = active.length;
-  for (let r = 0; r < rows; r++) {
-    const at = r * inputs;
-    const from = r * outputs;
-    for (let a = 0; a < width; a++) {
-      const i = active[a];
-      let sum = 0;
-      const end = start[i + 1];
-      for (let j = start[i]; j < end; j++) sum += w[j] * d[from + output[j]];
-      dx[at + i] = sum;
-    }
-  }
 }
 
 /**
