@@ -12,7 +12,7 @@ import { Model } from '../../model/model.ts';
 import { randomDataset } from '../../pruners/testing.ts';
 import { Rng } from '../../random.ts';
 import { selectBackend } from '../../tf/backend.ts';
-import { sparseKernels } from './dispatch.ts';
+import { type SparseChoice, sparseKernels } from './dispatch.ts';
 import type { ParameterGradients } from './layer.ts';
 import { HostNetwork } from './network.ts';
 import { commonValue, keptRows, SparseDenseLayer } from './sparse-dense.ts';
@@ -22,7 +22,8 @@ import { Values } from './values.ts';
 /** Relative to the largest value compared: float32 sums of up to 784 products round to ~1e-6 of it. */
 const TOLERANCE = 1e-5;
 const DENSITIES = [1, 0.1, 0.01, 0.001];
-const EVERY_LAYER_SPARSE = Number.POSITIVE_INFINITY;
+const EVERY_LAYER_SPARSE = () => true;
+const EVERY_LAYER_DENSE = () => false;
 
 const arch = architecture('lenet300100');
 const dataset = randomDataset(arch, 64, 1);
@@ -127,11 +128,11 @@ for (const backend of ['cpu', 'wasm']) {
     await selectBackend(backend);
     for (const [input, trainBatches] of INPUTS)
       for (const density of DENSITIES) {
-        const run = (sparseBelow: number) => {
+        const run = (choose: SparseChoice) => {
           const { model, masks: makeMasks } = maskedModel();
           const masks = makeMasks(density);
           const positions = masks.map((mask) => mask.dataSync().slice());
-          const trainer = new HostTrainer(model, masks, { momentum: 0.9, weightDecay: 5e-4 }, sparseBelow);
+          const trainer = new HostTrainer(model, masks, { momentum: 0.9, weightDecay: 5e-4 }, choose);
           for (const [k, batch] of trainBatches.entries()) trainer.step(batch, k < 2 ? 0.1 : 0.01);
           trainer.dispose();
           const params = model.trainable.map((p) => p.dataSync().slice());
@@ -139,7 +140,7 @@ for (const backend of ['cpu', 'wasm']) {
           return { params, positions };
         };
         const before = tf.memory().numTensors;
-        const dense = run(0);
+        const dense = run(EVERY_LAYER_DENSE);
         const sparse = run(EVERY_LAYER_SPARSE);
         assert.equal(tf.memory().numTensors, before, 'tensors leaked');
         sparse.params.forEach((values, i) => {
@@ -259,4 +260,19 @@ test('the sparse products equal plain sums, skipping 0 or a background value, wi
     }
   }
   kernel.dispose();
+});
+
+test('the trainer picks the kernels per layer on its first batch: the first layer by the data', async () => {
+  await selectBackend('cpu');
+  const picked = (batches: Batch[]) => {
+    const { model, masks: makeMasks } = maskedModel();
+    const trainer = new HostTrainer(model, makeMasks(0.2), { momentum: 0.9, weightDecay: 5e-4 });
+    trainer.step(batches[0], 0.1);
+    trainer.dispose();
+    model.dispose();
+    return trainer.sparseLayers;
+  };
+  // At density 0.2, fc1 is cheaper sparse on mostly-background images only; fc2 and fc3 are dense.
+  assert.deepEqual(picked(INPUTS[1][1]), [true, false, false]);
+  assert.deepEqual(picked(INPUTS[0][1]), [false, false, false]);
 });

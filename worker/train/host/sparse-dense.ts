@@ -260,6 +260,15 @@ export function commonValue(v: Float32Array, inputs: number): number {
   return mins > zeros ? min : 0;
 }
 
+/** The share of `values` (rows of `width`) that the sparse kernels visit: not the first row's `commonValue`. */
+export function visitedShare(values: Float32Array, width: number): number {
+  if (values.length === 0) return 1;
+  const c = commonValue(values, width);
+  let visited = 0;
+  for (let k = 0; k < values.length; k++) if (values[k] !== c) visited++;
+  return visited / values.length;
+}
+
 /** Per-column sums of a row-major `[rows, cols]` array, in float64. */
 function columnSums64(values: Float32Array, cols: number): Float64Array {
   const sums = new Float64Array(cols);
