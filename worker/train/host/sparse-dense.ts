@@ -6,9 +6,10 @@
  * images; see `commonValue`), and x·w = (x − c)·w + c·w:
  *   forward    y[r,o] = b[o] + c·Σ_i w + Σ_i (x[r,i] − c)·w        (skipped where x[r,i] = c)
  *   backward   dW[i,o] = c·Σ_r dy[r,o] + Σ_r (x[r,i] − c)·dy[r,o]  (skipped where x[r,i] = c)
- *              dx[r,i] = Σ w·dy[r,o]
+ *              dx[r,i] = Σ w·dy[r,o]                              (below a ReLU: where x[r,i] > 0)
  * so a step costs a few multiply-adds per kept weight and batch row, and nothing per pruned one;
- * inputs that hold c cost nothing in the first two.
+ * inputs that hold c cost nothing in the first two. The loops run as WebAssembly (sparse-kernels.ts)
+ * over the layer's own memory.
  * The structure is built once from the mask (masks do not change during training); the weights
  * are read from the model's variable at every forward pass, so the variable stays the source of
  * truth. The weight gradient is a kernel-sized array written at kept positions only: the host SGD
