@@ -45,7 +45,7 @@ export function createTrainer(
     if (mask) tf.tidy(() => model.kernels[k].assign(tf.mul(model.kernels[k], mask)));
   });
   if (kind === 'tape') return new TapeTrainer(model, maskTensors, options);
-  return new HostTrainer(model, maskTensors, options, kind === 'host' ? undefined : 0);
+  return new HostTrainer(model, maskTensors, options, kind === 'host' ? undefined : () => false);
 }
 
 class TapeTrainer implements StepTrainer {

@@ -4,7 +4,7 @@
  * float64 sums. Each layer keeps what its backward pass needs from the last forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BatchNormNode, GraphNode } from '../../arch/graph.ts';
+import { type Architecture, type BatchNormNode, type GraphNode, inputsOf } from '../../arch/graph.ts';
 import { type BatchNormState, BN_EPSILON, type Model, runningStatsUpdate } from '../../model/model.ts';
 import { readValues } from '../../tf/host-values.ts';
 import type { HostLayer, ParameterGradients } from './layer.ts';
@@ -206,6 +206,11 @@ export function batchNormRelu(node: BatchNormNode, model: Model): HostLayer {
   return new BatchNormLayer(model.norm(node.id), true);
 }
 
+/** Whether `node` reads a ReLU's output (batch norm and ReLU fold into one layer, which gates the same way). */
+export function readsRelu(arch: Architecture, node: GraphNode): boolean {
+  return inputsOf(node).every((i) => arch.nodes[i].kind === 'relu');
+}
+
 /** Per kernel, the kept positions of a layer computed sparsely, or null for the dense kernels. */
 export type SparseKernels = readonly (KeptRows | null)[];
 
@@ -224,7 +229,8 @@ export const HOST_LAYERS: LayerFactories = {
     const k = model.kernelIndexOf(node.id);
     const kept = sparse[k];
     const [kernel, bias] = [model.kernels[k], model.biases.get(node.id)];
-    return kept ? new SparseDenseLayer(kernel, bias, k === 0, kept) : new DenseLayer(kernel, bias, k === 0);
+    if (!kept) return new DenseLayer(kernel, bias, k === 0);
+    return new SparseDenseLayer(kernel, bias, k === 0, kept, readsRelu(model.arch, node));
   },
   batchnorm: (node, model) => new BatchNormLayer(model.norm(node.id), false),
   relu: () => new ReluLayer(),

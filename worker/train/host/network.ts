@@ -25,6 +25,11 @@ export function hostTrainable(arch: Architecture): boolean {
   );
 }
 
+export function assertHostTrainable(arch: Architecture): void {
+  if (!hostTrainable(arch))
+    throw new Error(`the host training step cannot train ${arch.name} (not a chain of dense layers)`);
+}
+
 function hostLayer(node: GraphNode, model: Model, sparse: SparseKernels): HostLayer {
   const factory = HOST_LAYERS[node.kind] as
     | ((n: GraphNode, m: Model, s: SparseKernels) => HostLayer)
@@ -57,8 +62,7 @@ export class HostNetwork {
 
   /** `sparse[k]`: the kept positions of kernel k where it is computed sparsely; dense by default. */
   constructor(model: Model, sparse: SparseKernels = []) {
-    if (!hostTrainable(model.arch))
-      throw new Error(`the host training step cannot train ${model.arch.name} (not a chain of dense layers)`);
+    assertHostTrainable(model.arch);
     this.layers = hostLayers(model.arch.nodes.slice(1), model, sparse);
   }
 

@@ -3,39 +3,53 @@ import type { Batch } from '../../data/index.ts';
 import type { Model } from '../../model/model.ts';
 import { HostSgd, type SgdOptions } from '../sgd.ts';
 import type { StepTrainer } from '../step.ts';
-import { SPARSE_BELOW_DENSITY, sparseKernels } from './dispatch.ts';
-import { HostNetwork } from './network.ts';
+import { costModel, type SparseChoice, sparseKernels } from './dispatch.ts';
+import { assertHostTrainable, HostNetwork } from './network.ts';
+import { visitedShare } from './sparse-dense.ts';
 
 /**
  * Training steps on a host-memory backend (wasm, cpu) for networks the host step can train: the
  * gradients of `HostNetwork` straight into the host SGD. The loss is on the host already, so it is
- * summed there. Masked dense layers below the density threshold run on the sparse kernels.
+ * summed there. Masked dense layers run on the sparse kernels where the cost model expects them to
+ * be cheaper, judged on the first batch's data.
  */
 export class HostTrainer implements StepTrainer {
-  private readonly network: HostNetwork;
+  private network: HostNetwork | null = null;
   private readonly params: tf.Variable[];
   private readonly optimizer: HostSgd;
   private lossSum = 0;
   private pendingSteps = 0;
+  /** Per kernel, whether it runs on the sparse kernels; known after the first step. */
+  sparseLayers: boolean[] = [];
 
   /**
    * Takes ownership of `masks` (as `maskedSgd` reads them: per trainable variable, null = none).
-   * `sparseBelow`: the density under which a masked dense layer is computed sparsely (0: never).
+   * `choose`: which masked dense layers run sparse; by default the cost model.
    */
   constructor(
-    model: Model,
+    private readonly model: Model,
     private readonly masks: readonly (tf.Tensor | null)[],
     options: SgdOptions,
-    sparseBelow = SPARSE_BELOW_DENSITY,
+    private readonly choose?: SparseChoice,
   ) {
-    this.network = new HostNetwork(model, sparseKernels(model, masks, sparseBelow));
+    assertHostTrainable(model.arch);
     this.params = model.trainable;
     this.optimizer = new HostSgd(this.params, masks, options);
   }
 
+  private networkFor(batch: Batch): HostNetwork {
+    if (this.network) return this.network;
+    const choose = this.choose ?? costModel(visitedShare(batch.images, batch.images.length / batch.size));
+    const sparse = sparseKernels(this.model, this.masks, choose);
+    this.sparseLayers = sparse.map((kept) => kept !== null);
+    this.network = new HostNetwork(this.model, sparse);
+    return this.network;
+  }
+
   step(batch: Batch, learningRate: number): void {
+    const network = this.networkFor(batch);
     tf.tidy(() => {
-      const { loss, grads } = this.network.lossAndGradients(batch);
+      const { loss, grads } = network.lossAndGradients(batch);
       this.optimizer.step(
         this.params.map((p) => {
           const grad = grads.get(p);
