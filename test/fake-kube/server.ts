@@ -383,7 +383,8 @@ export class FakeKubeServer {
     switch (call.verb) {
       case 'list': {
         const selected = this.selection(url);
-        const all = this.store.list(type.key, type.namespaced ? namespace : undefined).filter(selected);
+        const all = [...this.store.view(type.key, type.namespaced ? namespace : undefined)].filter(selected);
+        // Served from the stored objects, serialized before anything can change them.
         const page = this.page(all, url);
         const items = page.items.map((o) => this.present(type, call.version, o));
         if (wantsTable(call.req.headers.accept)) {
@@ -475,15 +476,17 @@ export class FakeKubeServer {
    * compacted. The fake serves later pages from its current state, not an etcd snapshot.
    */
   private page(
-    objects: KubeObject[],
+    objects: readonly Readonly<KubeObject>[],
     url: URL,
   ): {
-    items: KubeObject[];
+    items: Readonly<KubeObject>[];
     resourceVersion: string;
     metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   } {
-    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    const sorted = [...objects].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    const keyOf = (o: Readonly<KubeObject>) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const sorted = objects
+      .map((object) => ({ object, key: keyOf(object) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     let resourceVersion = this.store.resourceVersion;
     let after: string | undefined;
     const token = url.searchParams.get('continue');
@@ -499,7 +502,7 @@ export class FakeKubeServer {
       resourceVersion = parsed.data.rv;
       after = parsed.data.after;
     }
-    const rest = after === undefined ? sorted : sorted.filter((o) => keyOf(o) > after);
+    const rest = (after === undefined ? sorted : sorted.filter((o) => o.key > after)).map((o) => o.object);
     const limit = Number(url.searchParams.get('limit') ?? 0);
     if (!Number.isInteger(limit) || limit <= 0 || rest.length <= limit)
       return { items: rest, resourceVersion, metadata: { resourceVersion } };

@@ -167,6 +167,16 @@ export class Store {
     });
   }
 
+  /**
+   * The stored objects themselves, not copies, for a caller that only reads them and is done before
+   * it yields (serving a list page: copying every object for each page made a paged list cost
+   * pages × objects copies).
+   */
+  *view(resource: string, namespace?: string): Iterable<Readonly<KubeObject>> {
+    for (const object of this.bucket(resource).values())
+      if (namespace === undefined || (object.metadata.namespace ?? '') === namespace) yield object;
+  }
+
   list(resource: string, namespace?: string): KubeObject[] {
     const out: KubeObject[] = [];
     for (const object of this.bucket(resource).values()) {
