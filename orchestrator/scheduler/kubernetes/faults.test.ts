@@ -141,7 +141,18 @@ describe('kubernetes backend under API-server faults (real client, fake API serv
   test('410 Gone on a watch: the informer re-lists (no event lost, no Job seen twice) and carries on', async () => {
     const lists = backend.jobLists.lists;
     let gone = 0;
-    hook = (r) => (r.watch && r.resource === 'jobs' && gone++ < 1 ? { code: 410 } : null);
+    let throttled = 0;
+    // The re-list's first page is throttled once: its wait is part of the re-list's reported cost.
+    hook = (r) =>
+      r.resource !== 'jobs'
+        ? null
+        : r.watch
+          ? gone++ < 1
+            ? { code: 410 }
+            : null
+          : r.verb === 'list' && gone > 0 && throttled++ < 1
+            ? { code: 429, retryAfterSeconds: 1 }
+            : null;
     cluster.server.closeWatches();
     const r = request(0);
     await backend.create(r);
@@ -152,7 +163,12 @@ describe('kubernetes backend under API-server faults (real client, fake API serv
     hook = () => null;
     const names = backend.runs().map((s) => s.name);
     assert.equal(new Set(names).size, names.length, 'each Job once');
-    assert.ok(log.some((e) => e.msg === 'jobs re-listed'));
+    const relisted = log.filter((e) => e.msg === 'jobs re-listed').at(-1);
+    assert.ok(relisted);
+    assert.ok(Number(relisted.pages) >= 1);
+    assert.ok(Number(relisted.retryWaitMs) >= 1000, 'the Retry-After wait is counted');
+    assert.ok(Number(relisted.ms) >= Number(relisted.retryWaitMs));
+    assert.equal(typeof relisted.readCpuMs, 'number');
   });
 
   test('an API-server restart drops every watch and connection: watches are re-established', async () => {

@@ -13,7 +13,7 @@ import type { RunRequest } from '../backend.ts';
 import { runName } from '../names.ts';
 import { runStatusOf } from './backend.ts';
 import { parseKubernetesConfig } from './config.ts';
-import { getJobListPage, parseJobListPage, projectJob } from './job-list.ts';
+import { getJobListText, parseJobListPage, projectJob } from './job-list.ts';
 import { jobManifest, MANAGED_SELECTOR } from './manifest.ts';
 import { retryAfterMs, retryableKind } from './retry.ts';
 
@@ -170,11 +170,14 @@ describe('Job list pages from an API server (fake)', () => {
   });
   after(() => server.stop());
 
+  const getJobListPage = async (query: Parameters<typeof getJobListText>[2]) =>
+    parseJobListPage(await getJobListText(configuration, 'lists', query));
+
   test('pages of slim Jobs with a continue token, as the server pages them', async () => {
-    const first = await getJobListPage(configuration, 'lists', { labelSelector: MANAGED_SELECTOR, limit: 2 });
+    const first = await getJobListPage({ labelSelector: MANAGED_SELECTOR, limit: 2 });
     assert.equal(first.items.length, 2);
     assert.ok(first.continue);
-    const second = await getJobListPage(configuration, 'lists', {
+    const second = await getJobListPage({
       labelSelector: MANAGED_SELECTOR,
       limit: 2,
       continue: first.continue,
@@ -191,7 +194,7 @@ describe('Job list pages from an API server (fake)', () => {
   test('a refusal is the ApiException the generated client throws: retried the same way', async () => {
     imposed = { code: 429, retryAfterSeconds: 3 };
     try {
-      const error = await getJobListPage(configuration, 'lists', { limit: 2 }).then(
+      const error = await getJobListPage({ limit: 2 }).then(
         () => assert.fail('the list was not refused'),
         (e: unknown) => e,
       );
@@ -200,7 +203,7 @@ describe('Job list pages from an API server (fake)', () => {
       assert.equal(retryableKind(error), 'throttled');
       assert.equal(retryAfterMs(error), 3000);
       imposed = { code: 503 };
-      const unavailable = await getJobListPage(configuration, 'lists', {}).catch((e: unknown) => e);
+      const unavailable = await getJobListPage({}).catch((e: unknown) => e);
       assert.equal(retryableKind(unavailable), 'server');
     } finally {
       imposed = null;

@@ -81,14 +81,15 @@ export interface JobListQuery {
 
 /**
  * GET one page of a namespace's Jobs through `configuration` (its server, authentication and HTTP
- * library, as the generated API sends them). An answer other than 2xx throws the ApiException that
- * the generated API would, so retries (retry.ts) treat it the same.
+ * library, as the generated API sends them), as text for {@link parseJobListPage}. An answer other
+ * than 2xx throws the ApiException that the generated API would, so retries (retry.ts) treat it the
+ * same.
  */
-export async function getJobListPage(
+export async function getJobListText(
   configuration: Configuration,
   namespace: string,
   query: JobListQuery,
-): Promise<JobListPage> {
+): Promise<string> {
   const context = configuration.baseServer.makeRequestContext(
     `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
     HttpMethod.GET,
@@ -101,5 +102,5 @@ export async function getJobListPage(
   const code = response.httpStatusCode;
   if (code < 200 || code > 299)
     throw new ApiException(code, `list jobs: HTTP ${code}`, await response.getBodyAsAny(), response.headers);
-  return parseJobListPage(await response.body.text());
+  return response.body.text();
 }
