@@ -199,6 +199,8 @@ try {
     msg: z.literal('jobs re-listed'),
     items: z.number(),
     pages: z.number(),
+    tries: z.number(),
+    slowestTryMs: z.number(),
     ms: z.number(),
     cpuMs: z.number(),
     readCpuMs: z.number(),

@@ -781,7 +781,7 @@ export class FakeKubeServer {
       (namespace === undefined || o.metadata.namespace === namespace) && selected(o);
     const present = (o: KubeObject) => this.present(type, call.version, o);
     if (!since || since === '0') {
-      for (const object of this.store.list(type.key, namespace)) {
+      for (const object of this.store.view(type.key, namespace)) {
         if (inScope(object)) write({ type: 'ADDED', object: present(object) });
       }
     } else {

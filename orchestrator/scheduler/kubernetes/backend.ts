@@ -286,6 +286,9 @@ interface JobList {
   metadata: { resourceVersion?: string };
   cost: {
     pages: number;
+    /** Requests made for them (retries included), and the longest one, answered or failed. */
+    tries: number;
+    slowestTryMs: number;
     /** Waited between tries of a page (429 Retry-After, 5xx backoff). */
     retryWaitMs: number;
     /** CPU time parsing and projecting the pages. */
@@ -439,17 +442,24 @@ export class KubernetesBackend implements SchedulerBackend {
       const items: SlimJob[] = [];
       let next: string | undefined;
       let resourceVersion: string | undefined;
-      const cost = { pages: 0, retryWaitMs: 0, readCpuMs: 0 };
+      const cost = { pages: 0, tries: 0, slowestTryMs: 0, retryWaitMs: 0, readCpuMs: 0 };
       try {
         do {
           const text = await withRetries(
             'list jobs',
-            () =>
-              getJobListText(this.configuration, namespace, {
-                labelSelector: MANAGED_SELECTOR,
-                limit: LIST_PAGE,
-                continue: next,
-              }),
+            async () => {
+              const started = performance.now();
+              cost.tries++;
+              try {
+                return await getJobListText(this.configuration, namespace, {
+                  labelSelector: MANAGED_SELECTOR,
+                  limit: LIST_PAGE,
+                  continue: next,
+                });
+              } finally {
+                cost.slowestTryMs = Math.max(cost.slowestTryMs, performance.now() - started);
+              }
+            },
             this.retry,
             (event) => {
               cost.retryWaitMs += event.delayMs;
@@ -496,6 +506,8 @@ export class KubernetesBackend implements SchedulerBackend {
           msg: 'jobs re-listed',
           items: result.items.length,
           pages: result.cost.pages,
+          tries: result.cost.tries,
+          slowestTryMs: round(result.cost.slowestTryMs),
           ms: round(stats.lastMs),
           cpuMs: round(stats.lastCpuMs),
           readCpuMs: round(result.cost.readCpuMs),

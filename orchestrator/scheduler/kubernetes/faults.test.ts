@@ -166,6 +166,7 @@ describe('kubernetes backend under API-server faults (real client, fake API serv
     const relisted = log.filter((e) => e.msg === 'jobs re-listed').at(-1);
     assert.ok(relisted);
     assert.ok(Number(relisted.pages) >= 1);
+    assert.ok(Number(relisted.tries) >= Number(relisted.pages) + 1, 'the throttled try is counted');
     assert.ok(Number(relisted.retryWaitMs) >= 1000, 'the Retry-After wait is counted');
     assert.ok(Number(relisted.ms) >= Number(relisted.retryWaitMs));
     assert.equal(typeof relisted.readCpuMs, 'number');
