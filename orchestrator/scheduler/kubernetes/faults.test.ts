@@ -15,6 +15,7 @@ import { type FakeCluster, startFakeCluster, waitFor } from '../../../test/fake-
 import type { RunRequest } from '../backend.ts';
 import { runName } from '../names.ts';
 import { KubernetesBackend } from './backend.ts';
+import { jobManifest, LABELS } from './manifest.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 
 let counter = 0;
@@ -170,6 +171,23 @@ describe('kubernetes backend under API-server faults (real client, fake API serv
     assert.ok(Number(relisted.retryWaitMs) >= 1000, 'the Retry-After wait is counted');
     assert.ok(Number(relisted.ms) >= Number(relisted.retryWaitMs));
     assert.equal(typeof relisted.readCpuMs, 'number');
+  });
+
+  test('a watch event whose Job fails the slim projection is logged and skipped; the informer carries on', async () => {
+    const bad = JSON.parse(JSON.stringify(jobManifest(request(0), cluster.config)));
+    bad.spec.suspend = true;
+    // A number where Kubernetes only ever has strings (the store takes it unvalidated).
+    bad.metadata.labels[LABELS.attempt] = 1;
+    cluster.server.store.create('jobs', 'esweep-test', bad);
+    const logged = await waitFor('logged', () =>
+      log.find((e) => e.msg === 'invalid object in a watch event, skipped'),
+    );
+    assert.match(String(logged.error), /watch event of a Job: metadata\.labels\.esweep\.io\/attempt: /);
+    cluster.server.store.delete('jobs', 'esweep-test', bad.metadata.name);
+    assert.equal(backend.runs().filter((status) => status.name === bad.metadata.name).length, 0);
+    const r = request(0);
+    await backend.create(r);
+    await waitFor('observed after the skipped event', () => run(r)?.phase === 'succeeded');
   });
 
   test('an API-server restart drops every watch and connection: watches are re-established', async () => {
