@@ -195,7 +195,18 @@ try {
   // The controller, started on an empty database; its start-up CPU is not counted per trial.
   const bin = await bundleCli(bundleDir);
   // What the controller logs about the faults: its re-lists (wall and CPU time) and its retries.
-  const relists: { ms: number; cpuMs: number; items: number }[] = [];
+  const relist = z.object({
+    msg: z.literal('jobs re-listed'),
+    items: z.number(),
+    pages: z.number(),
+    tries: z.number(),
+    slowestTryMs: z.number(),
+    ms: z.number(),
+    cpuMs: z.number(),
+    readCpuMs: z.number(),
+    retryWaitMs: z.number(),
+  });
+  const relists: z.output<typeof relist>[] = [];
   let apiRetries = 0;
   const lastLines: string[] = [];
   const started = await startProcess(
@@ -219,9 +230,8 @@ try {
       lastLines.push(l);
       if (lastLines.length > 5) lastLines.shift();
       if (!l.startsWith('{')) return;
-      const entry = JSON.parse(l) as { msg?: string; ms?: number; cpuMs?: number; items?: number };
-      if (entry.msg === 'jobs re-listed')
-        relists.push({ ms: entry.ms ?? 0, cpuMs: entry.cpuMs ?? 0, items: entry.items ?? 0 });
+      const entry = JSON.parse(l) as { msg?: string };
+      if (entry.msg === 'jobs re-listed') relists.push(relist.parse(entry));
       else if (entry.msg === 'API retry') apiRetries++;
     },
   );
@@ -253,9 +263,8 @@ try {
   const metric = (name: string) =>
     Number(metrics.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? Number.NaN);
   const jobsCreated = metric('esweep_controller_runs_created_total');
-  const passMs =
-    (metric('esweep_controller_reconcile_seconds_total') * 1000) /
-    metric('esweep_controller_reconciles_total');
+  const passes = metric('esweep_controller_reconciles_total');
+  const passMs = (metric('esweep_controller_reconcile_seconds_total') * 1000) / passes;
   await stop(controller);
   const counts = await db.store.statusCounts(submitted.sweep.id);
   const result = {
@@ -274,6 +283,8 @@ try {
     apiRetries,
     relists,
     meanPassMs: passMs,
+    passes,
+    controllerCpuMsPerPass: controllerCpuMs / passes,
   };
   const f = (n: number, d = 1) => n.toFixed(d);
   verdict({
@@ -311,13 +322,18 @@ try {
   if (values.faults) {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     const relistMs = mean(relists.map((r) => r.ms));
+    const meanOf = (key: 'cpuMs' | 'readCpuMs' | 'retryWaitMs' | 'pages') =>
+      f(mean(relists.map((r) => r[key])));
+    // Wall is the target. The CPU figures say what the wall is made of: a re-list's own reading
+    // (readCpuMs) and the retries' waits are the controller's part; the rest is waiting on the API
+    // server. Both CPU baselines are upper bounds (the process's CPU, other work included).
     verdict({
       name: 're-list after 410 Gone vs one full resync',
       figure:
         relists.length > 0
-          ? `${relists.length} re-lists of ≤ ${Math.max(...relists.map((r) => r.items))} Jobs: mean ${f(relistMs)} ms wall, ${f(mean(relists.map((r) => r.cpuMs)))} ms CPU; ${apiRetries} API retries`
+          ? `${relists.length} re-lists of ≤ ${Math.max(...relists.map((r) => r.items))} Jobs in ${meanOf('pages')} pages: mean ${f(relistMs)} ms wall (of which ${meanOf('retryWaitMs')} ms retry waits), ${meanOf('readCpuMs')} ms CPU reading pages, ${meanOf('cpuMs')} ms process CPU meanwhile; ${apiRetries} API retries`
           : `no re-list happened (${apiRetries} API retries)`,
-      baseline: `one full resync (a reconcile pass over every active sweep): mean ${f(passMs)} ms wall`,
+      baseline: `one full resync (a reconcile pass over every active sweep): mean ${f(passMs)} ms wall over ${passes} passes; controller CPU per pass ≤ ${f(result.controllerCpuMsPerPass)} ms`,
       target: '< one full resync',
       met: relists.length > 0 && relistMs < passMs,
       backend,

@@ -104,6 +104,7 @@ export class FakeKubeServer {
   private readonly server: Server;
   private readonly watchers = new Set<Watcher>();
   private readonly counts = new Map<string, number>();
+  private readonly serialized = new WeakMap<object, string>();
   private port = 0;
 
   constructor(private readonly options: FakeKubeOptions = {}) {
@@ -169,7 +170,15 @@ export class FakeKubeServer {
   }
 
   private send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-    const text = JSON.stringify(body);
+    this.sendText(res, code, JSON.stringify(body), headers);
+  }
+
+  private sendText(
+    res: ServerResponse,
+    code: number,
+    text: string,
+    headers: Record<string, string> = {},
+  ): void {
     res.writeHead(code, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(text),
@@ -383,18 +392,21 @@ export class FakeKubeServer {
     switch (call.verb) {
       case 'list': {
         const selected = this.selection(url);
-        const all = this.store.list(type.key, type.namespaced ? namespace : undefined).filter(selected);
+        const all = [...this.store.view(type.key, type.namespaced ? namespace : undefined)].filter(selected);
+        // Served from the stored objects, serialized before anything can change them.
         const page = this.page(all, url);
-        const items = page.items.map((o) => this.present(type, call.version, o));
         if (wantsTable(call.req.headers.accept)) {
+          const items = page.items.map((o) => this.present(type, call.version, o));
           return this.answer(call, res, 200, table(type, items, page.resourceVersion));
         }
-        return this.answer(call, res, 200, {
+        // The same bytes as JSON.stringify of the list, each item's text made once per version of it.
+        const head = JSON.stringify({
           apiVersion: apiVersionOf(type, call.version),
           kind: `${type.kind}List`,
           metadata: page.metadata,
-          items,
         });
+        const items = page.items.map((o) => this.presentText(type, call.version, o)).join(',');
+        return this.sendText(res, 200, `${head.slice(0, -1)},"items":[${items}]}`);
       }
       case 'watch':
         return this.watch(call, res);
@@ -444,6 +456,22 @@ export class FakeKubeServer {
     throw notAllowed();
   }
 
+  /**
+   * {@link present}'s JSON. A stored object is replaced, never changed, by every write, so its text
+   * is kept by identity: a paged list of thousands of objects then serializes each once, not once per
+   * list (served at another version than stored, it is serialized each time).
+   */
+  private presentText(type: ResourceType, version: string, object: Readonly<KubeObject>): string {
+    if (object.apiVersion !== apiVersionOf(type, version) || object.kind !== type.kind)
+      return JSON.stringify(this.present(type, version, object));
+    let text = this.serialized.get(object);
+    if (text === undefined) {
+      text = JSON.stringify(object);
+      this.serialized.set(object, text);
+    }
+    return text;
+  }
+
   /** The object as served at `version` (custom resources may be served at several). */
   private present(type: ResourceType, version: string, object: KubeObject): KubeObject {
     return { ...object, apiVersion: apiVersionOf(type, version), kind: type.kind };
@@ -475,15 +503,17 @@ export class FakeKubeServer {
    * compacted. The fake serves later pages from its current state, not an etcd snapshot.
    */
   private page(
-    objects: KubeObject[],
+    objects: readonly Readonly<KubeObject>[],
     url: URL,
   ): {
-    items: KubeObject[];
+    items: Readonly<KubeObject>[];
     resourceVersion: string;
     metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   } {
-    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    const sorted = [...objects].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    const keyOf = (o: Readonly<KubeObject>) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const sorted = objects
+      .map((object) => ({ object, key: keyOf(object) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     let resourceVersion = this.store.resourceVersion;
     let after: string | undefined;
     const token = url.searchParams.get('continue');
@@ -499,7 +529,7 @@ export class FakeKubeServer {
       resourceVersion = parsed.data.rv;
       after = parsed.data.after;
     }
-    const rest = after === undefined ? sorted : sorted.filter((o) => keyOf(o) > after);
+    const rest = (after === undefined ? sorted : sorted.filter((o) => o.key > after)).map((o) => o.object);
     const limit = Number(url.searchParams.get('limit') ?? 0);
     if (!Number.isInteger(limit) || limit <= 0 || rest.length <= limit)
       return { items: rest, resourceVersion, metadata: { resourceVersion } };
@@ -778,7 +808,7 @@ export class FakeKubeServer {
       (namespace === undefined || o.metadata.namespace === namespace) && selected(o);
     const present = (o: KubeObject) => this.present(type, call.version, o);
     if (!since || since === '0') {
-      for (const object of this.store.list(type.key, namespace)) {
+      for (const object of this.store.view(type.key, namespace)) {
         if (inScope(object)) write({ type: 'ADDED', object: present(object) });
       }
     } else {

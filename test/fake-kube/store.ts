@@ -99,9 +99,18 @@ interface Location {
 }
 
 export class Store {
+  /** `historyLimit`: changes kept for resuming watches (tests make it small). */
+  constructor(private readonly historyLimit = HISTORY_LIMIT) {}
+
   private rv = 1;
   private readonly objects = new Map<string, Map<string, KubeObject>>();
-  private history: Change[] = [];
+  /**
+   * Kept as JSON text: a one-byte string is far smaller than the object and costs the garbage
+   * collector nothing to trace (the history holds tens of thousands of whole objects).
+   */
+  private history: { resource: string; type: WatchType; rv: number; json: string }[] = [];
+  /** Index of the oldest change kept: dropping one is a step, not a copy of the whole history. */
+  private head = 0;
   /** Changes after this resourceVersion are still in the history. */
   private compactedThrough = 1;
   private readonly listeners = new Set<Listener>();
@@ -124,11 +133,14 @@ export class Store {
 
   private record(resource: string, type: WatchType, object: KubeObject): void {
     const change = { resource, type, object: clone(object), rv: this.rv };
-    this.history.push(change);
-    if (this.history.length > HISTORY_LIMIT) {
-      const drop = this.history.length - HISTORY_LIMIT;
-      this.compactedThrough = this.history[drop - 1].rv;
-      this.history = this.history.slice(drop);
+    this.history.push({ resource, type, rv: this.rv, json: JSON.stringify(object) });
+    if (this.history.length - this.head > this.historyLimit) {
+      this.compactedThrough = this.history[this.head].rv;
+      this.head++;
+      if (this.head >= this.historyLimit) {
+        this.history = this.history.slice(this.head);
+        this.head = 0;
+      }
     }
     for (const listener of this.listeners) listener(change);
   }
@@ -165,6 +177,16 @@ export class Store {
       const [resource, namespace, name] = JSON.parse(key) as [string, string, string];
       return { resource, namespace, name };
     });
+  }
+
+  /**
+   * The stored objects themselves, not copies, for a caller that only reads them and is done before
+   * it yields (serving a list page: copying every object for each page made a paged list cost
+   * pages × objects copies).
+   */
+  *view(resource: string, namespace?: string): Iterable<Readonly<KubeObject>> {
+    for (const object of this.bucket(resource).values())
+      if (namespace === undefined || (object.metadata.namespace ?? '') === namespace) yield object;
   }
 
   list(resource: string, namespace?: string): KubeObject[] {
@@ -291,7 +313,13 @@ export class Store {
    */
   changesSince(resource: string, since: number): Change[] | null {
     if (since < this.compactedThrough) return null;
-    return this.history.filter((c) => c.rv > since && c.resource === resource);
+    const changes: Change[] = [];
+    for (let k = this.head; k < this.history.length; k++) {
+      const { json, ...change } = this.history[k];
+      if (change.rv > since && change.resource === resource)
+        changes.push({ ...change, object: JSON.parse(json) });
+    }
+    return changes;
   }
 
   /** Whether changes after `since` were compacted away (a list or watch from it must answer 410). */
@@ -302,6 +330,7 @@ export class Store {
   /** Forgets the history (like etcd compaction): every resourceVersion before now is too old. */
   compact(): void {
     this.history = [];
+    this.head = 0;
     this.compactedThrough = this.rv;
   }
 

@@ -6,7 +6,8 @@ import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { type FakeCluster, startFakeCluster, waitFor } from '../../../test/fake-kube/support.ts';
 import type { RunRequest } from '../backend.ts';
 import { runName } from '../names.ts';
-import { KubernetesBackend, kubeConfigFor, runStatusOf, slimJob } from './backend.ts';
+import { KubernetesBackend, kubeConfigFor, runStatusOf } from './backend.ts';
+import { projectJob } from './job-list.ts';
 
 function request(seed: number, attempt = 1): RunRequest {
   return {
@@ -89,8 +90,9 @@ describe('kubernetes backend against the fake API server', () => {
     const jobs = cluster.server.store.list('jobs', 'esweep-test') as unknown as V1Job[];
     assert.equal(jobs.length, 4);
     for (const job of jobs) {
-      assert.ok(JSON.stringify(slimJob(job)).length < JSON.stringify(job).length / 3);
-      assert.deepEqual(runStatusOf(slimJob(job)), runStatusOf(job));
+      const slim = projectJob(job, 'stored Job');
+      assert.ok(JSON.stringify(slim).length < JSON.stringify(job).length / 3);
+      assert.deepEqual(runStatusOf(slim), runStatusOf(job));
     }
 
     // What the worker saw: its trial file, its ids, the secret through secretKeyRef.

@@ -5,15 +5,15 @@ import http from 'node:http';
 import https from 'node:https';
 import {
   BatchV1Api,
+  type Configuration,
   CoreV1Api,
   createConfiguration,
   KubeConfig,
+  type KubernetesObject,
   ListWatch,
   type RequestContext,
   type SecurityAuthentication,
   ServerConfiguration,
-  type V1Job,
-  type V1JobList,
   type V1Pod,
   Watch,
 } from '@kubernetes/client-node';
@@ -22,6 +22,7 @@ import { BAD_INPUT_EXIT_CODE } from '../../../common/errors.ts';
 import type { RunPhase, RunRequest, RunStatus, SchedulerBackend } from '../backend.ts';
 import type { KubernetesConfig } from './config.ts';
 import { JobCredentials } from './credentials.ts';
+import { getJobListText, parseJobListPage, projectJob, type SlimJob } from './job-list.ts';
 import { jobManifest, LABELS, MANAGED_SELECTOR } from './manifest.ts';
 import {
   DEFAULT_RETRY,
@@ -50,33 +51,25 @@ export function kubeConfigFor(
   return kc;
 }
 
-const isTrue = (job: V1Job, type: string) =>
-  job.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
-const conditionOf = (job: V1Job, type: string) => job.status?.conditions?.find((c) => c.type === type);
-
-/**
- * A Job cut down to what {@link runStatusOf} reads (name, labels, suspend, active, conditions). The
- * informer caches every Job of every sweep; whole Jobs (pod template, environment, the
- * TrialSpec) would be most of the controller's memory at the paper's scale.
- */
-export function slimJob(job: V1Job): V1Job {
-  const { name, namespace, labels, resourceVersion } = job.metadata ?? {};
-  return {
-    metadata: { name, namespace, labels, resourceVersion },
-    spec: { suspend: job.spec?.suspend } as V1Job['spec'],
-    status: {
-      active: job.status?.active,
-      conditions: job.status?.conditions?.map(({ type, status, reason, message, lastTransitionTime }) => ({
-        type,
-        status,
-        reason,
-        message,
-        // Only a resumption's time is read (runStatusOf's resumedAt).
-        ...(type === 'Suspended' ? { lastTransitionTime } : {}),
-      })),
-    },
+/** The fields of a Job that {@link runStatusOf} reads: a whole V1Job or a {@link SlimJob}. */
+interface JobFields {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { suspend?: boolean };
+  status?: {
+    active?: number;
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string | Date;
+    }[];
   };
 }
+
+const conditionOf = (job: JobFields, type: string) => job.status?.conditions?.find((c) => c.type === type);
+const isTrue = (job: JobFields, type: string) =>
+  job.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 
 /**
  * The kubeconfig's authentication with one keep-alive agent: client-node 1.x makes a new Agent, and so
@@ -120,7 +113,7 @@ class KeepAliveAuthentication implements SecurityAuthentication {
 }
 
 /** What the controller needs to know of a Job: its phase and, for a failure, whether it was bad input. */
-export function runStatusOf(job: V1Job): RunStatus | null {
+export function runStatusOf(job: JobFields): RunStatus | null {
   const labels = job.metadata?.labels ?? {};
   const sweepId = labels[LABELS.sweepId];
   const trialId = labels[LABELS.trialId];
@@ -245,12 +238,17 @@ export interface KubernetesBackendOptions {
   now?: () => number;
 }
 
-/** A list-watch of one resource whose objects are cut down before they are cached. */
-function slimInformer<T extends { metadata?: { resourceVersion?: string } }>(
+/**
+ * A list-watch of one resource whose objects are cut down before they are cached: `list` returns
+ * them cut down, `slim` cuts down a watch event's object. An object `slim` rejects is reported to
+ * `invalid` and its event skipped (client-node's Watch would drop the error without a word).
+ */
+function slimInformer<T extends KubernetesObject>(
   kubeConfig: KubeConfig,
   path: string,
   list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-  slim: (object: T) => T,
+  slim: (object: unknown) => T,
+  invalid: (error: unknown) => void,
   fieldSelector?: string,
 ): ListWatch<T> {
   const watch = new Watch(kubeConfig);
@@ -259,26 +257,21 @@ function slimInformer<T extends { metadata?: { resourceVersion?: string } }>(
       watch.watch(
         watchPath,
         query,
-        (phase, object, raw) =>
-          callback(
-            phase,
-            phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? slim(object) : object,
-            raw,
-          ),
+        (phase, object, raw) => {
+          if (phase !== 'ADDED' && phase !== 'MODIFIED' && phase !== 'DELETED')
+            return callback(phase, object, raw);
+          let slimmed: T;
+          try {
+            slimmed = slim(object);
+          } catch (error) {
+            return invalid(error);
+          }
+          callback(phase, slimmed, raw);
+        },
         done,
       ),
   } as Watch;
-  return new ListWatch<T>(
-    path,
-    slimWatch,
-    async () => {
-      const result = await list();
-      return { ...result, items: result.items.map(slim) } as never;
-    },
-    false,
-    MANAGED_SELECTOR,
-    fieldSelector,
-  );
+  return new ListWatch<T>(path, slimWatch, list, false, MANAGED_SELECTOR, fieldSelector);
 }
 
 /** Jobs per page of a list. */
@@ -286,6 +279,22 @@ const LIST_PAGE = 500;
 
 /** Pods that may still be stuck: finished ones are neither listed nor watched (memory, list size). */
 const UNFINISHED_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
+
+/** Every managed Job, cut down, and what reading them cost. */
+interface JobList {
+  items: SlimJob[];
+  metadata: { resourceVersion?: string };
+  cost: {
+    pages: number;
+    /** Requests made for them (retries included), and the longest one, answered or failed. */
+    tries: number;
+    slowestTryMs: number;
+    /** Waited between tries of a page (429 Retry-After, 5xx backoff). */
+    retryWaitMs: number;
+    /** CPU time parsing and projecting the pages. */
+    readCpuMs: number;
+  };
+}
 
 /** Re-list statistics, for logs and the bench: a 410 Gone or a restart makes the informer list again. */
 export interface ListStats {
@@ -305,7 +314,8 @@ export class KubernetesBackend implements SchedulerBackend {
   /** Per-Job NATS credentials (operator mode), when the settings ask for them. */
   private readonly credentials: JobCredentials | undefined;
   private readonly auth: KeepAliveAuthentication;
-  private readonly informer: ListWatch<V1Job>;
+  private readonly informer: ListWatch<SlimJob>;
+  private readonly configuration: Configuration;
   private readonly podInformer: ListWatch<V1Pod>;
   private readonly listeners = new Set<() => void>();
   private readonly statuses = new Map<string, RunStatus>();
@@ -340,6 +350,7 @@ export class KubernetesBackend implements SchedulerBackend {
       baseServer: new ServerConfiguration(server, {}),
       authMethods: { default: this.auth },
     });
+    this.configuration = configuration;
     this.batch = new BatchV1Api(configuration);
     this.core = new CoreV1Api(configuration);
     const natsCredentials = config.nats?.credentials;
@@ -359,13 +370,18 @@ export class KubernetesBackend implements SchedulerBackend {
       : undefined;
     const namespace = config.namespace;
 
-    this.informer = slimInformer<V1Job>(
+    const invalid = (error: unknown) => {
+      this.log({ level: 'error', msg: 'invalid object in a watch event, skipped', error: String(error) });
+      this.options.onError?.(error);
+    };
+    this.informer = slimInformer<SlimJob>(
       kubeConfig,
       `/apis/batch/v1/namespaces/${namespace}/jobs`,
       () => this.timedList(() => this.listJobs(namespace)),
-      slimJob,
+      (job) => projectJob(job, 'watch event of a Job'),
+      invalid,
     );
-    const update = (job: V1Job) => {
+    const update = (job: SlimJob) => {
       const status = runStatusOf(job);
       if (status) this.statuses.set(status.name, status);
       this.notify();
@@ -377,8 +393,8 @@ export class KubernetesBackend implements SchedulerBackend {
     this.podInformer = slimInformer<V1Pod>(
       kubeConfig,
       `/api/v1/namespaces/${namespace}/pods`,
-      () =>
-        withRetries(
+      async () => {
+        const list = await withRetries(
           'list pods',
           () =>
             this.core.listNamespacedPod({
@@ -388,8 +404,11 @@ export class KubernetesBackend implements SchedulerBackend {
             }),
           this.retry,
           this.onRetry,
-        ),
-      slimPod,
+        );
+        return { ...list, items: list.items.map(slimPod) };
+      },
+      (pod) => slimPod(pod as V1Pod),
+      invalid,
       UNFINISHED_PODS,
     );
     this.podInformer.on('add', (pod) => this.podChanged(pod));
@@ -415,33 +434,48 @@ export class KubernetesBackend implements SchedulerBackend {
   /**
    * Every managed Job, in pages of {@link LIST_PAGE} (as client-go's pager): at 7,000 Jobs one page
    * is megabytes, and a connection dropped mid-list (a restart) then costs one page, not the list.
-   * Each page is retried on its own; an expired continue token (410) restarts the list.
+   * Each page is read straight into slim Jobs (job-list.ts) and dropped before the next is asked
+   * for. Each page is retried on its own; an expired continue token (410) restarts the list.
    */
-  private async listJobs(namespace: string): Promise<V1JobList> {
+  private async listJobs(namespace: string): Promise<JobList> {
     for (;;) {
-      const items: V1Job[] = [];
+      const items: SlimJob[] = [];
       let next: string | undefined;
       let resourceVersion: string | undefined;
+      const cost = { pages: 0, tries: 0, slowestTryMs: 0, retryWaitMs: 0, readCpuMs: 0 };
       try {
         do {
-          const page: V1JobList = await withRetries(
+          const text = await withRetries(
             'list jobs',
-            () =>
-              this.batch.listNamespacedJob({
-                namespace,
-                labelSelector: MANAGED_SELECTOR,
-                limit: LIST_PAGE,
-                _continue: next,
-              }),
+            async () => {
+              const started = performance.now();
+              cost.tries++;
+              try {
+                return await getJobListText(this.configuration, namespace, {
+                  labelSelector: MANAGED_SELECTOR,
+                  limit: LIST_PAGE,
+                  continue: next,
+                });
+              } finally {
+                cost.slowestTryMs = Math.max(cost.slowestTryMs, performance.now() - started);
+              }
+            },
             this.retry,
-            this.onRetry,
+            (event) => {
+              cost.retryWaitMs += event.delayMs;
+              this.onRetry(event);
+            },
           );
-          // Cut down at once: whole Jobs of every page would be the list's peak memory.
-          for (const job of page.items) items.push(slimJob(job));
-          next = page.metadata?._continue || undefined;
-          resourceVersion = page.metadata?.resourceVersion;
+          const cpu = process.cpuUsage();
+          const page = parseJobListPage(text);
+          const used = process.cpuUsage(cpu);
+          cost.readCpuMs += (used.user + used.system) / 1000;
+          cost.pages++;
+          for (const job of page.items) items.push(job);
+          next = page.continue;
+          resourceVersion = page.resourceVersion;
         } while (next);
-        return { items, metadata: { resourceVersion } } as V1JobList;
+        return { items, metadata: { resourceVersion }, cost };
       } catch (error) {
         if (next && statusOf(error) === 410) continue;
         throw error;
@@ -450,12 +484,13 @@ export class KubernetesBackend implements SchedulerBackend {
   }
 
   /** A list of Jobs, with its wall and CPU time recorded (a re-list's cost). */
-  private async timedList<T extends { items: V1Job[] }>(list: () => Promise<T>): Promise<T> {
+  private async timedList(list: () => Promise<JobList>): Promise<JobList> {
     const wall = performance.now();
     const cpu = process.cpuUsage();
     const result = await list();
     // ListWatch updates its cache in the continuation of this list, before any timer or I/O
-    // callback: setImmediate runs after it. (CPU time is the process's: approximate under load.)
+    // callback: setImmediate runs after it. The CPU time is the process's over the list's wall
+    // time (other work included); readCpuMs is the list's own parsing.
     setImmediate(() => {
       const used = process.cpuUsage(cpu);
       const stats = this.jobLists;
@@ -464,13 +499,19 @@ export class KubernetesBackend implements SchedulerBackend {
       stats.lastCpuMs = (used.user + used.system) / 1000;
       stats.totalMs += stats.lastMs;
       stats.totalCpuMs += stats.lastCpuMs;
+      const round = (ms: number) => Math.round(ms * 10) / 10;
       if (stats.lists > 1)
         this.log({
           level: 'info',
           msg: 'jobs re-listed',
           items: result.items.length,
-          ms: Math.round(stats.lastMs * 10) / 10,
-          cpuMs: Math.round(stats.lastCpuMs * 10) / 10,
+          pages: result.cost.pages,
+          tries: result.cost.tries,
+          slowestTryMs: round(result.cost.slowestTryMs),
+          ms: round(stats.lastMs),
+          cpuMs: round(stats.lastCpuMs),
+          readCpuMs: round(result.cost.readCpuMs),
+          retryWaitMs: round(result.cost.retryWaitMs),
         });
     });
     return result;
@@ -490,7 +531,7 @@ export class KubernetesBackend implements SchedulerBackend {
     }, restart.backoff.next());
   }
 
-  private jobDeleted(job: V1Job): void {
+  private jobDeleted(job: SlimJob): void {
     const name = job.metadata?.name;
     if (!name) return;
     this.clearStuck(name);

@@ -15,6 +15,7 @@ import { type FakeCluster, startFakeCluster, waitFor } from '../../../test/fake-
 import type { RunRequest } from '../backend.ts';
 import { runName } from '../names.ts';
 import { KubernetesBackend } from './backend.ts';
+import { jobManifest, LABELS } from './manifest.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 
 let counter = 0;
@@ -141,7 +142,18 @@ describe('kubernetes backend under API-server faults (real client, fake API serv
   test('410 Gone on a watch: the informer re-lists (no event lost, no Job seen twice) and carries on', async () => {
     const lists = backend.jobLists.lists;
     let gone = 0;
-    hook = (r) => (r.watch && r.resource === 'jobs' && gone++ < 1 ? { code: 410 } : null);
+    let throttled = 0;
+    // The re-list's first page is throttled once: its wait is part of the re-list's reported cost.
+    hook = (r) =>
+      r.resource !== 'jobs'
+        ? null
+        : r.watch
+          ? gone++ < 1
+            ? { code: 410 }
+            : null
+          : r.verb === 'list' && gone > 0 && throttled++ < 1
+            ? { code: 429, retryAfterSeconds: 1 }
+            : null;
     cluster.server.closeWatches();
     const r = request(0);
     await backend.create(r);
@@ -152,7 +164,30 @@ describe('kubernetes backend under API-server faults (real client, fake API serv
     hook = () => null;
     const names = backend.runs().map((s) => s.name);
     assert.equal(new Set(names).size, names.length, 'each Job once');
-    assert.ok(log.some((e) => e.msg === 'jobs re-listed'));
+    const relisted = log.filter((e) => e.msg === 'jobs re-listed').at(-1);
+    assert.ok(relisted);
+    assert.ok(Number(relisted.pages) >= 1);
+    assert.ok(Number(relisted.tries) >= Number(relisted.pages) + 1, 'the throttled try is counted');
+    assert.ok(Number(relisted.retryWaitMs) >= 1000, 'the Retry-After wait is counted');
+    assert.ok(Number(relisted.ms) >= Number(relisted.retryWaitMs));
+    assert.equal(typeof relisted.readCpuMs, 'number');
+  });
+
+  test('a watch event whose Job fails the slim projection is logged and skipped; the informer carries on', async () => {
+    const bad = JSON.parse(JSON.stringify(jobManifest(request(0), cluster.config)));
+    bad.spec.suspend = true;
+    // A number where Kubernetes only ever has strings (the store takes it unvalidated).
+    bad.metadata.labels[LABELS.attempt] = 1;
+    cluster.server.store.create('jobs', 'esweep-test', bad);
+    const logged = await waitFor('logged', () =>
+      log.find((e) => e.msg === 'invalid object in a watch event, skipped'),
+    );
+    assert.match(String(logged.error), /watch event of a Job: metadata\.labels\.esweep\.io\/attempt: /);
+    cluster.server.store.delete('jobs', 'esweep-test', bad.metadata.name);
+    assert.equal(backend.runs().filter((status) => status.name === bad.metadata.name).length, 0);
+    const r = request(0);
+    await backend.create(r);
+    await waitFor('observed after the skipped event', () => run(r)?.phase === 'succeeded');
   });
 
   test('an API-server restart drops every watch and connection: watches are re-established', async () => {
