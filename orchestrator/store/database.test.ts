@@ -35,6 +35,21 @@ test('briefRead sizes an embedded database for a short read; other opens keep th
   assert.equal(await shared({}), '128MB');
 });
 
+test('briefRead: arrays of the built-in types go in and come out as arrays', async () => {
+  const db = await openDatabase('pglite:memory', { briefRead: true, deferPrisma: true });
+  try {
+    const [row] = await db.query<{ texts: string[]; ints: number[]; floats: number[]; flags: boolean[] }>(
+      'SELECT $1::text[] AS texts, $2::int[] AS ints, $3::float8[] AS floats, $4::boolean[] AS flags',
+      [['a', 'b,c', null], [1, 2], [0.5], [true, false]],
+    );
+    assert.deepEqual(row, { texts: ['a', 'b,c', null], ints: [1, 2], floats: [0.5], flags: [true, false] });
+    const [none] = await db.query<{ match: boolean }>("SELECT 'x' = ANY($1::text[]) AS match", [['y', 'x']]);
+    assert.equal(none?.match, true);
+  } finally {
+    await db.close();
+  }
+});
+
 for (const backend of ['pglite', 'postgres'] as const) {
   describe(`listTrials through plain SQL (${backend})`, () => {
     let db: TestDatabase;

@@ -135,7 +135,8 @@ export interface OpenOptions {
   deferPrisma?: boolean;
   /**
    * An embedded database for a short read: PostgreSQL's shared memory sized for it (PGlite zeroes all
-   * of it at every open; the default shared_buffers make that a noticeable part of opening).
+   * of it at every open; the default shared_buffers make that a noticeable part of opening), and only
+   * the built-in array types known (see briefReadPGlite).
    */
   briefRead?: boolean;
 }
@@ -175,6 +176,48 @@ export async function assertReachable(database: Database, where: string): Promis
 
 /** Shared buffers of an embedded database opened for a short read (`briefRead`). */
 const BRIEF_READ_SHARED_BUFFERS = '16MB';
+
+/** Array types (element OID → array OID) of the built-in types the plain reads may pass or read. */
+const BRIEF_READ_ARRAYS: [element: number, array: number][] = [
+  [16, 1000], // bool
+  [20, 1016], // int8
+  [23, 1007], // int4
+  [25, 1009], // text
+  [701, 1022], // float8
+  [1184, 1185], // timestamptz
+  [3802, 3807], // jsonb
+];
+
+type PGliteModule = typeof import('@electric-sql/pglite');
+
+/**
+ * An embedded database for a short read. PGlite's open ends with a catalog query for every array type
+ * (`_initArrayTypes`, the hook it documents for implementing classes), the first query on a cold
+ * catalog: here the array types of the built-in types above are given instead.
+ */
+function briefReadPGlite({ PGlite, types }: PGliteModule, dataDir: string | undefined): PGlite {
+  class BriefReadPGlite extends PGlite {
+    override async _initArrayTypes(): Promise<void> {}
+  }
+  const serializers = Object.fromEntries(
+    BRIEF_READ_ARRAYS.map(([element, array]) => [
+      array,
+      (x: unknown) => types.arraySerializer(x, types.serializers[element], array),
+    ]),
+  );
+  const parsers = Object.fromEntries(
+    BRIEF_READ_ARRAYS.map(([element, array]) => [
+      array,
+      (x: string) => types.arrayParser(x, types.parsers[element] ?? ((v: string) => v), array),
+    ]),
+  );
+  return new BriefReadPGlite({
+    dataDir,
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${BRIEF_READ_SHARED_BUFFERS}`],
+    serializers,
+    parsers,
+  });
+}
 
 /** Opens the database (does not migrate; see migrate.ts). */
 export async function openDatabase(
@@ -220,11 +263,13 @@ export async function openDatabase(
     );
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const settings = options.briefRead
-    ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${BRIEF_READ_SHARED_BUFFERS}`] }
-    : {};
-  const pglite: PGlite = target.dataDir ? new PGlite(target.dataDir, settings) : new PGlite(settings);
+  const module = await import('@electric-sql/pglite');
+  const dataDir = target.dataDir ?? undefined;
+  const pglite = options.briefRead
+    ? briefReadPGlite(module, dataDir)
+    : dataDir
+      ? new module.PGlite(dataDir)
+      : new module.PGlite();
   await pglite.waitReady;
   const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
     (await pglite.query<T>(sql, params)).rows;
