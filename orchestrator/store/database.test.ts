@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase } from './database.ts';
-import { migrate } from './migrate.ts';
+import { migrate, pendingMigrations } from './migrate.ts';
 import { trialRecord } from './records.ts';
 import { createPgliteDatabase, createTestDatabase, seedSweep, type TestDatabase } from './test-support.ts';
 
@@ -35,9 +35,11 @@ test('briefRead sizes an embedded database for a short read; other opens keep th
   assert.equal(await shared({}), '128MB');
 });
 
-test('briefRead: arrays of the built-in types go in and come out as arrays', async () => {
+test('briefRead: arrays of the built-in types go in and come out as arrays; it migrates', async () => {
   const db = await openDatabase('pglite:memory', { briefRead: true, deferPrisma: true });
   try {
+    await migrate(db);
+    assert.deepEqual(await pendingMigrations(db), []);
     const [row] = await db.query<{ texts: string[]; ints: number[]; floats: number[]; flags: boolean[] }>(
       'SELECT $1::text[] AS texts, $2::int[] AS ints, $3::float8[] AS floats, $4::boolean[] AS flags',
       [['a', 'b,c', null], [1, 2], [0.5], [true, false]],

@@ -193,11 +193,15 @@ type PGliteModule = typeof import('@electric-sql/pglite');
 /**
  * An embedded database for a short read. PGlite's open ends with a catalog query for every array type
  * (`_initArrayTypes`, the hook it documents for implementing classes), the first query on a cold
- * catalog: here the array types of the built-in types above are given instead.
+ * catalog: here the array types of the built-in types above are given instead. The driver adapter
+ * (Prisma, the schema engine) needs them all: `adapterFactory()` reads them first.
  */
 function briefReadPGlite({ PGlite, types }: PGliteModule, dataDir: string | undefined): PGlite {
   class BriefReadPGlite extends PGlite {
-    override async _initArrayTypes(): Promise<void> {}
+    /** Skipped at the open; `refreshArrayTypes()` (force) still reads them all. */
+    override async _initArrayTypes(options?: { force?: boolean }): Promise<void> {
+      if (options?.force) await super._initArrayTypes(options);
+    }
   }
   const serializers = Object.fromEntries(
     BRIEF_READ_ARRAYS.map(([element, array]) => [
@@ -275,6 +279,7 @@ export async function openDatabase(
     (await pglite.query<T>(sql, params)).rows;
   const adapterFactory = async () => {
     const { PrismaPGlite } = await import('pglite-prisma-adapter');
+    if (options.briefRead) await pglite.refreshArrayTypes();
     return new PrismaPGlite(pglite);
   };
   return lazyDatabase(
