@@ -76,7 +76,11 @@ async function lazyDatabase(
       adapterFactory(),
     ]);
   };
-  if (!deferPrisma) await loadPrisma();
+  if (!deferPrisma)
+    await loadPrisma().catch(async (error: unknown) => {
+      await closeDriver();
+      throw error;
+    });
   return {
     get prisma() {
       return client();
