@@ -20,9 +20,14 @@ import type { Store } from '../store/store.ts';
 
 export const databaseHelp = 'postgres://… URL or pglite:DIR; default $DATABASE_URL, else pglite:.esweep/db';
 
-/** Whether to open only a database that already exists (commands that create no data). */
 export interface AccessOptions {
+  /** Open only a database that already exists (commands that create no data). */
   existing?: boolean;
+  /**
+   * The command reads through the Store's plain reads only (no Prisma client): Prisma stays unloaded
+   * unless a migration needs its adapter, and an embedded database opens sized for a short read.
+   */
+  readOnly?: boolean;
 }
 
 function requireExisting(target: DatabaseTarget, where: string): void {
@@ -87,5 +92,6 @@ export function withStore<T>(
   work: (store: Store, where: string) => Promise<T>,
   access: AccessOptions = {},
 ): Promise<T> {
-  return withMigratedDatabase(options, (database, where) => work(storeOf(database), where), {}, access);
+  const open = access.readOnly ? { deferPrisma: true, briefRead: true } : {};
+  return withMigratedDatabase(options, (database, where) => work(storeOf(database), where), open, access);
 }

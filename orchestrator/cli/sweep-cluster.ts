@@ -1,8 +1,6 @@
 // The CLI's cluster front door: `sweep submit --backend kubernetes`, `sweep status` and `sweep cancel`
 // through Sweep objects and the user's kubeconfig (or a --cluster file), with no database settings.
 // Kubernetes RBAC decides who may; the controller turns the object into trials.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '../../common/errors.ts';
 import { parseInput, parseYamlText, readInputText } from '../../common/validation.ts';
@@ -13,37 +11,10 @@ import {
   sweepApiSettingsSchema,
   sweepRequestError,
 } from '../scheduler/kubernetes/sweep-client.ts';
-import { resolveDatabaseTarget } from '../store/database.ts';
 import type { SweepPlan } from '../sweep/expand.ts';
 import type { SweepObject } from '../sweep/resource.ts';
+import type { ClusterOptions } from './cluster-route.ts';
 import { formatCount, printJson, renderTable } from './output.ts';
-
-export interface ClusterOptions {
-  cluster?: string;
-  namespace?: string;
-  database?: string;
-}
-
-export const clusterOptionHelp =
-  'kubernetes settings (YAML: server, namespace, …); default $ESWEEP_CLUSTER_CONFIG, else the kubeconfig';
-export const namespaceHelp =
-  'namespace of the Sweep objects (default: the settings, else the kubeconfig context)';
-
-const databaseGiven = (options: ClusterOptions) => Boolean(options.database || process.env.DATABASE_URL);
-
-/** `sweep submit --backend kubernetes` goes to the cluster unless a database is named. */
-export const submitsToCluster = (options: ClusterOptions) => !databaseGiven(options);
-
-/**
- * `sweep status|cancel` read the Sweep object when no database is named and either cluster settings
- * are given or there is no embedded database here (which `esweep run` would have made).
- */
-export function readsFromCluster(options: ClusterOptions): boolean {
-  if (databaseGiven(options)) return false;
-  if (options.cluster || process.env.ESWEEP_CLUSTER_CONFIG) return true;
-  const target = resolveDatabaseTarget(undefined);
-  return !(target.kind === 'pglite' && target.dataDir && existsSync(join(target.dataDir, 'PG_VERSION')));
-}
 
 /** The client for the Sweep objects: the settings file's server and namespace, or the kubeconfig. */
 export async function sweepClient(options: ClusterOptions): Promise<SweepClient> {

@@ -3,17 +3,14 @@
 // the ingester and the query layer never know which one they talk to.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPg } from '@prisma/adapter-pg';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
+import type pg from 'pg';
 import { parse as parsePgUrl } from 'pg-connection-string';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { InputError, ServiceUnavailableError } from '../../common/errors.ts';
-import { type Prisma, PrismaClient } from './generated/prisma/client.ts';
+import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
 
-export type { Attempt, Sweep, Trial } from './generated/prisma/client.ts';
-export { Prisma, PrismaClient } from './generated/prisma/client.ts';
+export type { Attempt, Prisma, PrismaClient, Sweep, Trial } from './generated/prisma/client.ts';
 
 /** A client or the client of a transaction: what the statements of one write run on. */
 export type Tx = Prisma.TransactionClient | PrismaClient;
@@ -30,11 +27,16 @@ export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string | null /* null = in memory */ };
 
 export interface Database {
-  /** Created on first use: its query compiler costs most of a second to load. */
+  /**
+   * The Prisma client, created at its first use. On a database opened with `deferPrisma`, only
+   * after `loadPrisma()`: reading it before throws.
+   */
   readonly prisma: PrismaClient;
+  /** Loads Prisma's client and driver adapter modules (once); `prisma` works from then on. */
+  loadPrisma(): Promise<void>;
   readonly target: DatabaseTarget;
-  /** The driver adapter factory (the schema engine needs it to migrate). */
-  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** The driver adapter factory (the schema engine needs it to migrate), its module loaded first. */
+  adapterFactory(): Promise<SqlMigrationAwareDriverAdapterFactory>;
   /**
    * One SQL statement with `$1…` parameters, straight through the driver (no Prisma client): for the
    * reads of the read-only commands. Column types as PGlite and pg both return them: cast counts and
@@ -44,19 +46,49 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** A Database whose Prisma client is created at its first use, and closed only if it was. */
-function lazyDatabase(
+/**
+ * A Database whose Prisma modules load at open, or with `deferPrisma` at the first `loadPrisma()` or
+ * `adapterFactory()` (Prisma's runtime, pg and the adapters are a large part of a read-only command's
+ * start-up: docs/performance.md), and whose client is created at its first use (its query compiler
+ * is slow to load) and closed only if it was.
+ */
+async function lazyDatabase(
   target: DatabaseTarget,
-  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
+  loadAdapterFactory: () => Promise<SqlMigrationAwareDriverAdapterFactory>,
   query: Database['query'],
   closeDriver: () => Promise<void>,
-): Database {
+  deferPrisma: boolean,
+): Promise<Database> {
+  let factory: Promise<SqlMigrationAwareDriverAdapterFactory> | undefined;
+  const adapterFactory = () => {
+    factory ??= loadAdapterFactory();
+    return factory;
+  };
+  let Client: typeof PrismaClient | undefined;
+  let adapter: SqlMigrationAwareDriverAdapterFactory | undefined;
   let prisma: PrismaClient | undefined;
+  const client = () => {
+    if (!Client || !adapter)
+      throw new Error('the Prisma client was not loaded: this database was opened with deferPrisma');
+    prisma ??= new Client({ adapter });
+    return prisma;
+  };
+  const loadPrisma = async () => {
+    [{ PrismaClient: Client }, adapter] = await Promise.all([
+      import('./generated/prisma/client.ts'),
+      adapterFactory(),
+    ]);
+  };
+  if (!deferPrisma)
+    await loadPrisma().catch(async (error: unknown) => {
+      await closeDriver();
+      throw error;
+    });
   return {
     get prisma() {
-      prisma ??= new PrismaClient({ adapter: adapterFactory });
-      return prisma;
+      return client();
     },
+    loadPrisma,
     target,
     adapterFactory,
     query,
@@ -103,6 +135,17 @@ export interface OpenOptions {
   poolSize?: number;
   /** Called when an idle pooled connection dies (e.g. the server terminated it); default: ignore. */
   onPoolError?: (error: Error) => void;
+  /**
+   * Leave Prisma unloaded until `loadPrisma()` (or a migration) asks for it: for commands that read
+   * only through `query`.
+   */
+  deferPrisma?: boolean;
+  /**
+   * An embedded database for a short read: PostgreSQL's shared memory sized for it (PGlite zeroes all
+   * of it at every open; the default shared_buffers make that a noticeable part of opening), and only
+   * the built-in array types known (see briefReadPGlite).
+   */
+  briefRead?: boolean;
 }
 
 /** pg Pool settings from a postgres:// URL, as separate fields. */
@@ -138,12 +181,62 @@ export async function assertReachable(database: Database, where: string): Promis
   }
 }
 
+/** Shared buffers of an embedded database opened for a short read (`briefRead`). */
+const BRIEF_READ_SHARED_BUFFERS = '16MB';
+
+/** Array types (element OID → array OID) of the built-in types the plain reads may pass or read. */
+const BRIEF_READ_ARRAYS: [element: number, array: number][] = [
+  [16, 1000], // bool
+  [20, 1016], // int8
+  [23, 1007], // int4
+  [25, 1009], // text
+  [701, 1022], // float8
+  [1184, 1185], // timestamptz
+  [3802, 3807], // jsonb
+];
+
+type PGliteModule = typeof import('@electric-sql/pglite');
+
+/**
+ * An embedded database for a short read. PGlite's open ends with a catalog query for every array type
+ * (`_initArrayTypes`, the hook it documents for implementing classes), the first query on a cold
+ * catalog: here the array types of the built-in types above are given instead. The driver adapter
+ * (Prisma, the schema engine) needs them all: `adapterFactory()` reads them first.
+ */
+function briefReadPGlite({ PGlite, types }: PGliteModule, dataDir: string | undefined): PGlite {
+  class BriefReadPGlite extends PGlite {
+    /** Skipped at the open; `refreshArrayTypes()` (force) still reads them all. */
+    override async _initArrayTypes(options?: { force?: boolean }): Promise<void> {
+      if (options?.force) await super._initArrayTypes(options);
+    }
+  }
+  const serializers = Object.fromEntries(
+    BRIEF_READ_ARRAYS.map(([element, array]) => [
+      array,
+      (x: unknown) => types.arraySerializer(x, types.serializers[element], array),
+    ]),
+  );
+  const parsers = Object.fromEntries(
+    BRIEF_READ_ARRAYS.map(([element, array]) => [
+      array,
+      (x: string) => types.arrayParser(x, types.parsers[element] ?? ((v: string) => v), array),
+    ]),
+  );
+  return new BriefReadPGlite({
+    dataDir,
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${BRIEF_READ_SHARED_BUFFERS}`],
+    serializers,
+    parsers,
+  });
+}
+
 /** Opens the database (does not migrate; see migrate.ts). */
 export async function openDatabase(
   target: DatabaseTarget | string,
   options: OpenOptions = {},
 ): Promise<Database> {
   if (typeof target === 'string') target = parseDatabaseTarget(target);
+  const deferPrisma = options.deferPrisma ?? false;
   if (target.kind === 'postgres') {
     const config = {
       // Fields, not a connection string: the adapter opens the shadow database (used to check the
@@ -153,26 +246,56 @@ export async function openDatabase(
       idleTimeoutMillis: 10_000,
     };
     const onPoolError = options.onPoolError ?? (() => {});
-    const adapterFactory = new PrismaPg({ ...config, max: options.poolSize ?? 4 }, { onPoolError });
-    // The plain reads get their own small pool, opened at the first of them.
-    let pool: pg.Pool | undefined;
-    const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
-      if (!pool) {
-        pool = new pg.Pool({ ...config, max: 2 });
-        pool.on('error', onPoolError);
-      }
-      return (await pool.query(sql, params)).rows as T[];
+    const adapterFactory = async () => {
+      const { PrismaPg } = await import('@prisma/adapter-pg');
+      return new PrismaPg({ ...config, max: options.poolSize ?? 4 }, { onPoolError });
     };
-    return lazyDatabase(target, adapterFactory, query, async () => {
-      await pool?.end();
-    });
+    // The plain reads get their own small pool, opened at the first of them.
+    let pool: Promise<pg.Pool> | undefined;
+    const openPool = async () => {
+      const { default: driver } = await import('pg');
+      const opened = new driver.Pool({ ...config, max: 2 });
+      opened.on('error', onPoolError);
+      return opened;
+    };
+    const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      pool ??= openPool();
+      const result = await (await pool).query(sql, params);
+      return result.rows as T[];
+    };
+    return lazyDatabase(
+      target,
+      adapterFactory,
+      query,
+      async () => {
+        await (await pool)?.end();
+      },
+      deferPrisma,
+    );
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
-  const pglite = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
+  const module = await import('@electric-sql/pglite');
+  const dataDir = target.dataDir ?? undefined;
+  const pglite = options.briefRead
+    ? briefReadPGlite(module, dataDir)
+    : dataDir
+      ? new module.PGlite(dataDir)
+      : new module.PGlite();
   await pglite.waitReady;
   const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
     (await pglite.query<T>(sql, params)).rows;
-  return lazyDatabase(target, new PrismaPGlite(pglite), query, async () => {
-    if (!pglite.closed) await pglite.close();
-  });
+  const adapterFactory = async () => {
+    const { PrismaPGlite } = await import('pglite-prisma-adapter');
+    if (options.briefRead) await pglite.refreshArrayTypes();
+    return new PrismaPGlite(pglite);
+  };
+  return lazyDatabase(
+    target,
+    adapterFactory,
+    query,
+    async () => {
+      if (!pglite.closed) await pglite.close();
+    },
+    deferPrisma,
+  );
 }

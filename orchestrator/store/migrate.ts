@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
@@ -63,9 +62,9 @@ function schemaFiles(schemaPath = SCHEMA_PATH) {
  * them ourselves. PGlite's adapter runs scripts without awaiting them (errors would escape as unhandled
  * rejections), so its `executeScript` is replaced by an awaited one.
  */
-function trackedFactory(db: Database) {
+async function trackedFactory(db: Database) {
   const opened: SqlDriverAdapter[] = [];
-  const base = db.adapterFactory;
+  const base = await db.adapterFactory();
   const track = (adapter: SqlDriverAdapter): SqlDriverAdapter => {
     opened.push(adapter);
     if (db.target.kind === 'pglite') {
@@ -82,6 +81,7 @@ function trackedFactory(db: Database) {
     const name = `esweep_shadow_${randomUUID().replaceAll('-', '')}`;
     const admin = await base.connect();
     await admin.executeScript(`CREATE DATABASE "${name}"`);
+    const { PrismaPg } = await import('@prisma/adapter-pg');
     const shadow = await new PrismaPg({ ...pgConfig(db.target.url), database: name, max: 2 }).connect();
     const closeShadow = shadow.dispose.bind(shadow);
     let disposed = false;
@@ -111,7 +111,7 @@ function trackedFactory(db: Database) {
 async function withEngine<T>(db: Database, use: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const SchemaEngineClass = await loadSchemaEngine();
   const files = schemaFiles();
-  const { factory, disposeAll } = trackedFactory(db);
+  const { factory, disposeAll } = await trackedFactory(db);
   const engine = await SchemaEngineClass.new(
     { datamodels: files.map((f) => [f.path, f.content] as [string, string]) },
     () => {},

@@ -149,9 +149,8 @@ class PrismaStore implements Store {
   }
 
   async listTrials(sweepId: string, filter: { status?: TrialStatus | TrialStatus[] } = {}): Promise<Trial[]> {
-    const status = filter.status === undefined ? undefined : { in: [filter.status].flat() };
-    const rows = await this.prisma.trial.findMany({ where: { sweepId, status }, orderBy: { key: 'asc' } });
-    return rows.map(trialRecord);
+    const statuses = filter.status === undefined ? undefined : [filter.status].flat();
+    return resultReads.listTrials(this.database.query, sweepId, statuses);
   }
 
   listAttempts(trialId: string): Promise<Attempt[]> {

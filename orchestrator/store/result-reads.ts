@@ -1,5 +1,6 @@
 // The reads of the query layer, the progress view and the report: a sweep's results (through the
-// results_view the migrations create), a trial's curves, the layer table, and progress aggregates.
+// results_view the migrations create), a trial's curves, the layer table, progress aggregates and a
+// sweep's trials.
 // Infinite compression (nothing left) is `Infinity` here.
 //
 // What the read-only commands (`sweep status|results|compare`) need is plain SQL through the driver
@@ -9,7 +10,7 @@ import { provenanceSchema } from '../events/protocol.ts';
 import type { Database } from './database.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { PruningType } from './generated/prisma/enums.ts';
-import { type Sweep, sweepRecord } from './records.ts';
+import { type Sweep, sweepRecord, type Trial, type TrialRow, trialRecord } from './records.ts';
 import type {
   LayerRow,
   ProgressSnapshot,
@@ -33,6 +34,21 @@ export async function findSweep(query: Query, idOrName: string): Promise<Sweep |
     [idOrName],
   );
   return row ? sweepRecord(row) : null;
+}
+
+/** A sweep's trials by key, all or those in the given states. */
+export async function listTrials(query: Query, sweepId: string, statuses?: TrialStatus[]): Promise<Trial[]> {
+  const rows = await query<TrialRow>(
+    `SELECT id, sweep_id AS "sweepId", key, arch, dataset, pruner, pruning_type::text AS "pruningType",
+            target_sparsity AS "targetSparsity", target_compression AS "targetCompression", seed, budget,
+            params, depends_on_id AS "dependsOnId", status::text AS status, attempts, job_name AS "jobName",
+            error, retryable, created_at AS "createdAt", updated_at AS "updatedAt",
+            started_at AS "startedAt", finished_at AS "finishedAt", heartbeat_at AS "heartbeatAt"
+     FROM trial WHERE sweep_id = $1 AND ($2::text[] IS NULL OR status::text = ANY($2::text[]))
+     ORDER BY key`,
+    [sweepId, statuses ?? null],
+  );
+  return rows.map(trialRecord);
 }
 
 /** Trials by state of each sweep, in one query, by sweep id (every state present, 0 if none). */

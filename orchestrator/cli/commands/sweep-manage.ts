@@ -11,16 +11,14 @@ import { claimsText, sweepClaims } from '../../report/claims.ts';
 import { ProgressDisplay, progressLines, type SweepProgress, sweepProgress } from '../../run/progress.ts';
 import { comparisonText, resultsCsv, resultsText, sweepComparison } from '../../run/tables.ts';
 import type { Store, Sweep } from '../../store/store.ts';
+import { clusterOptionHelp, namespaceHelp, readsFromCluster } from '../cluster-route.ts';
 import { databaseHelp, withStore } from '../database.ts';
 import { numberIn, outputFile, parseOptions } from '../options.ts';
 import { printJson } from '../output.ts';
-import {
-  cancelObject,
-  clusterOptionHelp,
-  namespaceHelp,
-  objectStatus,
-  readsFromCluster,
-} from '../sweep-cluster.ts';
+
+// Loading the Kubernetes client is a large part of a command's start-up: only the commands on a Sweep
+// object load it (docs/performance.md).
+const sweepCluster = () => import('../sweep-cluster.ts');
 
 async function findSweep(repos: Store, idOrName: string): Promise<Sweep> {
   const found = await repos.findSweep(idOrName);
@@ -46,6 +44,7 @@ const maxGapHelp = 'flag values interpolated across a gap wider than this compre
  * A sub-command on one recorded sweep: the `<sweep>` argument (name or id) and `--database`, plus
  * what `configure` adds; `run` gets the sweep found and the validated options. With `onObject`, the
  * command also works on a Sweep object (--cluster, --namespace) when no database is configured.
+ * `readOnly`: `run` uses only the Store's plain reads (see AccessOptions).
  */
 function sweepCommand<S extends z.ZodType<{ database?: string; cluster?: string; namespace?: string }>>(
   parent: Command,
@@ -54,8 +53,12 @@ function sweepCommand<S extends z.ZodType<{ database?: string; cluster?: string;
   schema: S,
   configure: (command: Command) => Command,
   run: (repos: Store, sweep: Sweep, options: z.output<S>) => Promise<void>,
-  onObject?: (name: string, options: z.output<S>) => Promise<void>,
+  how: {
+    onObject?: (name: string, options: z.output<S>) => Promise<void>;
+    readOnly?: boolean;
+  } = {},
 ): void {
+  const { onObject, readOnly } = how;
   const command = parent
     .command(name)
     .description(description)
@@ -69,6 +72,7 @@ function sweepCommand<S extends z.ZodType<{ database?: string; cluster?: string;
     // Every one of these works on a recorded sweep: none may create a database.
     await withStore(options, async (repos) => run(repos, await findSweep(repos, sweepName), options), {
       existing: true,
+      readOnly,
     });
   });
 }
@@ -120,7 +124,10 @@ export function registerSweepManagement(sweep: Command): void {
       if (failed.length > FAILED_SHOWN)
         process.stdout.write(`  … ${failed.length - FAILED_SHOWN} more failed\n`);
     },
-    objectStatus,
+    {
+      onObject: async (name, options) => (await sweepCluster()).objectStatus(name, options),
+      readOnly: true,
+    },
   );
 
   sweepCommand(
@@ -134,6 +141,7 @@ export function registerSweepManagement(sweep: Command): void {
       if (options.json) return printJson({ sweep: named(found), results: rows });
       process.stdout.write(options.csv ? resultsCsv(rows) : resultsText(rows));
     },
+    { readOnly: true },
   );
 
   sweepCommand(
@@ -150,6 +158,7 @@ export function registerSweepManagement(sweep: Command): void {
       if (comparison.archs.length === 0) return void process.stdout.write('no completed trials yet\n');
       process.stdout.write(`${comparisonText(comparison)}\nclaims\n${claimsText(claims)}\n`);
     },
+    { readOnly: true },
   );
 
   sweepCommand(
@@ -196,7 +205,7 @@ export function registerSweepManagement(sweep: Command): void {
       if (options.json) return printJson({ sweep: named(found), cancelled });
       process.stdout.write(`sweep ${found.name}: ${cancelled} trials cancelled\n`);
     },
-    cancelObject,
+    { onObject: async (name, options) => (await sweepCluster()).cancelObject(name, options) },
   );
 
   sweepCommand(

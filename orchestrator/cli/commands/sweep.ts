@@ -1,17 +1,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { dryRun } from '../../scheduler/dry-run.ts';
-import {
-  type KubernetesConfig,
-  loadKubernetesConfig,
-  parseKubernetesConfig,
-} from '../../scheduler/kubernetes/config.ts';
-import { submitPlan } from '../../store/plan-records.ts';
-import { loadSweep } from '../../sweep/load.ts';
+import type { dryRun } from '../../scheduler/dry-run.ts';
+import type { KubernetesConfig } from '../../scheduler/kubernetes/config.ts';
+import { namespaceHelp, submitsToCluster } from '../cluster-route.ts';
 import { databaseHelp, withStore } from '../database.ts';
 import { parseOptions } from '../options.ts';
 import { formatCount, printJson, renderTable } from '../output.ts';
-import { namespaceHelp, submitObject, submitsToCluster } from '../sweep-cluster.ts';
 import { registerSweepManagement } from './sweep-manage.ts';
 
 const clusterHelp =
@@ -35,6 +29,9 @@ const submitSchema = z.object({
  * can still be shown.
  */
 async function clusterConfig(path: string | undefined): Promise<KubernetesConfig> {
+  const { loadKubernetesConfig, parseKubernetesConfig } = await import(
+    '../../scheduler/kubernetes/config.ts'
+  );
   const file = path ?? process.env.ESWEEP_CLUSTER_CONFIG;
   if (file) return loadKubernetesConfig(file);
   return parseKubernetesConfig({ image: process.env.ESWEEP_WORKER_IMAGE ?? 'esweep-worker:latest' });
@@ -61,6 +58,14 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(async (file: string, raw: object) => {
       const options = parseOptions(submitSchema, raw);
+      // Loaded here, not with the module: the sweep file's schema, the Kubernetes client and NATS
+      // credentials are seconds of start-up that the other sweep commands do not need.
+      const [{ loadSweep }, { dryRun }, { submitPlan }, { submitObject }] = await Promise.all([
+        import('../../sweep/load.ts'),
+        import('../../scheduler/dry-run.ts'),
+        import('../../store/plan-records.ts'),
+        import('../sweep-cluster.ts'),
+      ]);
       const plan = await loadSweep(file, { force: options.force });
       if (options.dryRun) {
         const config = options.backend === 'kubernetes' ? await clusterConfig(options.cluster) : null;
