@@ -6,9 +6,10 @@ import { describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { waitFor } from '../../test/support/wait.ts';
 import { MemoryTransport } from '../events/memory.ts';
-import { encodeEvent, messageId, subjectFor, type TrialEvent } from '../events/protocol.ts';
+import type { TrialEvent } from '../events/protocol.ts';
 import type { BatchOutcome, DeadLetterRow, EventStore } from '../store/store.ts';
 import { Ingester } from './ingester.ts';
+import { queueHeartbeats } from './test-support.ts';
 
 /** A store whose writes wait until `open()`; it counts the events it was given. */
 function gatedStore() {
@@ -31,27 +32,12 @@ function gatedStore() {
   return store satisfies EventStore;
 }
 
-async function backlog(transport: MemoryTransport, count: number) {
-  for (let seq = 0; seq < count; seq++) {
-    const event: TrialEvent = {
-      v: 1,
-      kind: 'heartbeat',
-      sweepId: 'sweep',
-      trialId: 'trial',
-      attempt: 1,
-      seq,
-      time: new Date().toISOString(),
-    };
-    await transport.send({ subject: subjectFor(event), data: encodeEvent(event), msgId: messageId(event) });
-  }
-}
-
 describe('read-ahead', () => {
   it('stops once a whole batch waits beyond the batches being written, then reads on as they commit', async () => {
     const maxBatch = 50;
     const concurrency = 2;
     const transport = new MemoryTransport();
-    await backlog(transport, 20 * maxBatch);
+    await queueHeartbeats(transport, 20 * maxBatch);
     const store = gatedStore();
     const ingester = new Ingester(store, transport, { maxBatch, concurrency, maxBuffered: 10_000 }).start();
     try {

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitFor } from '../../test/support/wait.ts';
 import { MemoryTransport } from '../events/memory.ts';
-import { encodeEvent, messageId, subjectFor, type TrialEvent } from '../events/protocol.ts';
+import type { TrialEvent } from '../events/protocol.ts';
 import type { BatchOutcome, DeadLetterRow, EventStore } from '../store/store.ts';
 import { Ingester, type IngesterOptions } from './ingester.ts';
+import { queueHeartbeats } from './test-support.ts';
 
 const checkViolation = Object.assign(new Error('violates check constraint'), { meta: { code: '23514' } });
 
@@ -39,18 +40,7 @@ type RefusingStore = ReturnType<typeof refusingStore>;
 
 async function ingest(store: EventStore, count: number, options: IngesterOptions) {
   const transport = new MemoryTransport();
-  for (let seq = 0; seq < count; seq++) {
-    const event: TrialEvent = {
-      v: 1,
-      kind: 'heartbeat',
-      sweepId: 'sweep',
-      trialId: 'trial',
-      attempt: 1,
-      seq,
-      time: new Date().toISOString(),
-    };
-    await transport.send({ subject: subjectFor(event), data: encodeEvent(event), msgId: messageId(event) });
-  }
+  await queueHeartbeats(transport, count);
   const ingester = new Ingester(store, transport, options).start();
   try {
     await transport.whenEmpty();

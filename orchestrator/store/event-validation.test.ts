@@ -8,27 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import { messageId, subjectFor, type TrialEvent } from '../events/protocol.ts';
 import { startEmbeddedPipeline } from '../ingest/embedded.ts';
 import { writeEvents } from './event-writes.ts';
-import { createTestDatabase, seedSweep, type TestDatabase } from './test-support.ts';
-
-type Header = Pick<TrialEvent, 'sweepId' | 'trialId' | 'attempt'>;
-let clock = Date.now() - 3_600_000;
-function ev(h: Header, seq: number, body: Record<string, unknown>): TrialEvent {
-  clock += 1000;
-  return { v: 1, ...h, seq, time: new Date(clock).toISOString(), ...body } as TrialEvent;
-}
-const completedBody = (accuracy: number) => ({
-  kind: 'completed',
-  accuracy,
-  directSparsity: 0.9,
-  effectiveSparsity: 0.95,
-  directCompression: 10,
-  effectiveCompression: 20,
-});
-const sparsityBody = (direct: number) => ({
-  kind: 'sparsity',
-  layers: [{ name: 'fc1', shape: [10, 10], params: 100, direct, effective: direct }],
-  overall: { directSparsity: 1 - direct / 100, effectiveSparsity: 1 - direct / 100 },
-});
+import {
+  completedBody,
+  createTestDatabase,
+  seedSweep,
+  sparsityBody,
+  type TestDatabase,
+  testEvent,
+} from './test-support.ts';
 
 describe('event rules that need the database', () => {
   let db: TestDatabase;
@@ -57,15 +44,18 @@ describe('event rules that need the database', () => {
     const trialId = trialIds[0]!;
     await db.store.startAttempt(trialId);
     const h1 = { sweepId, trialId, attempt: 1 };
-    await writeEvents(db.prisma, [ev(h1, 0, { kind: 'started' }), ev(h1, 1, completedBody(0.9))]);
+    await writeEvents(db.prisma, [
+      testEvent(h1, 0, { kind: 'started' }),
+      testEvent(h1, 1, completedBody(0.9)),
+    ]);
     const before = await footprint(trialId);
     assert.equal(before.trial.status, 'completed');
 
     const h2 = { sweepId, trialId, attempt: 2 };
     const stray = [
-      ev(h2, 0, { kind: 'started', host: 'stray' }),
-      ev(h2, 1, { kind: 'heartbeat' }),
-      ev(h2, 2, sparsityBody(5)),
+      testEvent(h2, 0, { kind: 'started', host: 'stray' }),
+      testEvent(h2, 1, { kind: 'heartbeat' }),
+      testEvent(h2, 2, sparsityBody(5)),
     ];
     const out = await writeEvents(db.prisma, stray);
     assert.deepEqual(
@@ -80,13 +70,13 @@ describe('event rules that need the database', () => {
   it('stale-attempt: only a first attempt may be adopted by a trial that never started one', async () => {
     const { sweepId, trialIds } = await seedSweep(db.store, 2, 'adopt');
     const first = await writeEvents(db.prisma, [
-      ev({ sweepId, trialId: trialIds[0]!, attempt: 1 }, 0, { kind: 'started' }),
+      testEvent({ sweepId, trialId: trialIds[0]!, attempt: 1 }, 0, { kind: 'started' }),
     ]);
     assert.deepEqual([first.inserted, first.rejected.length], [1, 0]);
     const t0 = await db.store.getTrial(trialIds[0]!);
     assert.deepEqual([t0?.status, t0?.attempts], ['running', 1]);
     const second = await writeEvents(db.prisma, [
-      ev({ sweepId, trialId: trialIds[1]!, attempt: 2 }, 0, { kind: 'started' }),
+      testEvent({ sweepId, trialId: trialIds[1]!, attempt: 2 }, 0, { kind: 'started' }),
     ]);
     assert.deepEqual(
       second.rejected.map((r) => r.reason),
@@ -101,7 +91,7 @@ describe('event rules that need the database', () => {
     const trialId = trialIds[0]!;
     await db.store.startAttempt(trialId);
     await db.store.startAttempt(trialId);
-    const late = ev({ sweepId, trialId, attempt: 1 }, 7, completedBody(0.5));
+    const late = testEvent({ sweepId, trialId, attempt: 1 }, 7, completedBody(0.5));
     const out = await writeEvents(db.prisma, [late]);
     assert.deepEqual([out.inserted, out.rejected.length], [1, 0]);
     let state = await footprint(trialId);
@@ -114,7 +104,7 @@ describe('event rules that need the database', () => {
       ],
     );
     assert.deepEqual(state.results, []);
-    await writeEvents(db.prisma, [ev({ sweepId, trialId, attempt: 2 }, 0, completedBody(0.8))]);
+    await writeEvents(db.prisma, [testEvent({ sweepId, trialId, attempt: 2 }, 0, completedBody(0.8))]);
     state = await footprint(trialId);
     assert.equal(state.trial.status, 'completed');
     assert.deepEqual(
@@ -127,10 +117,10 @@ describe('event rules that need the database', () => {
     const { sweepId, trialIds } = await seedSweep(db.store, 1, 'conflict');
     const trialId = trialIds[0]!;
     const h = { sweepId, trialId, attempt: 1 };
-    const done = ev(h, 3, completedBody(0.9));
-    const points = ev(h, 1, { kind: 'metrics', points: [{ step: 1, name: 'loss', value: 0.5 }] });
-    const layers = ev(h, 2, sparsityBody(10));
-    await writeEvents(db.prisma, [ev(h, 0, { kind: 'started' }), points, layers, done]);
+    const done = testEvent(h, 3, completedBody(0.9));
+    const points = testEvent(h, 1, { kind: 'metrics', points: [{ step: 1, name: 'loss', value: 0.5 }] });
+    const layers = testEvent(h, 2, sparsityBody(10));
+    await writeEvents(db.prisma, [testEvent(h, 0, { kind: 'started' }), points, layers, done]);
     const before = await footprint(trialId);
 
     // Redelivered unchanged (a copy, as a new decode would make): silent duplicates.
@@ -141,7 +131,7 @@ describe('event rules that need the database', () => {
       { ...done, accuracy: 0.1 },
       { ...points, points: [{ step: 1, name: 'loss', value: 99 }] },
       { ...layers, layers: [{ ...sparsityBody(1).layers[0]! }], overall: sparsityBody(1).overall },
-      { ...done, time: new Date(clock + 5000).toISOString() },
+      { ...done, time: new Date(Date.parse(done.time) + 5000).toISOString() },
     ] as TrialEvent[];
     const out = await writeEvents(db.prisma, forged);
     assert.equal(out.rejected.length, forged.length);
@@ -159,7 +149,7 @@ describe('event rules that need the database', () => {
   it('conflict: two messages of one batch with one id and different content: the first is stored, the second refused', async () => {
     const { sweepId, trialIds } = await seedSweep(db.store, 1, 'conflict_batch');
     const h = { sweepId, trialId: trialIds[0]!, attempt: 1 };
-    const a = ev(h, 0, { kind: 'progress', step: 5 });
+    const a = testEvent(h, 0, { kind: 'progress', step: 5 });
     const b = { ...a, step: 500 } as TrialEvent;
     const out = await writeEvents(db.prisma, [a, structuredClone(a), b]);
     assert.deepEqual([out.inserted, out.duplicates], [1, 1]);
@@ -175,12 +165,12 @@ describe('event rules that need the database', () => {
     const trialId = trialIds[0]!;
     await db.store.startAttempt(trialId);
     const h = { sweepId, trialId, attempt: 1 };
-    await writeEvents(db.prisma, [ev(h, 0, { kind: 'started' }), ev(h, 1, completedBody(0.9))]);
+    await writeEvents(db.prisma, [testEvent(h, 0, { kind: 'started' }), testEvent(h, 1, completedBody(0.9))]);
     // Separate batches and one batch.
-    await writeEvents(db.prisma, [ev(h, 2, { kind: 'failed', error: 'late crash', retryable: true })]);
+    await writeEvents(db.prisma, [testEvent(h, 2, { kind: 'failed', error: 'late crash', retryable: true })]);
     await writeEvents(db.prisma, [
-      ev(h, 3, { kind: 'failed', error: 'later crash', retryable: false }),
-      ev(h, 4, { kind: 'heartbeat' }),
+      testEvent(h, 3, { kind: 'failed', error: 'later crash', retryable: false }),
+      testEvent(h, 4, { kind: 'heartbeat' }),
     ]);
     const state = await footprint(trialId);
     assert.deepEqual(
@@ -210,9 +200,9 @@ describe('event rules that need the database', () => {
       trialIds.flatMap((trialId) => {
         const h = { sweepId, trialId, attempt: 1 };
         return [
-          ev(h, 0, { kind: 'started' }),
-          ev(h, 1, { kind: 'progress', step: 3 }),
-          ev(h, 2, { kind: 'heartbeat' }),
+          testEvent(h, 0, { kind: 'started' }),
+          testEvent(h, 1, { kind: 'progress', step: 3 }),
+          testEvent(h, 2, { kind: 'heartbeat' }),
         ];
       }),
     );
@@ -225,7 +215,7 @@ describe('event rules that need the database', () => {
     const [good, target] = trialIds as [string, string];
     await db.store.startAttempt(target);
     const h = { sweepId, trialId: target, attempt: 1 };
-    const stored = ev(h, 0, { kind: 'started', host: 'real' });
+    const stored = testEvent(h, 0, { kind: 'started', host: 'real' });
     await writeEvents(db.prisma, [stored]);
     const before = await footprint(target);
 
@@ -239,29 +229,32 @@ describe('event rules that need the database', () => {
         await raw(e, text);
       };
       await poison('bad-time', {
-        ...ev(h, 10, { kind: 'heartbeat' }),
+        ...testEvent(h, 10, { kind: 'heartbeat' }),
         time: '0000-01-01T00:00:00Z',
       } as TrialEvent);
       await poison('clock-skew', {
-        ...ev(h, 11, { kind: 'heartbeat' }),
+        ...testEvent(h, 11, { kind: 'heartbeat' }),
         time: '9999-12-31T23:59:59Z',
       } as TrialEvent);
-      const surrogate = ev(h, 12, { kind: 'started', host: 'HOST' });
+      const surrogate = testEvent(h, 12, { kind: 'started', host: 'HOST' });
       await poison('invalid-text', surrogate, JSON.stringify(surrogate).replace('HOST', '\\ud800'));
-      await poison('too-large', ev(h, 13, { kind: 'failed', error: 'e'.repeat(20_000), retryable: true }));
+      await poison(
+        'too-large',
+        testEvent(h, 13, { kind: 'failed', error: 'e'.repeat(20_000), retryable: true }),
+      );
       await poison(
         'inconsistent-counts',
-        ev(h, 14, {
+        testEvent(h, 14, {
           ...sparsityBody(10),
           layers: [{ name: 'fc1', shape: [100], params: 100, direct: 10, effective: 11 }],
         }),
       );
-      await poison('malformed', ev(h, 15, { kind: 'progress', step: -1 }));
-      await poison('stale-attempt', ev({ ...h, attempt: 2 }, 16, { kind: 'heartbeat' }));
+      await poison('malformed', testEvent(h, 15, { kind: 'progress', step: -1 }));
+      await poison('stale-attempt', testEvent({ ...h, attempt: 2 }, 16, { kind: 'heartbeat' }));
       await poison('conflict', { ...stored, host: 'forged' } as TrialEvent);
-      await poison('unknown-trial', ev({ ...h, trialId: 'nope' }, 17, { kind: 'started' }));
+      await poison('unknown-trial', testEvent({ ...h, trialId: 'nope' }, 17, { kind: 'started' }));
       // One good message, so the batch also writes something.
-      await raw(ev({ sweepId, trialId: good, attempt: 1 }, 0, { kind: 'started' }));
+      await raw(testEvent({ sweepId, trialId: good, attempt: 1 }, 0, { kind: 'started' }));
       await pipeline.drain();
 
       const dead = await db.prisma.deadLetter.findMany();

@@ -12,7 +12,14 @@ import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../events/test-suppor
 import type { EventSink, OutboundMessage } from '../events/transport.ts';
 import { Ingester } from '../ingest/ingester.ts';
 import { contentHash, writeEvents } from './event-writes.ts';
-import { createTestDatabase, seedSweep, type TestDatabase } from './test-support.ts';
+import {
+  completedBody,
+  createTestDatabase,
+  seedSweep,
+  sparsityBody,
+  type TestDatabase,
+  testEvent,
+} from './test-support.ts';
 
 const poll = { timeoutMs: 60_000, intervalMs: 200 };
 
@@ -26,23 +33,6 @@ class RecordingSink implements EventSink {
   }
 }
 
-type Header = Pick<TrialEvent, 'sweepId' | 'trialId' | 'attempt'> & { incarnation?: string };
-let clock = Date.now() - 3_600_000;
-function ev(h: Header, seq: number, body: Record<string, unknown>): TrialEvent {
-  clock += 1000;
-  return { v: 1, ...h, seq, time: new Date(clock).toISOString(), ...body } as TrialEvent;
-}
-const completedBody = (accuracy: number) => ({
-  kind: 'completed',
-  accuracy,
-  directSparsity: 0.9,
-  effectiveSparsity: 0.95,
-});
-const sparsityBody = (direct: number) => ({
-  kind: 'sparsity',
-  layers: [{ name: 'fc1', shape: [10, 10], params: 100, direct, effective: direct }],
-  overall: { directSparsity: 1 - direct / 100, effectiveSparsity: 1 - direct / 100 },
-});
 const done = (accuracy: number): EventPayload<'completed'> => ({
   accuracy,
   directSparsity: 0.9,
@@ -189,13 +179,13 @@ describe('incarnations: a replaced pod within one attempt', () => {
       const a = { sweepId, trialId, attempt: 1, incarnation: 'a' };
       const b = { sweepId, trialId, attempt: 1, incarnation: 'b' };
       const events = [
-        ev(a, 0, { kind: 'started', host: 'ha' }),
-        ev(a, 1, { kind: 'progress', step: 90 }),
-        ev(b, 0, { kind: 'started', host: 'hb' }),
-        ev(a, 2, { kind: 'metrics', points: [{ step: 90, name: 'loss', value: 1 }] }),
-        ev(b, 1, { kind: 'progress', step: 5 }),
-        ev(a, 3, completedBody(0.5)),
-        ev(b, 2, completedBody(0.8)),
+        testEvent(a, 0, { kind: 'started', host: 'ha' }),
+        testEvent(a, 1, { kind: 'progress', step: 90 }),
+        testEvent(b, 0, { kind: 'started', host: 'hb' }),
+        testEvent(a, 2, { kind: 'metrics', points: [{ step: 90, name: 'loss', value: 1 }] }),
+        testEvent(b, 1, { kind: 'progress', step: 5 }),
+        testEvent(a, 3, completedBody(0.5)),
+        testEvent(b, 2, completedBody(0.8)),
       ];
       // The second trial gets them reversed, one event per batch.
       if (trialId === trialIds[0]) assert.equal((await writeEvents(db.prisma, events)).rejected.length, 0);
@@ -225,11 +215,11 @@ describe('incarnations: a replaced pod within one attempt', () => {
     await db.store.startAttempt(trialId);
     const a = { sweepId, trialId, attempt: 1, incarnation: 'a' };
     const b = { sweepId, trialId, attempt: 1, incarnation: 'b' };
-    const aStarted = ev(a, 0, { kind: 'started', host: 'ha' });
-    const aProgress = ev(a, 1, { kind: 'progress', step: 40 });
+    const aStarted = testEvent(a, 0, { kind: 'started', host: 'ha' });
+    const aProgress = testEvent(a, 1, { kind: 'progress', step: 40 });
     await writeEvents(db.prisma, [
-      ev(b, 0, { kind: 'started', host: 'hb' }),
-      ev(b, 1, { kind: 'progress', step: 3 }),
+      testEvent(b, 0, { kind: 'started', host: 'hb' }),
+      testEvent(b, 1, { kind: 'progress', step: 3 }),
     ]);
     await writeEvents(db.prisma, [aStarted, aProgress]);
     const [attempt] = (await footprint(trialId)).attempts;
@@ -242,9 +232,15 @@ describe('incarnations: a replaced pod within one attempt', () => {
     await db.store.startAttempt(trialId);
     const a = { sweepId, trialId, attempt: 1, incarnation: 'a' };
     const b = { sweepId, trialId, attempt: 1, incarnation: 'b' };
-    await writeEvents(db.prisma, [ev(a, 0, { kind: 'started' }), ev(a, 1, { kind: 'progress', step: 50 })]);
-    const bStarted = ev(b, 0, { kind: 'started', host: 'hb' });
-    await writeEvents(db.prisma, [ev(b, 2, completedBody(0.9)), ev(b, 1, { kind: 'progress', step: 7 })]);
+    await writeEvents(db.prisma, [
+      testEvent(a, 0, { kind: 'started' }),
+      testEvent(a, 1, { kind: 'progress', step: 50 }),
+    ]);
+    const bStarted = testEvent(b, 0, { kind: 'started', host: 'hb' });
+    await writeEvents(db.prisma, [
+      testEvent(b, 2, completedBody(0.9)),
+      testEvent(b, 1, { kind: 'progress', step: 7 }),
+    ]);
     assert.equal((await footprint(trialId)).trial.status, 'running', 'not yet: b has not started');
     await writeEvents(db.prisma, [bStarted]);
     const state = await footprint(trialId);
@@ -265,10 +261,13 @@ describe('incarnations: a replaced pod within one attempt', () => {
     await db.store.startAttempt(trialId);
     const a = { sweepId, trialId, attempt: 1, incarnation: 'a' };
     const b = { sweepId, trialId, attempt: 1, incarnation: 'b' };
-    await writeEvents(db.prisma, [ev(a, 0, { kind: 'started', host: 'ha' }), ev(a, 1, completedBody(0.6))]);
+    await writeEvents(db.prisma, [
+      testEvent(a, 0, { kind: 'started', host: 'ha' }),
+      testEvent(a, 1, completedBody(0.6)),
+    ]);
     const out = await writeEvents(db.prisma, [
-      ev(b, 0, { kind: 'started', host: 'hb' }),
-      ev(b, 1, { kind: 'failed', error: 'x', retryable: true }),
+      testEvent(b, 0, { kind: 'started', host: 'hb' }),
+      testEvent(b, 1, { kind: 'failed', error: 'x', retryable: true }),
     ]);
     assert.deepEqual([out.inserted, out.rejected.length], [2, 0]);
     const state = await footprint(trialId);
@@ -288,10 +287,10 @@ describe('incarnations: a replaced pod within one attempt', () => {
     await db.store.startAttempt(trialId);
     const a = { sweepId, trialId, attempt: 1, incarnation: 'a' };
     const b = { sweepId, trialId, attempt: 1, incarnation: 'b' };
-    const stored = ev(a, 0, { kind: 'started', host: 'ha' });
+    const stored = testEvent(a, 0, { kind: 'started', host: 'ha' });
     await writeEvents(db.prisma, [stored]);
     const forged = { ...stored, host: 'forged' } as TrialEvent;
-    const other = ev(b, 0, { kind: 'started', host: 'hb' });
+    const other = testEvent(b, 0, { kind: 'started', host: 'hb' });
     const out = await writeEvents(db.prisma, [forged, other, stored]);
     assert.deepEqual(
       out.rejected.map((r) => [r.event, r.reason]),

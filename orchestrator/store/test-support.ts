@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TrialSpec } from '../../worker/trial/spec.ts';
+import type { TrialEvent } from '../events/protocol.ts';
 import { parseSweepDocument, type SweepFile } from '../sweep/spec.ts';
 import { type Database, type OpenOptions, openDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
@@ -119,3 +120,30 @@ export function testSweepSpec(name: string, fields: Record<string, unknown> = {}
     ...fields,
   });
 }
+
+/** Who an event in a store test is from; the incarnation is left out as old workers do. */
+export type EventHeader = Pick<TrialEvent, 'sweepId' | 'trialId' | 'attempt'> & { incarnation?: string };
+
+let eventClock = Date.now() - 3_600_000;
+/** An event in a store test, a second after the one made before it. */
+export function testEvent(h: EventHeader, seq: number, body: Record<string, unknown>): TrialEvent {
+  eventClock += 1000;
+  return { v: 1, ...h, seq, time: new Date(eventClock).toISOString(), ...body } as TrialEvent;
+}
+
+/** A `completed` event's body at sparsity 0.9 direct, 0.95 effective. */
+export const completedBody = (accuracy: number) => ({
+  kind: 'completed',
+  accuracy,
+  directSparsity: 0.9,
+  effectiveSparsity: 0.95,
+  directCompression: 10,
+  effectiveCompression: 20,
+});
+
+/** A `sparsity` event's body: one 10×10 layer keeping `direct` weights, all of them effective. */
+export const sparsityBody = (direct: number) => ({
+  kind: 'sparsity',
+  layers: [{ name: 'fc1', shape: [10, 10], params: 100, direct, effective: direct }],
+  overall: { directSparsity: 1 - direct / 100, effectiveSparsity: 1 - direct / 100 },
+});
