@@ -10,6 +10,7 @@
 // makes the fake API server throttle, fail, expire watches and restart; the same targets hold, and one
 // more: a re-list after 410 Gone (wall time, from the controller's own log) costs less than one full
 // resync, i.e. one periodic reconcile pass over every active sweep (mean, from its metrics).
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { bundleCli } from '../orchestrator/cli/bundle.ts';
+import { CONTROLLER_HEAP_MB, heapLimitOptions } from '../orchestrator/node-heap.ts';
 import { PROJECT_ROOT } from '../orchestrator/project-root.ts';
 import { kubeConfigFor } from '../orchestrator/scheduler/kubernetes/backend.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
@@ -225,7 +227,11 @@ try {
       '--no-leader-elect',
     ],
     (l) => startedLine.safeParse(JSON.parse(l)).success,
-    { ...process.env, ...imageEnvironment('infra/Dockerfile', 'orchestrator') },
+    {
+      ...process.env,
+      ...imageEnvironment('infra/Dockerfile', 'orchestrator'),
+      NODE_OPTIONS: heapLimitOptions(CONTROLLER_HEAP_MB),
+    },
     (l) => {
       lastLines.push(l);
       if (lastLines.length > 5) lastLines.shift();

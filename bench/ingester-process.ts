@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { INGESTER_NODE_OPTIONS } from '../orchestrator/ingest/runtime.ts';
 import type { IngesterStats } from '../orchestrator/ingest/stats.ts';
+import { heapLimitOptions, INGESTER_HEAP_MB } from '../orchestrator/node-heap.ts';
 import { ESWEEP_BIN } from '../orchestrator/project-root.ts';
 import { waitFor } from '../test/support/wait.ts';
 
@@ -77,7 +77,10 @@ export class IngesterProcess {
         ...['--stream-max-mb', '256', '--dlq-max-mb', '16', '--metrics-port', '0'],
         ...(options.args ?? []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: INGESTER_NODE_OPTIONS } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: heapLimitOptions(INGESTER_HEAP_MB) },
+      },
     );
     const ingester = new IngesterProcess(child, bucket);
     await waitFor(

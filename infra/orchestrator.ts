@@ -6,7 +6,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
-import { INGESTER_NODE_OPTIONS } from '../orchestrator/ingest/runtime.ts';
+import { CONTROLLER_HEAP_MB, heapLimitOptions, INGESTER_HEAP_MB } from '../orchestrator/node-heap.ts';
 import type { KubernetesConfigInput } from '../orchestrator/scheduler/kubernetes/config.ts';
 import type { InfraConfig } from './config.ts';
 import { NATS_NAME, NATS_PORT } from './nats.ts';
@@ -185,6 +185,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
               CONTROLLER_LEASE,
             ],
             env: [
+              { name: 'NODE_OPTIONS', value: heapLimitOptions(CONTROLLER_HEAP_MB) },
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
               // The replica's identity in the lease, the logs and the API server's audit log.
               { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -223,7 +224,7 @@ export function createOrchestrator(config: InfraConfig, namespace: pulumi.Input<
             name: 'ingester',
             args: ingesterArgs(config),
             env: [
-              { name: 'NODE_OPTIONS', value: INGESTER_NODE_OPTIONS },
+              { name: 'NODE_OPTIONS', value: heapLimitOptions(INGESTER_HEAP_MB) },
               fromSecret('DATABASE_URL', SECRET_NAMES.postgres, 'database-url'),
               ...(ingesterCreds
                 ? [

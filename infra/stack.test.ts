@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { dashboardFiles } from '../dashboards/index.ts';
-import { INGESTER_HEAP_MB } from '../orchestrator/ingest/runtime.ts';
+import { CONTROLLER_HEAP_MB, INGESTER_HEAP_MB } from '../orchestrator/node-heap.ts';
 import { parseKubernetesConfig } from '../orchestrator/scheduler/kubernetes/config.ts';
 import { jobManifest } from '../orchestrator/scheduler/kubernetes/manifest.ts';
 import { sweepCrd } from '../orchestrator/sweep/crd.ts';
@@ -232,10 +232,21 @@ describe('infra stack (pulumi mocks)', () => {
     assert.equal(quantityMiB('512Mi'), 512);
     assert.equal(quantityMiB('1Ti'), 1024 * 1024);
     assert.throws(() => quantityMiB('10G'), /cannot size/);
-    // A bounded V8 heap, well inside the container's memory limit.
-    const nodeOptions = ingester.env.find((e: { name: string }) => e.name === 'NODE_OPTIONS');
-    assert.equal(nodeOptions?.value, `--max-old-space-size=${INGESTER_HEAP_MB}`);
-    assert.ok(INGESTER_HEAP_MB * 2 <= quantityMiB(ingester.resources.limits.memory));
+  });
+
+  it('bounds the V8 heap of the controller and the ingester well inside their memory limits', () => {
+    for (const [deploymentName, name, heapMb] of [
+      ['orchestrator', 'controller', CONTROLLER_HEAP_MB],
+      ['ingester', 'ingester', INGESTER_HEAP_MB],
+    ] as const) {
+      const [deployment] = ofKind(resources, 'apps/v1:Deployment').filter((d) => d.name === deploymentName);
+      const container = deployment!.inputs.spec.template.spec.containers.find(
+        (c: { name: string }) => c.name === name,
+      );
+      const nodeOptions = container.env.find((e: { name: string }) => e.name === 'NODE_OPTIONS');
+      assert.equal(nodeOptions?.value, `--max-old-space-size=${heapMb}`, name);
+      assert.ok(heapMb * 2 <= quantityMiB(container.resources.limits.memory), name);
+    }
   });
 
   it('migrates as the schema owner; the controller and ingester run as the runtime role; Grafana reads', () => {
