@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The package's executable. It runs the CLI bundle (dist/esweep.mjs, orchestrator/cli/bundle.ts)
-// when that was built from the sources as they are now: plain JavaScript starts about 1.7 s sooner
-// than the TypeScript compiled by tsx at every start. Whether it is up to date is told by the list of
-// source files the bundle was built from (dist/esweep.inputs.json), with their sizes and modification
-// times: a few milliseconds of `stat`. A missing or stale bundle is rebuilt first (esbuild, about a
+// when that was built from the sources as they are now: plain JavaScript starts much sooner than
+// the TypeScript compiled by tsx at every start (docs/performance.md). Whether it is up to date is
+// told by the list of source files the bundle was built from (dist/esweep.inputs.json), with their
+// sizes and modification times: a few milliseconds of `stat`. A missing or stale bundle is rebuilt first (esbuild, about a
 // second, once); where that cannot be done (no esbuild in a production install, dist/ not writable,
 // another esweep building it right now) the sources run through tsx, as they always can.
 // ESWEEP_LAUNCH=sources always runs the sources; ESWEEP_LAUNCH_DEBUG=1 prints which way was taken.

@@ -545,7 +545,7 @@ describe('hostile npz input', () => {
   });
 
   test('an archive of 20,000 members reads every member, and the zip directory once', (t) => {
-    // Reading the directory again for each member (what made 20,000 members take 82 s) decodes every
+    // Reading the directory again for each member (quadratic in the members) decodes every
     // member's name once per member: 400 million names. Counted, not timed: the names are not ASCII,
     // so every zip reader decodes them as UTF-8 through TextDecoder, and the count stops the quadratic
     // reading at once instead of letting it run for minutes.

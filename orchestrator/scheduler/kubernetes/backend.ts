@@ -33,6 +33,9 @@ import {
   withRetries,
 } from './retry.ts';
 
+/** Lists restarted after an expired continue token (410) before the error is given up to the caller. */
+const MAX_LIST_RESTARTS = 3;
+
 /** A client configuration from the settings: an explicit server, else the usual kubeconfig. */
 export function kubeConfigFor(
   config: Pick<KubernetesConfig, 'server' | 'skipTLSVerify' | 'namespace'>,
@@ -438,7 +441,7 @@ export class KubernetesBackend implements SchedulerBackend {
    * for. Each page is retried on its own; an expired continue token (410) restarts the list.
    */
   private async listJobs(namespace: string): Promise<JobList> {
-    for (;;) {
+    for (let restarts = 0; ; restarts++) {
       const items: SlimJob[] = [];
       let next: string | undefined;
       let resourceVersion: string | undefined;
@@ -477,7 +480,8 @@ export class KubernetesBackend implements SchedulerBackend {
         } while (next);
         return { items, metadata: { resourceVersion }, cost };
       } catch (error) {
-        if (next && statusOf(error) === 410) continue;
+        // Restarted a few times; past that the error goes to the informer, which backs off.
+        if (next && statusOf(error) === 410 && restarts < MAX_LIST_RESTARTS) continue;
         throw error;
       }
     }

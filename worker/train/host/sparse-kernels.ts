@@ -1,6 +1,7 @@
 /**
  * The sparse dense layer's products as WebAssembly functions over one memory per layer. The same
- * loops as JS run ~2.7× faster in WebAssembly (no bounds checks, no typed-array dispatch); they
+ * loops run faster in WebAssembly than in JS (no bounds checks, no typed-array dispatch; figures in
+ * docs/sparse-training.md); they
  * keep JS's arithmetic: every product and sum in float64, rounded to float32 where JS stores into
  * a Float32Array, so the results are the same bits. All addresses are byte offsets.
  */
