@@ -1,5 +1,6 @@
 import { InputError } from '../../common/errors.ts';
 import type { NdArray } from '../io/npz.ts';
+import { nextSetBit, PackedMask, wordsFor } from '../sparsity/bits.ts';
 import {
   type Net,
   type NetLayer,
@@ -52,8 +53,8 @@ interface PendingMask {
 
 export interface ImportedModel {
   net: Net;
-  /** Aligned with `net.layers`, in the engine's (out, in/groups, kh, kw) order. */
-  masks: Uint8Array[];
+  /** Aligned with `net.layers`, in the engine's (out, in/groups, kh, kw) order, packed one bit per weight. */
+  masks: PackedMask[];
 }
 
 /** A `[c, h, w]` view of dimensions without the batch axis (units keep their row-major order). */
@@ -204,31 +205,37 @@ class Importer {
   }
 
   /**
-   * The masks, all in one zeroed allocation (each 8-byte aligned, as a mask of its own would be): one
-   * large backing store, made before the scans, is collected with the rest of the model's garbage;
-   * many made between them set off collections while the first ones are still in use, which keep
-   * them to the next full collection (docs/performance.md).
+   * The masks, packed one bit per weight, all in one zeroed allocation (each starting on a word): one
+   * backing store, made before the scans, is collected with the rest of the model's garbage; many made
+   * between them set off collections while the first ones are still in use (docs/performance.md).
    */
-  private readMasks(): Uint8Array[] {
+  private readMasks(): PackedMask[] {
     const offsets: number[] = [];
     let size = 0;
     for (const layer of this.pending) {
       offsets.push(size);
-      size += Math.ceil(layer.params / 8) * 8;
+      size += wordsFor(layer.params);
     }
-    const buffer = new ArrayBuffer(size);
+    const buffer = new ArrayBuffer(size * 4);
     return this.pending.map(({ weights, dims, params, given, transposed }, k) => {
-      const mask = new Uint8Array(buffer, offsets[k], params);
-      const stored = transposed ? new Uint8Array(params) : mask;
+      const mask = new PackedMask(params, new Uint32Array(buffer, offsets[k] * 4, wordsFor(params)));
+      const stored = transposed ? new PackedMask(params) : mask;
       if (given) {
-        for (let e = 0; e < params; e++) stored[e] = given.data[e] ? 1 : 0;
+        for (let e = 0; e < params; e++) if (given.data[e]) stored.set(e);
       } else {
         nonZeroPattern(weights, this.options.readExternal, stored);
       }
       if (transposed) {
-        const [inputs, outputs] = dims;
-        for (let i = 0; i < inputs; i++)
-          for (let o = 0; o < outputs; o++) mask[o * inputs + i] = stored[i * outputs + o];
+        const outputs = dims[1];
+        const inputs = dims[0];
+        for (
+          let e = nextSetBit(stored.words, 0, params);
+          e < params;
+          e = nextSetBit(stored.words, e + 1, params)
+        ) {
+          const i = Math.floor(e / outputs);
+          mask.set((e - i * outputs) * inputs + i);
+        }
       }
       return mask;
     });

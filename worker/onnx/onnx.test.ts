@@ -178,8 +178,10 @@ describe('ONNX graphs made by the tests agree with brute-force path enumeration'
             seed,
             extra: graph.extra?.(),
           });
-          const { net, masks } = loadOnnx(bytes, `${name}.onnx`);
-          const exact = effectiveMasks(net, masks);
+          const { net, masks: packed } = loadOnnx(bytes, `${name}.onnx`);
+          const masks = packed.map((mask) => mask.toBytes());
+          const exact = effectiveMasks(net, packed);
+          assert.deepEqual(exact, effectiveMasks(net, masks), 'packed and byte masks agree');
           assert.ok(masksEqual(exact, bruteForceEffective(net, masks)), `density ${density} seed ${seed}`);
           assert.ok(masksSubset(exact, effectiveMasks(net, masks, 'graph')));
           assert.ok(masksSubset(exact, masks));
@@ -252,13 +254,16 @@ describe('what the analysis is handed', () => {
       assert.ok([...layer.shape, layer.params].every(isSmi), layer.name);
   });
 
-  test('the masks share one allocation, each starting on an 8-byte boundary', () => {
-    const { buffer } = imported.masks[0];
+  test('the masks are packed one bit per weight in one allocation, each starting on a word', () => {
+    const { buffer } = imported.masks[0].words;
+    assert.equal(
+      buffer.byteLength,
+      imported.masks.reduce((sum, mask) => sum + Math.ceil(mask.length / 32) * 4, 0),
+    );
     for (const [k, mask] of imported.masks.entries()) {
-      assert.equal(mask.buffer, buffer);
-      assert.equal(mask.byteOffset % 8, 0);
+      assert.equal(mask.words.buffer, buffer);
       assert.equal(mask.length, arch.layers[k].params);
-      assert.deepEqual(mask, masks[k]);
+      assert.deepEqual(mask.toBytes(), masks[k]);
     }
   });
 });
@@ -267,8 +272,8 @@ describe('masks and failures', () => {
   test('--masks replaces the zero pattern, keyed by initializer name; bad keys and shapes are input errors', () => {
     const bytes = tinyModel([1, 4, 7, 6], GROUPED, { density: 1, seed: 2, extra: stats(6) });
     const dense = loadOnnx(bytes, 'g.onnx');
-    assert.ok(dense.masks.every((m) => m.every((v) => v === 1)));
-    const given = dense.masks.map((m, k) => m.map((_, j) => ((j + k) % 3 === 0 ? 1 : 0)));
+    assert.ok(dense.masks.every((m) => m.toBytes().every((v) => v === 1)));
+    const given = dense.masks.map((m, k) => m.toBytes().map((_, j) => ((j + k) % 3 === 0 ? 1 : 0)));
     // The Gemm weights are stored (out, in) like the engine's masks; MatMul weights would be transposed.
     const arrays = new Map<string, NdArray>(
       dense.net.layers.map((layer, k) => [
@@ -276,7 +281,10 @@ describe('masks and failures', () => {
         { dtype: 'bool', shape: [...layer.shape], data: given[k] },
       ]),
     );
-    assert.deepEqual(loadOnnx(bytes, 'g.onnx', arrays).masks, given);
+    assert.deepEqual(
+      loadOnnx(bytes, 'g.onnx', arrays).masks.map((mask) => mask.toBytes()),
+      given,
+    );
     const typo = new Map([...arrays].map(([key, array]) => [key === 'c1.w' ? 'c1.W' : key, array]));
     assert.throws(
       () => loadOnnx(bytes, 'g.onnx', typo),
@@ -304,7 +312,7 @@ describe('masks and failures', () => {
       'm.onnx',
       new Map([['y.w', { dtype: 'bool', shape: [3, 2], data: stored }]]),
     );
-    assert.deepEqual([...masks[0]], [1, 0, 1, 0, 0, 1]);
+    assert.deepEqual([...masks[0].toBytes()], [1, 0, 1, 0, 0, 1]);
   });
 
   test('an operator outside the set names the node and its type', () => {
@@ -335,19 +343,33 @@ describe('masks and failures', () => {
     const raw = new Uint8Array(floats.byteLength + 1);
     raw.set(new Uint8Array(floats.buffer), 1);
     const tensor = { name: 'w', dims: [6], dataType: 1, rawData: raw.subarray(1) };
-    assert.deepEqual([...nonZeroPattern(tensor)], [0, 0, 1, 1, 0, 1]);
+    assert.deepEqual([...nonZeroPattern(tensor).toBytes()], [0, 0, 1, 1, 0, 1]);
     const doubles = new Float64Array([-0, 1e-300, 0]);
     assert.deepEqual(
-      [...nonZeroPattern({ name: 'd', dims: [3], dataType: 11, rawData: new Uint8Array(doubles.buffer) })],
+      [
+        ...nonZeroPattern({
+          name: 'd',
+          dims: [3],
+          dataType: 11,
+          rawData: new Uint8Array(doubles.buffer),
+        }).toBytes(),
+      ],
       [0, 1, 0],
     );
     const halves = new Uint16Array([0x8000, 0x3c00, 0]);
     assert.deepEqual(
-      [...nonZeroPattern({ name: 'h', dims: [3], dataType: 10, rawData: new Uint8Array(halves.buffer) })],
+      [
+        ...nonZeroPattern({
+          name: 'h',
+          dims: [3],
+          dataType: 10,
+          rawData: new Uint8Array(halves.buffer),
+        }).toBytes(),
+      ],
       [0, 1, 0],
     );
     assert.deepEqual(
-      [...nonZeroPattern({ name: 'f', dims: [3], dataType: 1, floatData: [0, 2, -0] })],
+      [...nonZeroPattern({ name: 'f', dims: [3], dataType: 1, floatData: [0, 2, -0] }).toBytes()],
       [0, 1, 0],
     );
   });
@@ -420,7 +442,11 @@ describe('the zero pattern equals a per-element reading of every data type', () 
           holder.set(data, offset);
           const rawData = holder.subarray(offset, offset + data.length);
           const mask = nonZeroPattern({ name: 'w', dims: [count], dataType: type.dataType, rawData });
-          assert.deepEqual(mask, expected, `${count} elements (${zeros} zeros) at offset ${offset}`);
+          assert.deepEqual(
+            mask.toBytes(),
+            expected,
+            `${count} elements (${zeros} zeros) at offset ${offset}`,
+          );
         }
       }
     });
@@ -448,7 +474,10 @@ describe('the zero pattern equals a per-element reading of every data type', () 
       [11, doubles],
     ] as const) {
       const rawData = new Uint8Array(values.buffer);
-      assert.deepEqual([...nonZeroPattern({ name: 'w', dims: [6], dataType, rawData })], [1, 0, 1, 0, 1, 1]);
+      assert.deepEqual(
+        [...nonZeroPattern({ name: 'w', dims: [6], dataType, rawData }).toBytes()],
+        [1, 0, 1, 0, 1, 1],
+      );
     }
   });
 });

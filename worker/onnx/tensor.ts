@@ -1,4 +1,5 @@
 import { InputError } from '../../common/errors.ts';
+import { PackedMask } from '../sparsity/bits.ts';
 import { int64, onnx, type TensorProto } from './proto.ts';
 
 const T = onnx.TensorProto.DataType;
@@ -51,8 +52,8 @@ function rawBytes(tensor: TensorProto, readExternal: ExternalReader | undefined)
 // the data type, so that V8 compiles each once for good (one function for all sizes and alignments
 // could be compiled, thrown away and compiled again as tensors of other alignments came by). Data that
 // does not start on an 8-byte boundary (most of a protobuf's) is copied through one small aligned
-// buffer, a block at a time, rather than read with shifts or copied whole. The mask starts zeroed and
-// the kernels write only non-zero elements, except the 4-byte ones, which store four mask bytes at once.
+// buffer, a block at a time, rather than read with shifts or copied whole. The mask is packed, one bit
+// per element, starts zeroed, and the kernels write only the words of non-zero elements.
 
 /** Words per block copied into the aligned buffer (256 KiB: stays in cache while it is scanned). */
 const BLOCK_WORDS = 65_536;
@@ -64,106 +65,117 @@ const blockDoubles = new Float64Array(block.buffer);
 const FLOAT_MAGNITUDE = 0x7fffffff;
 
 /**
- * Mask elements `at`..`at + 3` (`quads[at >> 2]`) from words `k`..`k + 3`: 1 where the word has a bit
- * of `magnitude`.
+ * Four elements from words `k`..`k + 3`, packed: bit j is set where word k + j has a bit of
+ * `magnitude`.
  */
-function scanQuad(words: Int32Array, k: number, quads: Int32Array, q: number, magnitude: number): void {
-  const a = words[k] & magnitude;
-  const b = words[k + 1] & magnitude;
-  const c = words[k + 2] & magnitude;
-  const d = words[k + 3] & magnitude;
-  if ((a | b | c | d) === 0) return;
-  quads[q] = (a !== 0 ? 1 : 0) | (b !== 0 ? 0x100 : 0) | (c !== 0 ? 0x10000 : 0) | (d !== 0 ? 0x1000000 : 0);
+function quadBits(words: Int32Array, k: number, magnitude: number): number {
+  return (
+    ((words[k] & magnitude) !== 0 ? 1 : 0) |
+    ((words[k + 1] & magnitude) !== 0 ? 2 : 0) |
+    ((words[k + 2] & magnitude) !== 0 ? 4 : 0) |
+    ((words[k + 3] & magnitude) !== 0 ? 8 : 0)
+  );
 }
 
 /**
- * Scans words `from`..`count`; element k of `mask` from `first` on (`first + from` a multiple of 4) is
- * 1 where word k has a bit of `magnitude`. Pruned weights come in runs: four zero words cost one test.
+ * Scans words `from`..`count`, one element each; element `first + k` of the mask (bit) is set where
+ * word k has a bit of `magnitude` (`first + from` a multiple of 4). Pruned weights come in runs: four
+ * zero words cost one test.
  */
 function scan32(
   words: Int32Array,
   from: number,
   count: number,
-  mask: Uint8Array,
-  quads: Int32Array,
+  bits: Uint32Array,
   first: number,
   magnitude: number,
 ): void {
   const whole = from + ((count - from) & ~3);
-  for (let k = from; k < whole; k += 4) scanQuad(words, k, quads, (first + k) >> 2, magnitude);
-  for (let k = whole; k < count; k++) if ((words[k] & magnitude) !== 0) mask[first + k] = 1;
+  for (let k = from; k < whole; k += 4) {
+    if (((words[k] | words[k + 1] | words[k + 2] | words[k + 3]) & magnitude) === 0) continue;
+    const e = first + k;
+    bits[e >>> 5] |= quadBits(words, k, magnitude) << (e & 31);
+  }
+  for (let k = whole; k < count; k++) {
+    const e = first + k;
+    if ((words[k] & magnitude) !== 0) bits[e >>> 5] |= 1 << (e & 31);
+  }
 }
 
 /**
  * float32 elements, `doubles` a view of the same bytes as `words`: eight float32s whose four doubles
  * all equal ±0 are all ±0 (a double is ±0 only when its low word is 0 and its high word is 0 or the
  * sign bit), so a zero run costs four loads per eight weights; anything else is read word by word.
+ * `first` is a multiple of 8, so the eight bits land in one mask word.
  */
 function scanFloat32(
   words: Int32Array,
   doubles: Float64Array,
   count: number,
-  mask: Uint8Array,
-  quads: Int32Array,
+  bits: Uint32Array,
   first: number,
 ): void {
   const whole = count & ~7;
   for (let k = 0; k < whole; k += 8) {
     const h = k >> 1;
     if (doubles[h] === 0 && doubles[h + 1] === 0 && doubles[h + 2] === 0 && doubles[h + 3] === 0) continue;
-    const q = (first + k) >> 2;
-    scanQuad(words, k, quads, q, FLOAT_MAGNITUDE);
-    scanQuad(words, k + 4, quads, q + 1, FLOAT_MAGNITUDE);
+    const eight = quadBits(words, k, FLOAT_MAGNITUDE) | (quadBits(words, k + 4, FLOAT_MAGNITUDE) << 4);
+    const e = first + k;
+    bits[e >>> 5] |= eight << (e & 31);
   }
-  scan32(words, whole, count, mask, quads, first, FLOAT_MAGNITUDE);
+  scan32(words, whole, count, bits, first, FLOAT_MAGNITUDE);
 }
 
 /** Two 16-bit elements per word (`magnitude` applies to each half). */
-function scan16(words: Int32Array, count: number, mask: Uint8Array, first: number, magnitude: number): void {
+function scan16(words: Int32Array, count: number, bits: Uint32Array, first: number, magnitude: number): void {
   const both = magnitude | (magnitude << 16);
   for (let k = 0; k < count; k++) {
     const w = words[k];
     if ((w & both) === 0) continue;
-    const at = first + 2 * k;
-    if ((w & magnitude) !== 0) mask[at] = 1;
-    if (((w >>> 16) & magnitude) !== 0) mask[at + 1] = 1;
+    const e = first + 2 * k;
+    if ((w & magnitude) !== 0) bits[e >>> 5] |= 1 << (e & 31);
+    if (((w >>> 16) & magnitude) !== 0) bits[(e + 1) >>> 5] |= 1 << ((e + 1) & 31);
   }
 }
 
-/** Four 8-bit elements per word (any bit makes an element non-zero). */
-function scan8(words: Int32Array, count: number, mask: Uint8Array, first: number): void {
+/** Four 8-bit elements per word (any bit makes an element non-zero); `first` is a multiple of 4. */
+function scan8(words: Int32Array, count: number, bits: Uint32Array, first: number): void {
   for (let k = 0; k < count; k++) {
     const w = words[k];
     if (w === 0) continue;
-    const at = first + 4 * k;
-    if ((w & 0xff) !== 0) mask[at] = 1;
-    if ((w & 0xff00) !== 0) mask[at + 1] = 1;
-    if ((w & 0xff0000) !== 0) mask[at + 2] = 1;
-    if ((w & 0xff000000) !== 0) mask[at + 3] = 1;
+    const quad =
+      ((w & 0xff) !== 0 ? 1 : 0) |
+      ((w & 0xff00) !== 0 ? 2 : 0) |
+      ((w & 0xff0000) !== 0 ? 4 : 0) |
+      ((w & 0xff000000) !== 0 ? 8 : 0);
+    const e = first + 4 * k;
+    bits[e >>> 5] |= quad << (e & 31);
   }
 }
 
 /** One 64-bit element per two words: any bit of the low word, or of `magnitude` in the high one. */
-function scan64(words: Int32Array, count: number, mask: Uint8Array, first: number, magnitude: number): void {
-  for (let k = 0; k + 1 < count; k += 2)
-    if ((words[k] | (words[k + 1] & magnitude)) !== 0) mask[first + (k >> 1)] = 1;
+function scan64(words: Int32Array, count: number, bits: Uint32Array, first: number, magnitude: number): void {
+  for (let k = 0; k + 1 < count; k += 2) {
+    if ((words[k] | (words[k + 1] & magnitude)) === 0) continue;
+    const e = first + (k >> 1);
+    bits[e >>> 5] |= 1 << (e & 31);
+  }
 }
 
-/** Sets the mask from `bytes` (elements of `size` bytes, `magnitude` as in ELEMENTS). */
-function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, mask: Uint8Array): void {
+/** Sets the mask's bits from `bytes` (elements of `size` bytes, `magnitude` as in ELEMENTS). */
+function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, bits: Uint32Array): void {
   const m = magnitude | 0;
   const floats = size === 4 && magnitude === FLOAT_MAGNITUDE;
-  const quads = new Int32Array(mask.buffer, mask.byteOffset, mask.length >> 2);
   /** Elements per word, times 2 (a 64-bit element is half a word per word). */
   const perWord2 = 8 / size;
   /** `doubles` views the same bytes as `words` (only float32 reads it). */
   const scan = (words: Int32Array, doubles: Float64Array, count: number, firstWord: number) => {
     const first = (firstWord * perWord2) / 2;
-    if (floats) scanFloat32(words, doubles, count, mask, quads, first);
-    else if (size === 4) scan32(words, 0, count, mask, quads, first, m);
-    else if (size === 2) scan16(words, count, mask, first, m);
-    else if (size === 1) scan8(words, count, mask, first);
-    else scan64(words, count, mask, first, m);
+    if (floats) scanFloat32(words, doubles, count, bits, first);
+    else if (size === 4) scan32(words, 0, count, bits, first, m);
+    else if (size === 2) scan16(words, count, bits, first, m);
+    else if (size === 1) scan8(words, count, bits, first);
+    else scan64(words, count, bits, first, m);
   };
   const wholeWords = bytes.length >> 2;
   let word = 0;
@@ -187,27 +199,27 @@ function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, ma
 }
 
 /**
- * 1 where the element is non-zero: a weight tensor's zero pattern, the pruning mask it carries.
- * Written into `into` when given (all zeros, one byte per element, 4-byte aligned), else a new array.
+ * Set where the element is non-zero: a weight tensor's zero pattern, the pruning mask it carries,
+ * packed one bit per element. Written into `into` when given (all zeros), else a new mask.
  */
 export function nonZeroPattern(
   tensor: TensorProto,
   readExternal?: ExternalReader,
-  into?: Uint8Array,
-): Uint8Array {
+  into?: PackedMask,
+): PackedMask {
   const dataType = tensor.dataType ?? 0;
   const element = ELEMENTS[dataType];
   const name = `initializer '${tensor.name}'`;
   if (!element) throw new InputError(`${name}: unsupported data type ${T[dataType] ?? dataType}`);
   const count = elementCount(tensorDims(tensor));
-  const mask = into ?? new Uint8Array(count);
+  const mask = into ?? new PackedMask(count);
   if (mask.length !== count) throw new Error(`${name}: a mask of ${mask.length} for ${count} elements`);
   const raw = rawBytes(tensor, readExternal);
   if (raw) {
     if (raw.length !== count * element.bytes) {
       throw new InputError(`${name}: ${raw.length} data bytes for ${count} elements of ${T[dataType]}`);
     }
-    scanBytes(raw, element.bytes, element.magnitude, mask);
+    scanBytes(raw, element.bytes, element.magnitude, mask.words);
     return mask;
   }
   // Typed fields: float16/bfloat16 and small integers travel as int32 bit patterns.
@@ -225,7 +237,7 @@ export function nonZeroPattern(
   const halfMagnitude = element.bytes === 2 && (dataType === T.FLOAT16 || dataType === T.BFLOAT16);
   for (let k = 0; k < count; k++) {
     const value = int64(values[k]);
-    mask[k] = (halfMagnitude ? value & 0x7fff : value) !== 0 ? 1 : 0;
+    if ((halfMagnitude ? value & 0x7fff : value) !== 0) mask.set(k);
   }
   return mask;
 }

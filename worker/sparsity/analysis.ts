@@ -1,7 +1,8 @@
 import type { Architecture } from '../arch/graph.ts';
+import { countBits, type PackedMask } from './bits.ts';
 import { channelGraphAlgebra } from './channel-graph.ts';
 import { exactAlgebra } from './exact.ts';
-import { countKept, type MaskSet } from './masks.ts';
+import { type AnalysisMask, packedMasks } from './masks.ts';
 import { type Net, netOf } from './net.ts';
 import { type ConnectivityAlgebra, propagate } from './propagate.ts';
 
@@ -44,9 +45,18 @@ export const asNet = (arch: Architecture | Net): Net => ('outputs' in arch ? arc
 /** Effective weight counts per layer (and optionally the effective masks), without the report. */
 export function effectiveConnectivity(
   arch: Architecture | Net,
-  masks: MaskSet,
+  masks: readonly AnalysisMask[],
   method: SparsityMethod,
   wantMasks = false,
+) {
+  return connectivityOfPacked(arch, packedMasks(masks), method, wantMasks);
+}
+
+function connectivityOfPacked(
+  arch: Architecture | Net,
+  masks: readonly PackedMask[],
+  method: SparsityMethod,
+  wantMasks: boolean,
 ) {
   return propagate(ALGEBRAS[method](), asNet(arch), masks, wantMasks);
 }
@@ -54,7 +64,7 @@ export function effectiveConnectivity(
 /** The effective masks: the kept weights that lie on some input-to-output path. */
 export function effectiveMasks(
   arch: Architecture | Net,
-  masks: MaskSet,
+  masks: readonly AnalysisMask[],
   method: SparsityMethod = 'exact',
 ): Uint8Array[] {
   return effectiveConnectivity(arch, masks, method, true).map((layer) => layer.mask!);
@@ -62,15 +72,16 @@ export function effectiveMasks(
 
 export function analyze(
   arch: Architecture | Net,
-  masks: MaskSet,
+  masks: readonly AnalysisMask[],
   method: SparsityMethod = 'exact',
 ): SparsityReport {
-  const connectivity = effectiveConnectivity(arch, masks, method);
+  const packed = packedMasks(masks);
+  const connectivity = connectivityOfPacked(arch, packed, method, false);
   const layers = arch.layers.map((layer, k) => ({
     name: layer.name,
     shape: [...layer.shape],
     params: layer.params,
-    direct: countKept(masks[k]),
+    direct: countBits(packed[k].words, 0, packed[k].length),
     effective: connectivity[k].effective,
   }));
   const total = arch.totalParams;

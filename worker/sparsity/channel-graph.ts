@@ -1,4 +1,4 @@
-import { ByteWords, byteWordsCache, countBoth, nextSet } from './bytes.ts';
+import { countBothBits, fillBits, nextSetBit, type PackedMask, wordsFor } from './bits.ts';
 import type { NetLayer, NetLinks, Shape3 } from './net.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -17,17 +17,17 @@ function channelMap(shape: Shape3, fill: 0 | 1): ChannelMap {
  * returns true. Zero stretches of the mask row are skipped a word at a time.
  */
 function forEachPresentKernel(
-  mask: ByteWords,
+  mask: Uint32Array,
   row: number,
   fanIn: number,
   area: number,
   visit: (i: number) => boolean,
 ): void {
   const end = row + fanIn;
-  for (let p = nextSet(mask, row, end); p < end; ) {
+  for (let p = nextSetBit(mask, row, end); p < end; ) {
     const i = Math.floor((p - row) / area);
     if (visit(i)) return;
-    p = nextSet(mask, row + (i + 1) * area, end);
+    p = nextSetBit(mask, row + (i + 1) * area, end);
   }
 }
 
@@ -60,14 +60,12 @@ function forEachChannelLink(
  * over-count (e.g. a corner weight that only ever reads padding), so it serves inside search loops.
  */
 export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
-  const maskWords = byteWordsCache();
-
   return {
     full: (shape) => channelMap(shape, 1),
     union: (a, b) => ({ shape: a.shape, live: a.live.map((v, k) => v | b.live[k]) }),
 
     layer(node, mask, alive) {
-      const view = maskWords(node.id, mask);
+      const view = mask.words;
       const out = channelMap(node.shape, 0);
       const { area, inPerGroup, outPerGroup } = groupsOf(node);
       for (let o = 0; o < node.shape[0]; o++) {
@@ -81,7 +79,7 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
     },
 
     layerBack(node, mask, reach) {
-      const view = maskWords(node.id, mask);
+      const view = mask.words;
       const source = channelMap(node.inShape, 0);
       const { area, inPerGroup, outPerGroup } = groupsOf(node);
       let missing = node.inShape[0];
@@ -138,21 +136,30 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
       return sources;
     },
 
-    effective(node, mask, aliveIn, reachOut, out) {
-      const view = maskWords(node.id, mask);
+    effective(
+      node: NetLayer,
+      mask: PackedMask,
+      aliveIn: ChannelMap,
+      reachOut: ChannelMap,
+      out: Uint8Array | null,
+    ) {
+      const view = mask.words;
       const { area, inPerGroup, outPerGroup } = groupsOf(node);
-      // Per group, a row of the mask's shape with 1 wherever the weight's input channel is live.
-      const liveInputs = new ByteWords(new Uint8Array(node.groups * node.fanIn));
-      for (let i = 0; i < node.inShape[0]; i++)
-        if (aliveIn.live[i]) liveInputs.bytes.fill(1, i * area, (i + 1) * area);
+      // Per group, a row of the mask's shape (packed) set wherever the weight's input channel is live.
+      const liveInputs = new Uint32Array(wordsFor(node.groups * node.fanIn));
+      for (let i = 0; i < node.inShape[0]; i++) if (aliveIn.live[i]) fillBits(liveInputs, i * area, area);
       let effective = 0;
       for (let o = 0; o < node.shape[0]; o++) {
         if (!reachOut.live[o]) continue;
         const row = o * node.fanIn;
+        const end = row + node.fanIn;
         const first = Math.floor(o / outPerGroup) * inPerGroup * area;
-        effective += countBoth(view, row, liveInputs, first, node.fanIn);
+        effective += countBothBits(view, row, liveInputs, first, node.fanIn);
         if (out)
-          for (let j = 0; j < node.fanIn; j++) out[row + j] = mask[row + j] & liveInputs.bytes[first + j];
+          for (let k = nextSetBit(view, row, end); k < end; k = nextSetBit(view, k + 1, end)) {
+            const j = first + k - row;
+            if ((liveInputs[j >>> 5] >>> (j & 31)) & 1) out[k] = 1;
+          }
       }
       return effective;
     },

@@ -1,5 +1,5 @@
 import { Bitmap, fullPlane } from './bitmap.ts';
-import { ByteWords, byteWordsCache, countBoth, nextSet, orInto } from './bytes.ts';
+import { countBothBits, nextSetBit, orBits, type PackedMask, wordsFor } from './bits.ts';
 import type { NetLayer, NetLinks, NetPool, Shape3 } from './net.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -79,20 +79,23 @@ function planeIsEmpty(words: Uint32Array, offset: number, length: number): boole
   return true;
 }
 
-/** Per-plane flags of a packed stack of planes: 1 where the plane is entirely set (or non-empty). */
+/** Bit j of a packed flag array. */
+const flag = (flags: Uint32Array, j: number) => (flags[j >>> 5] >>> (j & 31)) & 1;
+
+/** Per-plane flags (packed) of a stack of planes: set where the plane is entirely set (or non-empty). */
 function planeFlags(
   words: Uint32Array,
   count: number,
   plane: Uint32Array,
   test: 'full' | 'nonEmpty',
-): ByteWords {
-  const flags = new Uint8Array(count);
+): Uint32Array {
+  const flags = new Uint32Array(wordsFor(count));
   const size = plane.length;
   for (let j = 0; j < count; j++) {
     const hit = test === 'full' ? planeEquals(words, j * size, plane) : !planeIsEmpty(words, j * size, size);
-    flags[j] = hit ? 1 : 0;
+    if (hit) flags[j >>> 5] |= 1 << (j & 31);
   }
-  return new ByteWords(flags);
+  return flags;
 }
 
 /** Calls `link` for every (output unit, input unit) pair a pooling window connects (not padding). */
@@ -138,8 +141,8 @@ function forEachLink(node: NetLinks, link: (u: number, input: number, v: number)
 interface ForwardState {
   /** Plane j: where weight j reads a live input unit, in output coordinates. */
   gathered: Uint32Array;
-  /** 1 where plane j is non-empty: weight j reads some live unit somewhere. */
-  readsLive: ByteWords;
+  /** Bit j set where plane j is non-empty: weight j reads some live unit somewhere. */
+  readsLive: Uint32Array;
 }
 
 /**
@@ -149,13 +152,12 @@ interface ForwardState {
  */
 export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
   const forwardByNode = new Map<number, ForwardState>();
-  const maskWords = byteWordsCache();
 
   return {
     full: (shape: Shape3) => Bitmap.full(shape),
     union: (a, b) => a.union(b),
 
-    layer(node: NetLayer, mask: Uint8Array, alive: Bitmap): Bitmap {
+    layer(node: NetLayer, mask: PackedMask, alive: Bitmap): Bitmap {
       const [outChannels, outH, outW] = node.shape;
       const { fanIn } = node;
       const planeCount = node.groups * fanIn;
@@ -169,7 +171,7 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       const inPerGroup = fanIn / perChannel;
       const outPerGroup = outChannels / node.groups;
       const words = out.words;
-      const view = maskWords(node.id, mask);
+      const bits = mask.words;
       const live = Uint8Array.from({ length: node.inShape[0] }, (_, i) => (alive.channelIsEmpty(i) ? 0 : 1));
       for (let o = 0; o < outChannels; o++) {
         const group = Math.floor(o / outPerGroup);
@@ -179,23 +181,23 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
         const row = o * fanIn;
         const end = row + fanIn;
         // Visit kept weights only (zero stretches skipped a word at a time), one input channel at a time.
-        for (let k = nextSet(view, row, end); k < end; ) {
+        for (let k = nextSetBit(bits, row, end); k < end; ) {
           const i = Math.floor((k - row) / perChannel);
           const channelEnd = row + (i + 1) * perChannel;
           if (live[firstChannel + i]) {
-            for (; k < channelEnd; k = nextSet(view, k + 1, channelEnd)) {
+            for (; k < channelEnd; k = nextSetBit(bits, k + 1, channelEnd)) {
               const src = (firstPlane + k - row) * plane;
               for (let p = 0; p < plane; p++) words[outBase + p] |= gathered[src + p];
             }
             if (planeEquals(words, outBase, full)) break;
           }
-          k = nextSet(view, channelEnd, end);
+          k = nextSetBit(bits, channelEnd, end);
         }
       }
       return out;
     },
 
-    layerBack(node: NetLayer, mask: Uint8Array, reach: Bitmap): Bitmap {
+    layerBack(node: NetLayer, mask: PackedMask, reach: Bitmap): Bitmap {
       const [outChannels, outH, outW] = node.shape;
       const { fanIn } = node;
       const outPerGroup = outChannels / node.groups;
@@ -203,29 +205,34 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       const plane = reach.plane;
       const full = fullPlane(outH, outW);
       const reachFull = planeFlags(reach.words, outChannels, full, 'full');
-      const view = maskWords(node.id, mask);
+      const bits = mask.words;
       // Weights fed by a fully reaching output channel carry a full plane back: flag them word-wise.
-      const saturated = new ByteWords(new Uint8Array(planeCount));
+      const saturated = new Uint32Array(wordsFor(planeCount));
       for (let o = 0; o < outChannels; o++) {
-        if (reachFull.bytes[o])
-          orInto(saturated, Math.floor(o / outPerGroup) * fanIn, view, o * fanIn, fanIn);
+        if (flag(reachFull, o))
+          orBits(saturated, Math.floor(o / outPerGroup) * fanIn, bits, o * fanIn, fanIn);
       }
       const planes = new Uint32Array(planeCount * plane);
       const words = reach.words;
       for (let o = 0; o < outChannels; o++) {
-        if (reachFull.bytes[o] || reach.channelIsEmpty(o)) continue;
+        if (flag(reachFull, o) || reach.channelIsEmpty(o)) continue;
         const firstPlane = Math.floor(o / outPerGroup) * fanIn;
         const row = o * fanIn;
         const end = row + fanIn;
         const src = o * plane;
-        for (let k = nextSet(view, row, end); k < end; k = nextSet(view, k + 1, end)) {
+        for (let k = nextSetBit(bits, row, end); k < end; k = nextSetBit(bits, k + 1, end)) {
           const j = firstPlane + k - row;
-          if (saturated.bytes[j]) continue;
+          if (flag(saturated, j)) continue;
           const dst = j * plane;
           for (let p = 0; p < plane; p++) planes[dst + p] |= words[src + p];
         }
       }
-      for (let j = 0; j < planeCount; j++) if (saturated.bytes[j]) planes.set(full, j * plane);
+      for (
+        let j = nextSetBit(saturated, 0, planeCount);
+        j < planeCount;
+        j = nextSetBit(saturated, j + 1, planeCount)
+      )
+        planes.set(full, j * plane);
       const source = Bitmap.empty(node.inShape);
       transferLinks(node, source, planes, false);
       return source;
@@ -286,7 +293,7 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
 
     effective(
       node: NetLayer,
-      mask: Uint8Array,
+      mask: PackedMask,
       _aliveIn: Bitmap,
       reachOut: Bitmap,
       out: Uint8Array | null,
@@ -297,26 +304,26 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       const { gathered, readsLive } = forwardByNode.get(node.id)!;
       const plane = reachOut.plane;
       const reachFull = planeFlags(reachOut.words, outChannels, fullPlane(outH, outW), 'full');
-      const view = maskWords(node.id, mask);
+      const bits = mask.words;
       const words = reachOut.words;
       let effective = 0;
       for (let o = 0; o < outChannels; o++) {
         const firstPlane = Math.floor(o / outPerGroup) * fanIn;
         const maskRow = o * fanIn;
-        if (reachFull.bytes[o]) {
+        const end = maskRow + fanIn;
+        if (flag(reachFull, o)) {
           // The output channel reaches everywhere: a weight is effective iff it reads a live unit.
-          effective += countBoth(view, maskRow, readsLive, firstPlane, fanIn);
+          effective += countBothBits(bits, maskRow, readsLive, firstPlane, fanIn);
           if (out)
-            for (let j = 0; j < fanIn; j++)
-              out[maskRow + j] = mask[maskRow + j] & readsLive.bytes[firstPlane + j];
+            for (let k = nextSetBit(bits, maskRow, end); k < end; k = nextSetBit(bits, k + 1, end))
+              if (flag(readsLive, firstPlane + k - maskRow)) out[k] = 1;
           continue;
         }
         if (reachOut.channelIsEmpty(o)) continue;
         const reachBase = o * plane;
-        const end = maskRow + fanIn;
-        for (let k = nextSet(view, maskRow, end); k < end; k = nextSet(view, k + 1, end)) {
+        for (let k = nextSetBit(bits, maskRow, end); k < end; k = nextSetBit(bits, k + 1, end)) {
           const j = firstPlane + k - maskRow;
-          if (!readsLive.bytes[j]) continue;
+          if (!flag(readsLive, j)) continue;
           const src = j * plane;
           for (let p = 0; p < plane; p++) {
             if ((words[reachBase + p] & gathered[src + p]) !== 0) {

@@ -1,4 +1,5 @@
 import type { Architecture } from '../arch/graph.ts';
+import { PackedMask, packMask } from './bits.ts';
 import { ByteWords, countSet } from './bytes.ts';
 
 /**
@@ -15,3 +16,10 @@ export function denseMasks(arch: Architecture): Uint8Array[] {
 export function countKept(mask: Uint8Array): number {
   return countSet(new ByteWords(mask), 0, mask.length);
 }
+
+/** A mask as the analysis takes it: one byte per weight (training's form) or packed (an imported model's). */
+export type AnalysisMask = Uint8Array | PackedMask;
+
+/** The masks packed one bit per weight, the form the analysis works on (packed ones are kept as they are). */
+export const packedMasks = (masks: readonly AnalysisMask[]): PackedMask[] =>
+  masks.map((mask) => (mask instanceof PackedMask ? mask : packMask(mask)));

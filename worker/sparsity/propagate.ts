@@ -1,4 +1,4 @@
-import type { MaskSet } from './masks.ts';
+import type { PackedMask } from './bits.ts';
 import {
   type Net,
   type NetConcat,
@@ -18,8 +18,8 @@ import {
 export interface ConnectivityAlgebra<M> {
   full(shape: Shape3): M;
   union(a: M, b: M): M;
-  layer(node: NetLayer, mask: Uint8Array, alive: M): M;
-  layerBack(node: NetLayer, mask: Uint8Array, reach: M): M;
+  layer(node: NetLayer, mask: PackedMask, alive: M): M;
+  layerBack(node: NetLayer, mask: PackedMask, reach: M): M;
   pool(node: NetPool, alive: M): M;
   poolBack(node: NetPool, reach: M): M;
   concat(node: NetConcat, alive: readonly M[]): M;
@@ -28,7 +28,7 @@ export interface ConnectivityAlgebra<M> {
   links(node: NetLinks, alive: readonly M[]): M;
   linksBack(node: NetLinks, reach: M, inShapes: readonly Shape3[]): M[];
   /** Counts the layer's effective weights; writes the 0/1 effective mask into `out` when given. */
-  effective(node: NetLayer, mask: Uint8Array, aliveIn: M, reachOut: M, out: Uint8Array | null): number;
+  effective(node: NetLayer, mask: PackedMask, aliveIn: M, reachOut: M, out: Uint8Array | null): number;
 }
 
 export interface LayerConnectivity {
@@ -41,7 +41,7 @@ function forwardNode<M>(
   alg: ConnectivityAlgebra<M>,
   node: NetNode,
   alive: M[],
-  masks: Map<number, Uint8Array>,
+  masks: Map<number, PackedMask>,
 ): M {
   switch (node.kind) {
     case 'input':
@@ -73,7 +73,7 @@ function backwardNode<M>(
   net: Net,
   node: NetNode,
   reach: M,
-  masks: Map<number, Uint8Array>,
+  masks: Map<number, PackedMask>,
 ): M[] {
   const inShapes = () => netInputsOf(node).map((id) => net.nodes[id].shape);
   switch (node.kind) {
@@ -102,7 +102,7 @@ function backwardNode<M>(
 export function propagate<M>(
   alg: ConnectivityAlgebra<M>,
   net: Net,
-  masks: MaskSet,
+  masks: readonly PackedMask[],
   wantMasks: boolean,
 ): LayerConnectivity[] {
   const maskByNode = new Map(net.layers.map((layer, k) => [layer.node.id, masks[k]]));
