@@ -9,25 +9,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runCli } from '../orchestrator/cli/run-cli.ts';
 import { openDatabase } from '../orchestrator/store/database.ts';
 import { migrate } from '../orchestrator/store/migrate.ts';
 import { storeOf } from '../orchestrator/store/prisma-store.ts';
 import { seedSweep } from '../orchestrator/store/test-support.ts';
-import { readFlags, wholeNumber } from './flags.ts';
+import { benchFlags, readFlags, wholeNumber } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const TARGET_SECONDS = 2;
-const { values } = readFlags('cli', () =>
-  parseArgs({
-    options: {
-      trials: { type: 'string', default: '1000' },
-      repeats: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
-    },
-  }),
-);
+const values = benchFlags({
+  name: 'cli',
+  about: `Wall time of esweep sweep status|results|compare, each a new process, on an embedded (PGlite)
+database of one sweep (half its trials completed). Baseline: the same process asking for a sweep that
+is not there. Target: each command ≤ ${TARGET_SECONDS} s; exits 1 on a miss.`,
+  flags: {
+    trials: { type: 'string', default: '1000', value: 'N', about: "the sweep's trials (≥ 2)" },
+    repeats: { type: 'string', default: '3', value: 'N', about: 'interleaved runs of each command (median)' },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
+});
 const trials = readFlags('cli', () => wholeNumber('trials', values.trials, 2));
 const repeats = readFlags('cli', () => wholeNumber('repeats', values.repeats));
 

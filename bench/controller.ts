@@ -18,7 +18,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { bundleCli } from '../orchestrator/cli/bundle.ts';
@@ -32,18 +31,31 @@ import { submitPlan } from '../orchestrator/store/plan-records.ts';
 import { createTestDatabase } from '../orchestrator/store/test-support.ts';
 import { expandSweep } from '../orchestrator/sweep/expand.ts';
 import { parseSweepYaml } from '../orchestrator/sweep/spec.ts';
-import { readFlags } from './flags.ts';
+import { benchFlags } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
-const { values } = readFlags('controller', () =>
-  parseArgs({
-    options: {
-      json: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      faults: { type: 'string' },
+const values = benchFlags({
+  name: 'controller',
+  about: `The real esweep controller (its own process, from the bundle) at the paper's scale (≈7,000 trials)
+against the fake Kubernetes API server: expansion + persist seconds, Jobs/s, CPU-ms per trial, peak
+RSS. Baseline: the bare client creating Jobs. Targets: expansion + persist ≤ 10 s, ≤ 5 CPU-ms per
+trial, peak RSS ≤ 300 MB (with --faults also: a re-list after 410 Gone < one full resync).
+Needs PostgreSQL (ESWEEP_TEST_DATABASE_URL).`,
+  flags: {
+    quick: {
+      type: 'boolean',
+      default: false,
+      about: 'a smoke run: one seed, three compressions (~250 trials)',
     },
-  }),
-);
+    faults: {
+      type: 'string',
+      value: 'SPEC',
+      about:
+        'fake API faults (test/fake-kube/faults.ts), e.g. 429=0.05,500=0.02,410=0.1,restart=30s; default none',
+    },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
+});
 const json = values.json;
 const SWEEP = `
 name: bench-paper-scale

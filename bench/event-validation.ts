@@ -6,7 +6,6 @@
 // the rules add, measured directly since the difference of two noisy totals is noisier still). Also the
 // content hash the writer stores to detect conflicts. Best of `rounds` interleaved passes. Target: the
 // rules cost at most 0.5× the schema-only decode and at most 20 µs per event.
-import { parseArgs } from 'node:util';
 import {
   decodeEvent,
   encodeEvent,
@@ -16,26 +15,27 @@ import {
 } from '../orchestrator/events/protocol.ts';
 import { checkEvent, mayHoldBadText } from '../orchestrator/events/validation.ts';
 import { contentHash } from '../orchestrator/store/event-writes.ts';
-import { readFlags, wholeNumber } from './flags.ts';
+import { benchFlags, readFlags, wholeNumber } from './flags.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const MAX_ADDED_RATIO = 0.5;
 const MAX_ADDED_MICROS = 20;
 
-const { values, count, rounds } = readFlags('validation', () => {
-  const { values } = parseArgs({
-    options: {
-      json: { type: 'boolean', default: false },
-      events: { type: 'string', default: '20000' },
-      rounds: { type: 'string', default: '7' },
-    },
-  });
-  return {
-    values,
-    count: wholeNumber('events', values.events),
-    rounds: wholeNumber('rounds', values.rounds),
-  };
+const values = benchFlags({
+  name: 'validation',
+  about: `What validating an event before the database costs: decodeEvent's rules on a worker-like mix of
+messages. Baseline: the schema-only decode (JSON.parse + zod + subject check). Target: the rules cost
+≤ ${MAX_ADDED_RATIO}× the baseline and ≤ ${MAX_ADDED_MICROS} µs per event.`,
+  flags: {
+    events: { type: 'string', default: '20000', value: 'N', about: 'messages decoded per pass' },
+    rounds: { type: 'string', default: '7', value: 'N', about: 'interleaved passes (best of)' },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
 });
+const { count, rounds } = readFlags('validation', () => ({
+  count: wholeNumber('events', values.events),
+  rounds: wholeNumber('rounds', values.rounds),
+}));
 
 const BACKEND = `node ${process.version}, ${process.arch}`;
 headline(

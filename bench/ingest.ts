@@ -13,14 +13,13 @@
 // fewer points (e.g. --points 20000).
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { connectNats, ensureStreams, NatsEventSink, NatsEventSource } from '../orchestrator/events/nats.ts';
 import { EventPublisher, TrialReporter } from '../orchestrator/events/publisher.ts';
 import { deleteStreams, TEST_NATS_URL, uniqueNames } from '../orchestrator/events/test-support.ts';
 import { Ingester } from '../orchestrator/ingest/ingester.ts';
 import { insertPointRows, type PointColumns } from '../orchestrator/store/event-writes.ts';
 import { createTestDatabase, seedSweep } from '../orchestrator/store/test-support.ts';
-import { readFlags, wholeNumber } from './flags.ts';
+import { benchFlags, readFlags, wholeNumber } from './flags.ts';
 import { dbOutage, poison, storageFull } from './ingest-pressure.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
@@ -31,32 +30,55 @@ const MAX_DELIVERIES_PER_EVENT = 1.5;
 const MAX_POISON_SLOWDOWN = 1.5;
 const POISON_SHARE = 0.005;
 
-const { values, totalPoints, perEvent, trialCount, pressure } = readFlags('ingest', () => {
-  const { values } = parseArgs({
-    options: {
-      json: { type: 'boolean', default: false },
-      points: { type: 'string', default: '200000' },
-      'points-per-event': { type: 'string', default: '100' },
-      trials: { type: 'string', default: '20' },
-      'store-mb': { type: 'string', default: '4' },
-      'outage-events': { type: 'string', default: '30000' },
-      'outage-seconds': { type: 'string', default: '60' },
-      'poison-events': { type: 'string', default: '20000' },
+const values = benchFlags({
+  name: 'ingest',
+  about: `Metric points through NATS JetStream into PostgreSQL (the ingester), then under pressure
+(storage full, a database outage, poison events). Baseline: a plain unnest INSERT of the same rows.
+Targets: no point lost or duplicated, ≥ ${MIN_RATIO_TO_RAW}× the baseline and ≥ ${MIN_POINTS_PER_SECOND} points/s; outage peak
+RSS ≤ ${MAX_PEAK_RSS_MB} MB and ≤ ${MAX_DELIVERIES_PER_EVENT} deliveries per event; poison ≤ ${MAX_POISON_SLOWDOWN}× the clean run.
+Needs ESWEEP_TEST_DATABASE_URL / ESWEEP_TEST_NATS_URL (default: the local servers).`,
+  flags: {
+    points: {
+      type: 'string',
+      default: '200000',
+      value: 'N',
+      about: 'metric points published (smoke run: 20000)',
     },
-  });
-  return {
-    values,
-    totalPoints: wholeNumber('points', values.points),
-    perEvent: wholeNumber('points-per-event', values['points-per-event']),
-    trialCount: wholeNumber('trials', values.trials),
-    pressure: {
-      storeMb: wholeNumber('store-mb', values['store-mb']),
-      outageEvents: wholeNumber('outage-events', values['outage-events']),
-      outageSeconds: wholeNumber('outage-seconds', values['outage-seconds']),
-      poisonEvents: wholeNumber('poison-events', values['poison-events'], 200),
+    'points-per-event': { type: 'string', default: '100', value: 'N', about: 'points in one event' },
+    trials: { type: 'string', default: '20', value: 'N', about: 'trials the points are spread over' },
+    'store-mb': {
+      type: 'string',
+      default: '4',
+      value: 'N',
+      about: 'JetStream store of the storageFull case, MiB',
     },
-  };
+    'outage-events': { type: 'string', default: '30000', value: 'N', about: 'events of the dbOutage case' },
+    'outage-seconds': {
+      type: 'string',
+      default: '60',
+      value: 'N',
+      about: 'length of the database outage, s',
+    },
+    'poison-events': {
+      type: 'string',
+      default: '20000',
+      value: 'N',
+      about: 'events of the poison case (≥ 200)',
+    },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
 });
+const { totalPoints, perEvent, trialCount, pressure } = readFlags('ingest', () => ({
+  totalPoints: wholeNumber('points', values.points),
+  perEvent: wholeNumber('points-per-event', values['points-per-event']),
+  trialCount: wholeNumber('trials', values.trials),
+  pressure: {
+    storeMb: wholeNumber('store-mb', values['store-mb']),
+    outageEvents: wholeNumber('outage-events', values['outage-events']),
+    outageSeconds: wholeNumber('outage-seconds', values['outage-seconds']),
+    poisonEvents: wholeNumber('poison-events', values['poison-events'], 200),
+  },
+}));
 const say = (line: string) => {
   if (!values.json) process.stderr.write(`${line}\n`);
 };

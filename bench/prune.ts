@@ -7,24 +7,28 @@
  * once and is added to each: direct = select + top-k, effective = select + effective search.
  * `--quick` (a smoke run): random/igq only, one timed pass.
  */
-import { parseArgs } from 'node:util';
 import { architecture } from '../worker/arch/zoo.ts';
 import { pruner } from '../worker/pruners/catalog.ts';
 import { searchEffective } from '../worker/pruners/prune.ts';
 import { pruneContext } from '../worker/pruners/setup.ts';
 import { randomDataset } from '../worker/pruners/testing.ts';
 import { selectBackend } from '../worker/tf/backend.ts';
-import { readFlags } from './flags.ts';
+import { benchFlags } from './flags.ts';
 import { gradientPassMs, ratio } from './timing.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
 const TARGET_EXTRA_PASSES = 5;
 
-const { values } = readFlags('prune', () =>
-  parseArgs({
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
-  }),
-);
+const values = benchFlags({
+  name: 'prune',
+  about: `Direct and effective pruning time of random/igq, snip and synflow on VGG-16 at compression 100.
+Baseline: one fwd+bwd pass at batch 1 in the same tfjs backend (ESWEEP_BACKEND). Target: effective ≤
+direct + ${TARGET_EXTRA_PASSES} passes.`,
+  flags: {
+    quick: { type: 'boolean', default: false, about: 'a smoke run: random/igq only, one timed pass' },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
+});
 const pruners = values.quick ? ['random/igq'] : ['random/igq', 'snip', 'synflow'];
 const backend = await selectBackend(process.env.ESWEEP_BACKEND);
 const arch = architecture('vgg16');

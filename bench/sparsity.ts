@@ -6,12 +6,11 @@
  * path (bench/sparsity-onnx.ts: parse + analyze of the VGG-19 export) ≤ 2× the zoo analysis.
  * `--quick` (a smoke run): VGG-19 at 99% only, one timed repeat.
  */
-import { parseArgs } from 'node:util';
 import { architecture } from '../worker/arch/zoo.ts';
 import { Rng, randomMask } from '../worker/random.ts';
 import { effectiveConnectivity } from '../worker/sparsity/analysis.ts';
 import { selectBackend } from '../worker/tf/backend.ts';
-import { readFlags } from './flags.ts';
+import { benchFlags } from './flags.ts';
 import { ONNX_TARGET_RATIO, onnxPathRow } from './sparsity-onnx.ts';
 import { gradientPassMs, medianMs, ratio } from './timing.ts';
 import { finish, headline, verdict } from './verdict.ts';
@@ -19,11 +18,16 @@ import { finish, headline, verdict } from './verdict.ts';
 const EXACT_TARGET = 1.5;
 const GRAPH_TARGET = 0.1;
 
-const { values } = readFlags('sparsity', () =>
-  parseArgs({
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
-  }),
-);
+const values = benchFlags({
+  name: 'sparsity',
+  about: `Exact and channel-graph effective sparsity of random masks on VGG-19 and ResNet-18 at 90/99/99.9 %,
+and the ONNX path (parse + analyze of the VGG-19 export). Baseline: one fwd+bwd pass at batch 1 in the
+same tfjs backend (ESWEEP_BACKEND). Targets: exact ≤ ${EXACT_TARGET}×, graph ≤ ${GRAPH_TARGET}× that pass; ONNX ≤ ${ONNX_TARGET_RATIO}× the zoo analysis.`,
+  flags: {
+    quick: { type: 'boolean', default: false, about: 'a smoke run: VGG-19 at 99 % only, one timed repeat' },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
+});
 const archs = values.quick ? ['vgg19'] : ['vgg19', 'resnet18'];
 const sparsities = values.quick ? [0.99] : [0.9, 0.99, 0.999];
 const repeats = values.quick ? 1 : 5;

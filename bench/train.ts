@@ -17,7 +17,6 @@
  *                       [-- --compression-rounds 3] [-- --json]
  * Exits 1 when a target is missed.
  */
-import { parseArgs } from 'node:util';
 import { architecture } from '../worker/arch/zoo.ts';
 import { batches, type Dataset, loadDataset } from '../worker/data/index.ts';
 import { modelGradients } from '../worker/model/gradients.ts';
@@ -32,7 +31,7 @@ import { trainingFitProblem } from '../worker/train/footprint.ts';
 import { HostTrainer } from '../worker/train/host/trainer.ts';
 import { MOMENTUM, referenceSettings } from '../worker/train/settings.ts';
 import { createTrainer, defaultStepKind, type StepKind } from '../worker/train/trainer.ts';
-import { readFlags, wholeNumber } from './flags.ts';
+import { benchFlags, readFlags, wholeNumber } from './flags.ts';
 import { benchFloorEpoch } from './train-floor.ts';
 import { finish, headline, verdict } from './verdict.ts';
 
@@ -41,22 +40,39 @@ const TARGET_RATIO = 1.3;
 const BENCH_SPARSITY = 0.9;
 const ROUNDS = 5;
 
-const args = readFlags('train', () => {
-  const { values } = parseArgs({
-    options: {
-      backend: { type: 'string' },
-      'conv-steps': { type: 'string', default: '2' },
-      'skip-conv': { type: 'boolean', default: false },
-      'compression-rounds': { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
+const values = benchFlags({
+  name: 'train',
+  about: `Seconds per masked LeNet-300-100 MNIST epoch through the trainer's step; then the same epoch at
+compressions 1/10/100/1000 against the dense host step; then VGG-16 and ResNet-18 steps for the record.
+Baseline: the same matMuls with no framework code (the floor). Targets: ≤ ${TARGET_RATIO}× the floor; at ×100
+≤ 0.4× and at ×1000 ≤ 0.25× the dense step, at ×1 no slower. Exits 1 on a miss.`,
+  flags: {
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      about: 'tfjs backend: gpu, node, wasm or cpu; default the first that works',
     },
-  });
-  return {
-    ...values,
-    convSteps: wholeNumber('conv-steps', values['conv-steps']),
-    compressionRounds: wholeNumber('compression-rounds', values['compression-rounds']),
-  };
+    'conv-steps': {
+      type: 'string',
+      default: '2',
+      value: 'N',
+      about: 'timed VGG-16 and ResNet-18 steps (mean)',
+    },
+    'skip-conv': { type: 'boolean', default: false, about: 'skip the VGG-16/ResNet-18 steps' },
+    'compression-rounds': {
+      type: 'string',
+      default: '3',
+      value: 'N',
+      about: 'alternating rounds of the by-compression epochs (best of)',
+    },
+    json: { type: 'boolean', default: false, about: 'one JSON line at the end' },
+  },
 });
+const args = readFlags('train', () => ({
+  ...values,
+  convSteps: wholeNumber('conv-steps', values['conv-steps']),
+  compressionRounds: wholeNumber('compression-rounds', values['compression-rounds']),
+}));
 /** With --json, one JSON line at the end instead of the text lines. */
 const say = (text: string) => {
   if (!args.json) console.log(text);

@@ -13,6 +13,7 @@ import { openDatabase } from '../store/database.ts';
 import { loadMigrations, MIGRATIONS_DIR, migrate, pendingMigrations } from '../store/migrate.ts';
 import { storeOf } from '../store/prisma-store.ts';
 import { adminQuery, seedSweep, urlFor } from '../store/test-support.ts';
+import { withStore } from './database.ts';
 import { runCli } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'esweep-read-commands-'));
@@ -69,15 +70,26 @@ describe('read-only sweep commands', () => {
   test('a server database lacking a migration is named as the problem, and left as it is', async () => {
     const location = urlFor(server);
     await seedBehind(location, olderMigrations(), 'behind');
-    for (const command of ['status', 'results', 'compare']) {
+    // cancel and retry open the database the same way: none of these commands takes --migrate, so
+    // the remedy offered is esweep db migrate alone.
+    for (const command of ['status', 'results', 'compare', 'cancel', 'retry']) {
       const result = await runCli(['sweep', command, 'behind', '--database', location]);
       assert.equal(result.code, BAD_INPUT_EXIT_CODE, result.stderr);
       assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
       assert.match(
         result.stderr,
-        new RegExp(`lacks 1 migration\\(s\\) up to ${last}: run esweep db migrate`),
+        new RegExp(`lacks 1 migration\\(s\\) up to ${last}: run esweep db migrate$`, 'm'),
       );
+      assert.doesNotMatch(result.stderr, /--migrate/, command);
     }
+    // A command that takes --migrate is offered it too.
+    await assert.rejects(
+      withStore({ database: location }, async () => assert.fail('opened a database behind its migrations'), {
+        existing: true,
+        takesMigrate: true,
+      }),
+      new RegExp(`lacks 1 migration\\(s\\) up to ${last}: run esweep db migrate \\(or give --migrate\\)$`),
+    );
     assert.deepEqual(await pending(location), [last]);
   });
 
