@@ -28,11 +28,6 @@ export interface AccessOptions {
    * unless a migration needs its adapter, and an embedded database opens sized for a short read.
    */
   readOnly?: boolean;
-  /**
-   * The command takes `--migrate`: with `existing`, the error for a server that lacks a migration
-   * offers it beside `esweep db migrate`. Commands without the flag are told only the latter.
-   */
-  takesMigrate?: boolean;
 }
 
 function requireExisting(target: DatabaseTarget, where: string): void {
@@ -80,11 +75,9 @@ export function withMigratedDatabase<T>(
         const pending = await pendingMigrations(database);
         if (pending.length > 0 && wanted) await migrate(database);
         else if (pending.length > 0) {
-          const remedy = access.takesMigrate
-            ? 'run esweep db migrate (or give --migrate)'
-            : 'run esweep db migrate';
+          // Only commands that read an existing database get here, and none of them takes --migrate.
           throw new InputError(
-            `${where} lacks ${pending.length} migration(s) up to ${pending.at(-1)}: ${remedy}`,
+            `${where} lacks ${pending.length} migration(s) up to ${pending.at(-1)}: run esweep db migrate`,
           );
         }
       }
