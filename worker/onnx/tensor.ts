@@ -51,7 +51,7 @@ function rawBytes(tensor: TensorProto, readExternal: ExternalReader | undefined)
 // as the platforms Node runs on are) with one kernel per element size, each a loop with no branch on
 // the data type, so that V8 compiles each once for good (one function for all sizes and alignments
 // could be compiled, thrown away and compiled again as tensors of other alignments came by). Data that
-// does not start on an 8-byte boundary (most of a protobuf's) is copied through one small aligned
+// does not start on a 4-byte boundary (most of a protobuf's) is copied through one small aligned
 // buffer, a block at a time, rather than read with shifts or copied whole. The mask is packed, one bit
 // per element, starts zeroed, and the kernels write only the words of non-zero elements.
 
@@ -59,7 +59,6 @@ function rawBytes(tensor: TensorProto, readExternal: ExternalReader | undefined)
 const BLOCK_WORDS = 65_536;
 const block = new Int32Array(BLOCK_WORDS);
 const blockBytes = new Uint8Array(block.buffer);
-const blockDoubles = new Float64Array(block.buffer);
 
 /** The magnitude bits of a float32: everything but the sign. */
 const FLOAT_MAGNITUDE = 0x7fffffff;
@@ -103,22 +102,23 @@ function scan32(
 }
 
 /**
- * float32 elements, `doubles` a view of the same bytes as `words`: eight float32s whose four doubles
- * all equal ±0 are all ±0 (a double is ±0 only when its low word is 0 and its high word is 0 or the
- * sign bit), so a zero run costs four loads per eight weights; anything else is read word by word.
- * `first` is a multiple of 8, so the eight bits land in one mask word.
+ * float32 elements: eight words OR-ed together with no magnitude bit are eight ±0s, so a zero run
+ * costs one test per eight weights; anything else is read word by word. `first` is a multiple of 8,
+ * so the eight bits land in one mask word.
  */
-function scanFloat32(
-  words: Int32Array,
-  doubles: Float64Array,
-  count: number,
-  bits: Uint32Array,
-  first: number,
-): void {
+function scanFloat32(words: Int32Array, count: number, bits: Uint32Array, first: number): void {
   const whole = count & ~7;
   for (let k = 0; k < whole; k += 8) {
-    const h = k >> 1;
-    if (doubles[h] === 0 && doubles[h + 1] === 0 && doubles[h + 2] === 0 && doubles[h + 3] === 0) continue;
+    const any =
+      words[k] |
+      words[k + 1] |
+      words[k + 2] |
+      words[k + 3] |
+      words[k + 4] |
+      words[k + 5] |
+      words[k + 6] |
+      words[k + 7];
+    if ((any & FLOAT_MAGNITUDE) === 0) continue;
     const eight = quadBits(words, k, FLOAT_MAGNITUDE) | (quadBits(words, k + 4, FLOAT_MAGNITUDE) << 4);
     const e = first + k;
     bits[e >>> 5] |= eight << (e & 31);
@@ -168,10 +168,9 @@ function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, bi
   const floats = size === 4 && magnitude === FLOAT_MAGNITUDE;
   /** Elements per word, times 2 (a 64-bit element is half a word per word). */
   const perWord2 = 8 / size;
-  /** `doubles` views the same bytes as `words` (only float32 reads it). */
-  const scan = (words: Int32Array, doubles: Float64Array, count: number, firstWord: number) => {
+  const scan = (words: Int32Array, count: number, firstWord: number) => {
     const first = (firstWord * perWord2) / 2;
-    if (floats) scanFloat32(words, doubles, count, bits, first);
+    if (floats) scanFloat32(words, count, bits, first);
     else if (size === 4) scan32(words, 0, count, bits, first, m);
     else if (size === 2) scan16(words, count, bits, first, m);
     else if (size === 1) scan8(words, count, bits, first);
@@ -179,9 +178,8 @@ function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, bi
   };
   const wholeWords = bytes.length >> 2;
   let word = 0;
-  if ((bytes.byteOffset & 7) === 0) {
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset, wholeWords);
-    scan(words, new Float64Array(bytes.buffer, bytes.byteOffset, wholeWords >> 1), wholeWords, 0);
+  if ((bytes.byteOffset & 3) === 0) {
+    scan(new Int32Array(bytes.buffer, bytes.byteOffset, wholeWords), wholeWords, 0);
     word = wholeWords;
   }
   // Unaligned data, and the last bytes of a tensor whose size is not a whole number of words. A plain
@@ -193,7 +191,7 @@ function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, bi
     blockBytes.set(plain.subarray(start, start + length));
     const count = Math.ceil(length / 4);
     blockBytes.fill(0, length, count * 4);
-    scan(block, blockDoubles, count, word);
+    scan(block, count, word);
     word += count;
   }
 }

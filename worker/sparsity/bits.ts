@@ -38,34 +38,45 @@ export class PackedMask {
 
 export const wordsFor = (bits: number) => (bits + 31) >>> 5;
 
+/** The four lanes of a word of bytes as a nibble: bit j set where byte j is non-zero. */
+function laneBits(w: number): number {
+  // High bit of each lane: set where the lane is non-zero (no carry crosses lanes).
+  const high = (((w & 0x7f7f7f7f) + 0x7f7f7f7f) | w) & 0x80808080;
+  // Lane bits at 0, 8, 16, 24 gathered into bits 24..27 by one multiplication (no two terms collide).
+  return Math.imul(high >>> 7, 0x01020408) >>> 24;
+}
+
 /** Packs a byte mask (any non-zero byte = kept). */
 export function packMask(bytes: Uint8Array): PackedMask {
-  const packed = new PackedMask(bytes.length);
+  // Read four bytes per word: a mask not starting on a 4-byte boundary is copied to one that does.
+  const aligned = (bytes.byteOffset & 3) === 0 ? bytes : bytes.slice();
+  const n = aligned.length;
+  const packed = new PackedMask(n);
   const words = packed.words;
-  const align = (4 - (bytes.byteOffset & 3)) & 3;
-  const head = Math.min(bytes.length, align);
-  for (let k = 0; k < head; k++) if (bytes[k] !== 0) words[k >>> 5] |= 1 << (k & 31);
-  const quads = head === align ? (bytes.length - head) >>> 2 : 0;
-  const view = new Uint32Array(
-    quads > 0 ? bytes.buffer : new ArrayBuffer(0),
-    quads > 0 ? bytes.byteOffset + head : 0,
-    quads,
-  );
-  for (let q = 0; q < quads; q++) {
-    let w = view[q];
-    if (w === 0) continue;
-    // Bit 0 of each byte lane becomes "the lane is non-zero"; then the four lane bits are gathered.
-    w |= w >>> 1;
-    w |= w >>> 2;
-    w |= w >>> 4;
-    const nibble = (w & 1) | ((w >>> 7) & 2) | ((w >>> 14) & 4) | ((w >>> 21) & 8);
-    const k = head + (q << 2);
-    words[k >>> 5] |= nibble << (k & 31);
-    // A nibble starting at bit 29..31 of a word spills into the next one (only with a head of 1..3).
-    if ((k & 31) > 28) words[(k >>> 5) + 1] |= nibble >>> (32 - (k & 31));
+  const groups = n >>> 5;
+  const view = new Int32Array(aligned.buffer, aligned.byteOffset, groups << 3);
+  for (let q = 0; q < groups; q++) {
+    const v = q << 3;
+    const w0 = view[v];
+    const w1 = view[v + 1];
+    const w2 = view[v + 2];
+    const w3 = view[v + 3];
+    const w4 = view[v + 4];
+    const w5 = view[v + 5];
+    const w6 = view[v + 6];
+    const w7 = view[v + 7];
+    if ((w0 | w1 | w2 | w3 | w4 | w5 | w6 | w7) === 0) continue;
+    words[q] =
+      laneBits(w0) |
+      (laneBits(w1) << 4) |
+      (laneBits(w2) << 8) |
+      (laneBits(w3) << 12) |
+      (laneBits(w4) << 16) |
+      (laneBits(w5) << 20) |
+      (laneBits(w6) << 24) |
+      (laneBits(w7) << 28);
   }
-  for (let k = head + (quads << 2); k < bytes.length; k++)
-    if (bytes[k] !== 0) words[k >>> 5] |= 1 << (k & 31);
+  for (let k = groups << 5; k < n; k++) if (aligned[k] !== 0) words[k >>> 5] |= 1 << (k & 31);
   return packed;
 }
 
