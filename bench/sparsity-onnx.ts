@@ -18,10 +18,10 @@ import { medianMs, ratio } from './timing.ts';
 
 /**
  * Pairs of (zoo, ONNX) runs, after warm-up pairs: the first ONNX runs pay for compiling the import,
- * and for the allocator and the collector adjusting to 20 MB of masks a run, which steady runs do
- * not (docs/performance.md). 22 pairs: 11 blocks of two.
+ * and the allocator and the collector take a few runs to settle, which steady runs do not
+ * (docs/performance.md). 42 pairs: the median of 21 blocks of two (a run takes 20–40 ms).
  */
-const COUNTS = { warmup: 12, pairs: 22 };
+const COUNTS = { warmup: 12, pairs: 42 };
 
 export const ONNX_TARGET_RATIO = 2;
 
