@@ -34,6 +34,7 @@ const INNER = {
     { folders: ['data', 'masks', 'quotas', 'report', 'onnx'] },
     { folders: ['sparsity', 'tf', 'io'] },
     { folders: ['arch'] },
+    { folders: ['wasm'] },
   ],
 };
 

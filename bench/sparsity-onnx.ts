@@ -1,7 +1,7 @@
 /**
  * The ONNX path of bench:sparsity: parsing and analysing the VGG-19 export (random masks, zeros in
- * the file; its bytes already in memory) against analysing the same masks on the zoo graph, measured
- * in the same run. Target: ONNX ≤ 2× the zoo figure. Reading the file is reported beside it.
+ * the file; its bytes already read into a WebAssembly memory, as the CLI reads them) against
+ * analysing the same masks on the zoo graph, measured in the same run. Target: ONNX ≤ 2× the zoo figure. Reading the file is reported beside it.
  * The two take turns in interleaved pairs (bench/sparsity-pairs.ts), timed in CPU time of this
  * process: both sides are synchronous JavaScript on this thread.
  */
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { architecture } from '../worker/arch/zoo.ts';
 import { exportOnnx } from '../worker/onnx/export.ts';
 import { loadOnnx } from '../worker/onnx/model.ts';
+import { readModelBytes } from '../worker/onnx/wasm-scan.ts';
 import { Rng, randomMask } from '../worker/random.ts';
 import { analyze } from '../worker/sparsity/analysis.ts';
 import { interleavedPairs, median, summarisePairs } from './sparsity-pairs.ts';
@@ -53,7 +54,7 @@ export async function onnxPathRow(name = 'vgg19', sparsity = 0.99): Promise<Onnx
   try {
     const path = join(dir, `${name}.onnx`);
     await writeFile(path, exportOnnx(arch, { weights, masks }));
-    const bytes = await readFile(path);
+    const bytes = readModelBytes(path, 'ONNX model');
     const zoo = () => analyze(arch, masks);
     const onnx = () => {
       const { net, masks: fromZeros } = loadOnnx(bytes, path);

@@ -200,11 +200,16 @@ export async function readInputBytes(path: string, what: string): Promise<Buffer
   try {
     return await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? error)}`,
-    );
+    throw inputReadError(path, what, error);
   }
+}
+
+/** The one-line error for a file the user named that cannot be read. */
+export function inputReadError(path: string, what: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new InputError(
+    `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? error)}`,
+  );
 }
 
 /** A file the user named, as UTF-8 text; errors as {@link readInputBytes}. */

@@ -6,6 +6,7 @@ import { type NdArray, readNpz } from '../io/npz.ts';
 import { analyze, type SparsityMethod, type SparsityReport } from '../sparsity/analysis.ts';
 import { type ImportedModel, importOnnx } from './import.ts';
 import { decodeModel } from './proto.ts';
+import { readModelBytes } from './wasm-scan.ts';
 
 /** External tensor data lives in files beside the model; a location may not leave that folder. */
 function externalReader(modelPath: string) {
@@ -46,7 +47,7 @@ export async function analyzeOnnxFile(
   masksPath: string | undefined,
   method: SparsityMethod,
 ): Promise<SparsityReport> {
-  const bytes = await readInputBytes(modelPath, 'ONNX model');
+  const bytes = readModelBytes(modelPath, 'ONNX model');
   let masks: Map<string, NdArray> | undefined;
   if (masksPath) {
     const maskBytes = await readInputBytes(masksPath, 'mask file');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import v8 from 'node:v8';
 import { InputError } from '../../common/errors.ts';
@@ -13,6 +16,7 @@ import { loadOnnx } from './model.ts';
 import type { TensorProto } from './proto.ts';
 import { nonZeroPattern } from './tensor.ts';
 import { int64Initializer, type TinyNode, tinyModel } from './testing/tiny-onnx.ts';
+import { inWasmMemory, readModelBytes, scanFloat32InPlace } from './wasm-scan.ts';
 
 describe('ONNX export of every zoo architecture analyses as the zoo does', () => {
   for (const name of ARCHITECTURE_NAMES) {
@@ -437,20 +441,40 @@ describe('the zero pattern equals a per-element reading of every data type', () 
         const expected = Uint8Array.from({ length: count }, (_, k) =>
           type.nonZero(view, k * type.bytes) ? 1 : 0,
         );
-        for (let offset = 0; offset < 8; offset++) {
-          const holder = new Uint8Array(data.length + offset + 3).fill(0xff);
-          holder.set(data, offset);
-          const rawData = holder.subarray(offset, offset + data.length);
-          const mask = nonZeroPattern({ name: 'w', dims: [count], dataType: type.dataType, rawData });
-          assert.deepEqual(
-            mask.toBytes(),
-            expected,
-            `${count} elements (${zeros} zeros) at offset ${offset}`,
-          );
+        // float32 bytes in a WebAssembly memory (as readModelBytes leaves a model) take the SIMD kernel.
+        const places = type.dataType === T.FLOAT ? ['a buffer', 'a WebAssembly memory'] : ['a buffer'];
+        for (const place of places) {
+          for (let offset = 0; offset < 8; offset++) {
+            const plain = new Uint8Array(data.length + offset + 3).fill(0xff);
+            plain.set(data, offset);
+            const holder = place === 'a buffer' ? plain : inWasmMemory(plain);
+            const rawData = holder.subarray(offset, offset + data.length);
+            const mask = nonZeroPattern({ name: 'w', dims: [count], dataType: type.dataType, rawData });
+            assert.deepEqual(
+              mask.toBytes(),
+              expected,
+              `${count} elements (${zeros} zeros) at offset ${offset} in ${place}`,
+            );
+          }
         }
       }
     });
   }
+
+  test('float32 bytes in a WebAssembly memory are scanned where they lie, whole groups of 32', () => {
+    const floats = new Float32Array(70).fill(-0);
+    floats[3] = 1;
+    floats[40] = Number.NaN;
+    floats[63] = -1e-45;
+    floats[69] = 2;
+    const bytes = new Uint8Array(floats.buffer);
+    const bits = new Uint32Array(3);
+    assert.equal(scanFloat32InPlace(bytes, bits), 0, 'an ordinary buffer is left to the JS scan');
+    assert.deepEqual([...bits], [0, 0, 0]);
+    const inMemory = inWasmMemory(new Uint8Array([0, ...bytes])).subarray(1);
+    assert.equal(scanFloat32InPlace(inMemory, bits), 64);
+    assert.deepEqual([...bits], [1 << 3, ((1 << 8) | (1 << 31)) >>> 0, 0]);
+  });
 
   test('NaN, infinities and −0 of float and double: NaN and ±∞ are kept, −0 is pruned', () => {
     const floats = new Float32Array([
@@ -478,6 +502,55 @@ describe('the zero pattern equals a per-element reading of every data type', () 
         [...nonZeroPattern({ name: 'w', dims: [6], dataType, rawData }).toBytes()],
         [1, 0, 1, 0, 1, 1],
       );
+    }
+  });
+});
+
+describe('model bytes read into a WebAssembly memory', () => {
+  test('analyze of a model read by readModelBytes equals the one read by readFile', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esweep-onnx-read-'));
+    try {
+      for (const name of ['lenet300100', 'lenet5'] as const) {
+        const arch = architecture(name);
+        const rng = new Rng(5);
+        const masks = arch.layers.map((l) => randomMask(l.params, Math.round(l.params * 0.05), rng));
+        const weights = arch.layers.map((l) => new Float32Array(l.params).fill(-0.25));
+        const path = join(dir, `${name}.onnx`);
+        writeFileSync(path, exportOnnx(arch, { weights, masks }));
+        const bytes = readModelBytes(path, 'ONNX model');
+        const model = new Uint8Array(readFileSync(path));
+        assert.deepEqual(bytes, model);
+        assert.ok(
+          scanFloat32InPlace(bytes.subarray(0, 128), new Uint32Array(1)) > 0,
+          'the bytes live in a memory',
+        );
+        const fromMemory = loadOnnx(bytes, path);
+        const fromFile = loadOnnx(model, path);
+        assert.deepEqual(analyze(fromMemory.net, fromMemory.masks), analyze(fromFile.net, fromFile.masks));
+        assert.deepEqual(analyze(fromMemory.net, fromMemory.masks).layers, analyze(arch, masks).layers);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an unreadable model is one line naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esweep-onnx-read-'));
+    try {
+      const missing = join(dir, 'missing.onnx');
+      assert.throws(() => readModelBytes(missing, 'ONNX model'), {
+        name: 'InputError',
+        message: `cannot read ONNX model ${missing}: no such file`,
+      });
+      assert.throws(() => readModelBytes(dir, 'ONNX model'), {
+        name: 'InputError',
+        message: `cannot read ONNX model ${dir}: EISDIR`,
+      });
+      const empty = join(dir, 'empty.onnx');
+      writeFileSync(empty, new Uint8Array(0));
+      assert.equal(readModelBytes(empty, 'ONNX model').length, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,7 @@
 import { InputError } from '../../common/errors.ts';
 import { PackedMask } from '../sparsity/bits.ts';
 import { int64, onnx, type TensorProto } from './proto.ts';
+import { scanFloat32InPlace } from './wasm-scan.ts';
 
 const T = onnx.TensorProto.DataType;
 
@@ -54,6 +55,8 @@ function rawBytes(tensor: TensorProto, readExternal: ExternalReader | undefined)
 // does not start on a 4-byte boundary (most of a protobuf's) is copied through one small aligned
 // buffer, a block at a time, rather than read with shifts or copied whole. The mask is packed, one bit
 // per element, starts zeroed, and the kernels write only the words of non-zero elements.
+// float32 bytes that live in a WebAssembly memory made by readModelBytes (wasm-scan.ts) are read in
+// place by a SIMD kernel instead, whole groups of 32, the rest here.
 
 /** Words per block copied into the aligned buffer (256 KiB: stays in cache while it is scanned). */
 const BLOCK_WORDS = 65_536;
@@ -166,6 +169,15 @@ function scan64(words: Int32Array, count: number, bits: Uint32Array, first: numb
 function scanBytes(bytes: Uint8Array, size: 1 | 2 | 4 | 8, magnitude: number, bits: Uint32Array): void {
   const m = magnitude | 0;
   const floats = size === 4 && magnitude === FLOAT_MAGNITUDE;
+  if (floats) {
+    // Model bytes read by readModelBytes: the SIMD kernel reads them where they lie.
+    const done = scanFloat32InPlace(bytes, bits);
+    if (done > 0) {
+      if (done * 4 < bytes.length)
+        scanBytes(bytes.subarray(done * 4), 4, magnitude, bits.subarray(done >>> 5));
+      return;
+    }
+  }
   /** Elements per word, times 2 (a 64-bit element is half a word per word). */
   const perWord2 = 8 / size;
   const scan = (words: Int32Array, count: number, firstWord: number) => {

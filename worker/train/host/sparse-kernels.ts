@@ -14,7 +14,11 @@ import {
   forRange,
   I32,
   op,
-} from './wasm-assembler.ts';
+  type WasmMemory,
+  wasm,
+} from '../../wasm/assembler.ts';
+
+export type { WasmMemory };
 
 /** Byte address of row `r` (a local) of a row-major array at `base` (a local), `width` (a local) elements of 4 bytes. */
 function rowAddress(base: number, r: number, width: number): Code {
@@ -223,18 +227,6 @@ export interface Kernels {
     dx: number,
   ): void;
 }
-
-// lib ES2023 has no WebAssembly typings; the global exists in Node.
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 let compiled: object | null = null;
 

@@ -1,13 +1,14 @@
 /**
- * Enough of the WebAssembly binary format to write small numeric kernels by hand: i32 and f64
- * locals, f32/i32/f64 loads and stores, counted loops, and a module that imports its memory and
- * exports its functions. The toolchain has no WebAssembly compiler, and the kernels are a few
+ * Enough of the WebAssembly binary format to write small numeric kernels by hand: i32, f64 and
+ * v128 locals, f32/i32/f64/v128 loads and stores, the few 128-bit SIMD instructions the kernels use,
+ * counted loops, and a module that imports its memory and exports its functions. The toolchain has no WebAssembly compiler, and the kernels are a few
  * dozen instructions each.
  */
 
-export type ValueType = typeof I32 | typeof F64;
+export type ValueType = typeof I32 | typeof F64 | typeof V128;
 export const I32 = 0x7f;
 export const F64 = 0x7c;
+export const V128 = 0x7b;
 
 /** A sequence of instructions. */
 export type Code = number[];
@@ -45,6 +46,9 @@ const section = (id: number, bytes: number[]): number[] => [id, ...unsigned(byte
 /** Natural alignment (log2 bytes), offset 0. */
 const memory = (align: number): number[] => [align, 0];
 
+/** A 128-bit SIMD instruction: the 0xfd prefix, then its number as an unsigned LEB128. */
+const simd = (code: number): Code => [0xfd, ...unsigned(code)];
+
 export const op = {
   get: (local: number): Code => [0x20, ...unsigned(local)],
   set: (local: number): Code => [0x21, ...unsigned(local)],
@@ -70,9 +74,34 @@ export const op = {
   fSub: [0xa1] as Code,
   fMul: [0xa2] as Code,
   fNe: [0x62] as Code,
+  and: [0x71] as Code,
+  or: [0x72] as Code,
   /** `if` without a result; close with `end`. */
   if: [0x04, 0x40] as Code,
+  /** `if` whose branches leave an i32; `else` between them, close with `end`. */
+  ifI32: [0x04, I32] as Code,
+  else: [0x05] as Code,
   end: [0x0b] as Code,
+  /** v128.load at the address plus `offset` bytes; any alignment (the hint claims 1 byte). */
+  v128Load: (offset = 0): Code => [...simd(0x00), 0, ...unsigned(offset)],
+  /** v128.const: four 32-bit lanes, lane 0 first. */
+  i32x4: (lanes: readonly [number, number, number, number]): Code => [
+    ...simd(0x0c),
+    ...lanes.flatMap((lane) => [
+      lane & 0xff,
+      (lane >>> 8) & 0xff,
+      (lane >>> 16) & 0xff,
+      (lane >>> 24) & 0xff,
+    ]),
+  ],
+  v128And: simd(0x4e),
+  v128Or: simd(0x50),
+  /** i32: 1 where any bit of the vector is set. */
+  v128AnyTrue: simd(0x53),
+  /** Lanes all ones where the two vectors' 32-bit lanes differ, else zero. */
+  i32x4Ne: simd(0x38),
+  /** i32: bit j is the top bit of 32-bit lane j. */
+  i32x4Bitmask: simd(0xa4),
 };
 
 /** `for (v = from; v < to; v++) body`, signed comparison; `to` is evaluated every iteration. */
@@ -132,3 +161,16 @@ export function encodeModule(functions: readonly FunctionSpec[]): Uint8Array<Arr
     ...section(10, vector(bodies)),
   ]);
 }
+
+// lib ES2023 has no WebAssembly typings; the global exists in Node.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+}
+/** The WebAssembly global, typed as far as the kernels use it. */
+export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
