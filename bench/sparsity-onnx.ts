@@ -1,11 +1,12 @@
 /**
  * The ONNX path of bench:sparsity: parsing and analysing the VGG-19 export (random masks, zeros in
  * the file; its bytes already read into a WebAssembly memory, as the CLI reads them) against
- * analysing the same masks on the zoo graph, measured in the same run. Target: ONNX ≤ 2× the zoo figure. Reading the file is reported beside it.
+ * analysing the same masks on the zoo graph, measured in the same run. Target: ONNX ≤ 2× the zoo
+ * figure. Reading the file (the same way) is reported beside it.
  * The two take turns in interleaved pairs (bench/sparsity-pairs.ts), timed in CPU time of this
  * process: both sides are synchronous JavaScript on this thread.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { architecture } from '../worker/arch/zoo.ts';
@@ -62,7 +63,7 @@ export async function onnxPathRow(name = 'vgg19', sparsity = 0.99): Promise<Onnx
     };
     const { cpu, wall } = interleavedPairs({ baseline: zoo, subject: onnx }, COUNTS);
     const figures = summarisePairs(cpu);
-    const readMs = await medianMs(() => readFile(path));
+    const readMs = await medianMs(() => readModelBytes(path, 'ONNX model'));
     const round = (ms: number) => Math.round(ms * 10) / 10;
     return {
       arch: name,
