@@ -1,8 +1,8 @@
 /**
  * Enough of the WebAssembly binary format to write small numeric kernels by hand: i32, f64 and
  * v128 locals, f32/i32/f64/v128 loads and stores, the few 128-bit SIMD instructions the kernels use,
- * counted loops, and a module that imports its memory and exports its functions. The toolchain has no WebAssembly compiler, and the kernels are a few
- * dozen instructions each.
+ * counted loops, and a module that imports its memory and exports its functions. The toolchain has
+ * no WebAssembly compiler, and the kernels are a few dozen instructions each.
  */
 
 export type ValueType = typeof I32 | typeof F64 | typeof V128;
