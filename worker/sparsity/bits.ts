@@ -15,10 +15,6 @@ export class PackedMask {
     if (words.length < wordsFor(length)) throw new Error(`${words.length} words cannot hold ${length} bits`);
   }
 
-  get(k: number): number {
-    return (this.words[k >>> 5] >>> (k & 31)) & 1;
-  }
-
   set(k: number): void {
     this.words[k >>> 5] |= 1 << (k & 31);
   }
@@ -37,6 +33,9 @@ export class PackedMask {
 }
 
 export const wordsFor = (bits: number) => (bits + 31) >>> 5;
+
+/** Bit k of packed words, 0 or 1. */
+export const bitAt = (words: Uint32Array, k: number) => (words[k >>> 5] >>> (k & 31)) & 1;
 
 /** The four lanes of a word of bytes as a nibble: bit j set where byte j is non-zero. */
 function laneBits(w: number): number {
@@ -78,18 +77,6 @@ export function packMask(bytes: Uint8Array): PackedMask {
   }
   for (let k = groups << 5; k < n; k++) if (aligned[k] !== 0) words[k >>> 5] |= 1 << (k & 31);
   return packed;
-}
-
-/** Writes the set bits of `src` as 1 bytes into `out` (which starts zeroed) from `outStart` on. */
-export function spreadBits(
-  src: Uint32Array,
-  start: number,
-  n: number,
-  out: Uint8Array,
-  outStart: number,
-): void {
-  for (let k = nextSetBit(src, start, start + n); k < start + n; k = nextSetBit(src, k + 1, start + n))
-    out[outStart + k - start] = 1;
 }
 
 /** Bits `bit`..`bit + 31` of `words` as an int32 (bits past the end read as 0). */

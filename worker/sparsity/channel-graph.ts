@@ -1,4 +1,4 @@
-import { countBothBits, fillBits, nextSetBit, type PackedMask, wordsFor } from './bits.ts';
+import { bitAt, countBothBits, fillBits, nextSetBit, type PackedMask, wordsFor } from './bits.ts';
 import type { NetLayer, NetLinks, Shape3 } from './net.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -158,7 +158,7 @@ export function channelGraphAlgebra(): ConnectivityAlgebra<ChannelMap> {
         if (out)
           for (let k = nextSetBit(view, row, end); k < end; k = nextSetBit(view, k + 1, end)) {
             const j = first + k - row;
-            if ((liveInputs[j >>> 5] >>> (j & 31)) & 1) out[k] = 1;
+            if (bitAt(liveInputs, j)) out[k] = 1;
           }
       }
       return effective;

@@ -1,5 +1,5 @@
 import { Bitmap, fullPlane } from './bitmap.ts';
-import { countBothBits, nextSetBit, orBits, type PackedMask, wordsFor } from './bits.ts';
+import { bitAt, countBothBits, nextSetBit, orBits, type PackedMask, wordsFor } from './bits.ts';
 import type { NetLayer, NetLinks, NetPool, Shape3 } from './net.ts';
 import type { ConnectivityAlgebra } from './propagate.ts';
 
@@ -78,9 +78,6 @@ function planeIsEmpty(words: Uint32Array, offset: number, length: number): boole
   for (let p = offset; p < offset + length; p++) if (words[p] !== 0) return false;
   return true;
 }
-
-/** Bit j of a packed flag array. */
-const flag = (flags: Uint32Array, j: number) => (flags[j >>> 5] >>> (j & 31)) & 1;
 
 /** Per-plane flags (packed) of a stack of planes: set where the plane is entirely set (or non-empty). */
 function planeFlags(
@@ -209,20 +206,20 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
       // Weights fed by a fully reaching output channel carry a full plane back: flag them word-wise.
       const saturated = new Uint32Array(wordsFor(planeCount));
       for (let o = 0; o < outChannels; o++) {
-        if (flag(reachFull, o))
+        if (bitAt(reachFull, o))
           orBits(saturated, Math.floor(o / outPerGroup) * fanIn, bits, o * fanIn, fanIn);
       }
       const planes = new Uint32Array(planeCount * plane);
       const words = reach.words;
       for (let o = 0; o < outChannels; o++) {
-        if (flag(reachFull, o) || reach.channelIsEmpty(o)) continue;
+        if (bitAt(reachFull, o) || reach.channelIsEmpty(o)) continue;
         const firstPlane = Math.floor(o / outPerGroup) * fanIn;
         const row = o * fanIn;
         const end = row + fanIn;
         const src = o * plane;
         for (let k = nextSetBit(bits, row, end); k < end; k = nextSetBit(bits, k + 1, end)) {
           const j = firstPlane + k - row;
-          if (flag(saturated, j)) continue;
+          if (bitAt(saturated, j)) continue;
           const dst = j * plane;
           for (let p = 0; p < plane; p++) planes[dst + p] |= words[src + p];
         }
@@ -311,19 +308,19 @@ export function exactAlgebra(): ConnectivityAlgebra<Bitmap> {
         const firstPlane = Math.floor(o / outPerGroup) * fanIn;
         const maskRow = o * fanIn;
         const end = maskRow + fanIn;
-        if (flag(reachFull, o)) {
+        if (bitAt(reachFull, o)) {
           // The output channel reaches everywhere: a weight is effective iff it reads a live unit.
           effective += countBothBits(bits, maskRow, readsLive, firstPlane, fanIn);
           if (out)
             for (let k = nextSetBit(bits, maskRow, end); k < end; k = nextSetBit(bits, k + 1, end))
-              if (flag(readsLive, firstPlane + k - maskRow)) out[k] = 1;
+              if (bitAt(readsLive, firstPlane + k - maskRow)) out[k] = 1;
           continue;
         }
         if (reachOut.channelIsEmpty(o)) continue;
         const reachBase = o * plane;
         for (let k = nextSetBit(bits, maskRow, end); k < end; k = nextSetBit(bits, k + 1, end)) {
           const j = firstPlane + k - maskRow;
-          if (!flag(readsLive, j)) continue;
+          if (!bitAt(readsLive, j)) continue;
           const src = j * plane;
           for (let p = 0; p < plane; p++) {
             if ((words[reachBase + p] & gathered[src + p]) !== 0) {

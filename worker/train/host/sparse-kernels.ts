@@ -169,6 +169,21 @@ function inputGradients(perRow: boolean): FunctionSpec {
   };
 }
 
+/** The two variants of the input-gradient kernel (`inputGradients(perRow)`) take the same arguments. */
+type InputGradientsKernel = (
+  d: number,
+  rows: number,
+  inputs: number,
+  outputs: number,
+  start: number,
+  output: number,
+  w: number,
+  list: number,
+  end: number,
+  width: number,
+  dx: number,
+) => void;
+
 export interface Kernels {
   forwardRows(
     x: number,
@@ -200,32 +215,8 @@ export interface Kernels {
     width: number,
     sums: number,
   ): void;
-  inputGradients(
-    d: number,
-    rows: number,
-    inputs: number,
-    outputs: number,
-    start: number,
-    output: number,
-    w: number,
-    list: number,
-    end: number,
-    width: number,
-    dx: number,
-  ): void;
-  inputGradientsAt(
-    d: number,
-    rows: number,
-    inputs: number,
-    outputs: number,
-    start: number,
-    output: number,
-    w: number,
-    list: number,
-    end: number,
-    width: number,
-    dx: number,
-  ): void;
+  inputGradients: InputGradientsKernel;
+  inputGradientsAt: InputGradientsKernel;
 }
 
 let compiled: object | null = null;
