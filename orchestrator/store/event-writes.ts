@@ -22,7 +22,7 @@ import {
   type TrialEvent,
 } from '../events/protocol.ts';
 import type { Tx } from './database.ts';
-import { applicableEvents, incarnationOf } from './incarnations.ts';
+import { applicableEvents, attemptOrder, incarnationOf, textOrder } from './incarnations.ts';
 import type { BatchOutcome, DeadLetterRow, RejectedEvent } from './store.ts';
 import {
   EVENT_STATUSES,
@@ -155,9 +155,7 @@ export function aggregateAttempts(events: TrialEvent[]): AttemptAgg[] {
       agg.retryable = null;
     }
   }
-  return [...byAttempt.values()].sort((a, b) =>
-    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.number - b.number,
-  );
+  return [...byAttempt.values()].sort(attemptOrder);
 }
 
 /**
@@ -245,14 +243,12 @@ export async function knownTrialEvents(
       });
     } else known.push(e);
   }
-  known.sort((a, b) =>
-    a.trialId < b.trialId
-      ? -1
-      : a.trialId > b.trialId
-        ? 1
-        : a.attempt - b.attempt ||
-          (incarnationOf(a) < incarnationOf(b) ? -1 : incarnationOf(a) > incarnationOf(b) ? 1 : 0) ||
-          a.seq - b.seq,
+  known.sort(
+    (a, b) =>
+      textOrder(a.trialId, b.trialId) ||
+      a.attempt - b.attempt ||
+      textOrder(incarnationOf(a), incarnationOf(b)) ||
+      a.seq - b.seq,
   );
   return { known, rejected };
 }

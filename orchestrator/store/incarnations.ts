@@ -13,6 +13,15 @@ export const incarnationOf = (e: Pick<TrialEvent, 'incarnation'>): string => e.i
 
 const attemptKey = (trialId: string, number: number) => `${trialId}:${number}`;
 
+/** Code-unit order of two strings (what `<` compares), as a comparator's result. */
+export const textOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The one order attempt rows are locked and written in, so concurrent ingesters cannot deadlock. */
+export const attemptOrder = (
+  a: { trialId: string; number: number },
+  b: { trialId: string; number: number },
+) => textOrder(a.trialId, b.trialId) || a.number - b.number;
+
 /** An attempt's incarnation as stored (locked for the rest of the transaction). */
 export interface AttemptIncarnation {
   trialId: string;
@@ -62,7 +71,7 @@ export function decideIncarnations(
     const time = (e: TrialEvent) => new Date(e.time).getTime();
     const starts = list
       .filter((e) => e.kind === 'started')
-      .sort((a, b) => time(a) - time(b) || (incarnationOf(a) < incarnationOf(b) ? -1 : 1));
+      .sort((a, b) => time(a) - time(b) || textOrder(incarnationOf(a), incarnationOf(b)));
     let incarnation = row.incarnation;
     let startedAt = row.startedAt;
     if (incarnation === null && starts.length === 0 && list.length > 0) {
@@ -103,9 +112,7 @@ export async function lockAttempts(tx: Tx, events: TrialEvent[]): Promise<Attemp
   const keys = new Map<string, { trialId: string; number: number }>();
   for (const e of events)
     keys.set(attemptKey(e.trialId, e.attempt), { trialId: e.trialId, number: e.attempt });
-  const sorted = [...keys.values()].sort((a, b) =>
-    a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : a.number - b.number,
-  );
+  const sorted = [...keys.values()].sort(attemptOrder);
   const rows = await tx.$queryRaw<
     {
       trial_id: string;
